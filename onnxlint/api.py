@@ -1,0 +1,121 @@
+"""The pipeline: load → graph → shapes → cost → rules → Report."""
+from __future__ import annotations
+
+import fnmatch
+import gc
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from onnxlint.config import ConfigError, Settings, parse_shape, parse_size, settings_from
+from onnxlint.cost import compute_costs
+from onnxlint.diagnostics import Diagnostic, Severity
+from onnxlint.engine import Context, find_rule, run_rules, selected_rules
+from onnxlint.graph import build_graph
+from onnxlint.loader import LoadError, LoadedModel, dtype_name, load
+from onnxlint.report import Report
+from onnxlint.shapes import InputShapeError, infer_shapes
+
+Source = str | os.PathLike | bytes | onnx.ModelProto
+
+
+class LintError(Exception):
+    """Raised by check() when findings reach `fail_on`; carries the report."""
+
+    def __init__(self, report: Report, fail_on: Severity) -> None:
+        self.report = report
+        found = report.failing(fail_on)
+        lines = [f"onnxlint: {len(found)} finding(s) at or above {fail_on} in {report.path}:"]
+        lines += [f"  {d.node or '-'}: {d.code} {d.message}" for d in found]
+        super().__init__("\n".join(lines))
+
+
+def make_settings(settings: Settings | None = None, **options: Any) -> Settings:
+    """Settings from keyword options named like the config keys (fail_on, select, memory_budget...)."""
+    settings = settings or Settings()
+    table = {}
+    for key, value in options.items():
+        if key == "input_shapes" and value:
+            value = {k: list(v) for k, v in value.items()}
+        if key in ("select", "extend_select", "ignore") and isinstance(value, str):
+            value = [value]
+        if value is not None:
+            table[key.replace("_", "-")] = value
+    if table:
+        settings = settings_from(table, "lint() arguments", settings)
+    return settings
+
+
+def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.PathLike | None = None,
+         **options: Any) -> Report:
+    """Lint one model (a path, serialized bytes or an in-memory ModelProto) and return its Report.
+
+    Keyword options mirror the config keys: select, extend_select, ignore, input_shapes
+    ({"input": (1, 3, 224, 224)}), memory_budget ("512MB"), training, options ({"OL201": {...}}).
+    Raises LoadError when the model cannot be read, ValueError on bad options.
+    """
+    settings = make_settings(settings, **options)
+    loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
+    return _analyse(loaded, settings)
+
+
+def lint_safely(model: Source, settings: Settings, **kwargs: Any) -> Report:
+    """lint() for the CLI: an unreadable model becomes a Report carrying the error."""
+    try:
+        loaded = load(model, max_size=settings.max_size, **kwargs)
+        return _analyse(loaded, settings)
+    except LoadError as exc:
+        return Report(path=exc.source, error=exc.problem, error_class="LoadError")
+    except InputShapeError as exc:
+        name = model if isinstance(model, str) else "<model>"
+        return Report(path=name, error=str(exc), error_class="InputShapeError")
+    except RecursionError:
+        name = model if isinstance(model, str) else "<model>"
+        return Report(path=name, error="nesting too deep to analyse", error_class="LoadError")
+
+
+def _analyse(loaded: LoadedModel, settings: Settings) -> Report:
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the walk allocates many small objects and frees none: the cyclic GC only costs time
+    try:
+        graph = build_graph(loaded.model, loaded.source)
+        shapes = infer_shapes(loaded.model, graph, settings.input_shapes)
+        layers, totals = compute_costs(graph, shapes)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    report = Report(path=loaded.source, opset=_opset(loaded.model), totals=totals, layers=layers,
+                    notes=list(shapes.notes))
+    report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
+                      "dtype": dtype_name(graph.inputs[name].elem_type)}
+                     for name, dims in shapes.input_dims.items()]
+    if totals.unknown_macs:
+        report.notes.append(f"{totals.unknown_macs} layer(s) have unknown MACs (unknown shapes); totals exclude them")
+    ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external)
+    rules = [rule(settings.options.get(rule.code)) for rule in active_rules(settings, loaded.source)]
+    report.diagnostics = run_rules(ctx, rules, settings.ignore_nodes)
+    return report
+
+
+def active_rules(settings: Settings, source: str):
+    ignore = list(settings.ignore)
+    for pattern, codes in settings.per_file_ignores.items():
+        if fnmatch.fnmatch(source, pattern) or fnmatch.fnmatch(Path(source).name, pattern):
+            ignore.extend(codes)
+    return selected_rules(settings.select, settings.extend_select, ignore)
+
+
+def _opset(model: onnx.ModelProto) -> int | None:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+
+
+def check(model: Source, fail_on: str | Severity = "warning", **options: Any) -> Report:
+    """Lint and raise LintError when a finding reaches `fail_on`: one line at the end of an export script."""
+    report = lint(model, **options)
+    severity = Severity.parse(fail_on)
+    if report.failing(severity):
+        raise LintError(report, severity)
+    return report

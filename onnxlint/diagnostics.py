@@ -1,0 +1,76 @@
+"""What a rule reports."""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+
+class Severity(enum.IntEnum):
+    SUGGESTION = 1  # an efficiency opportunity
+    WARNING = 2  # a likely bug or silent loss
+    ERROR = 3  # the model is invalid or will fail at runtime
+
+    @classmethod
+    def parse(cls, text: str | Severity) -> Severity:
+        if isinstance(text, Severity):
+            return text
+        try:
+            return cls[str(text).upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity '{text}' (expected error, warning or suggestion)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Savings:
+    """What a suggestion saves, before → after, for this layer and as a share of the model."""
+    params_before: int
+    params_after: int
+    macs_before: int
+    macs_after: int
+    model_params: int
+    model_macs: int
+    extra: dict = field(default_factory=dict)  # e.g. measured_ms_before/after from --what-if
+
+    @property
+    def params_saved_pct(self) -> float:
+        return _pct(self.params_before - self.params_after, self.params_before)
+
+    @property
+    def macs_saved_pct(self) -> float:
+        return _pct(self.macs_before - self.macs_after, self.macs_before)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data.update(params_saved_pct=round(self.params_saved_pct, 1), macs_saved_pct=round(self.macs_saved_pct, 1),
+                    model_macs_saved_pct=round(_pct(self.macs_before - self.macs_after, self.model_macs), 2),
+                    model_params_saved_pct=round(_pct(self.params_before - self.params_after, self.model_params), 2))
+        data.update(extra)
+        return data
+
+
+def _pct(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    node: str | None = None
+    op_type: str | None = None
+    location: str = "graph"
+    suggestion: str | None = None
+    savings: Savings | None = None
+    source: str = "static"  # "onnxruntime" for findings from execution
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "severity": str(self.severity), "node": self.node,
+                "op_type": self.op_type, "location": self.location, "message": self.message,
+                "suggestion": self.suggestion, "savings": self.savings.to_dict() if self.savings else None,
+                "source": self.source}

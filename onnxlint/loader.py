@@ -1,0 +1,230 @@
+"""Safe loading: every model file is treated as hostile.
+
+The loader never follows a FIFO or device, never reads more than the size cap, never opens
+external-data files (it only stats them) and never writes anything.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import onnx
+from google.protobuf.message import DecodeError
+
+DEFAULT_MAX_SIZE = 2 * 1024**3
+_LFS_MAGIC = b"version https://git-lfs"
+_ORT_MEM_MARKER = "_ORT_MEM_ADDR_"
+
+
+class LoadError(Exception):
+    """A model that cannot be analysed at all; the message is one line for the user."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+@dataclass
+class LoadedModel:
+    model: onnx.ModelProto
+    source: str  # a path, or "<bytes>" / "<model>" for in-memory input
+    base_dir: Path | None  # where external data lives; None when unknown
+    unsafe_external: list[str] = field(default_factory=list)  # one sentence per bad reference
+
+
+def display_name(text: str | bytes) -> str:
+    """A printable form of a name that may not be valid UTF-8."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "backslashreplace")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str | os.PathLike | None = None,
+         max_size: int = DEFAULT_MAX_SIZE) -> LoadedModel:
+    """Parse a model from a path, serialized bytes or a ModelProto, and validate its structure."""
+    if isinstance(source, onnx.ModelProto):
+        name, model = "<model>", source
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        name = "<bytes>"
+        model = _parse(name, bytes(source), max_size)
+    else:
+        name = os.fspath(source)
+        model = _parse(name, _read_regular_file(name, max_size), max_size)
+        if base_dir is None:
+            base_dir = Path(name).resolve().parent
+    _check_structure(name, model)
+    loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None)
+    loaded.unsafe_external = list(_unsafe_external_references(model, loaded.base_dir))
+    return loaded
+
+
+def _read_regular_file(path: str, max_size: int) -> bytes:
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then rejects it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise LoadError(path, "no such file") from None
+    except IsADirectoryError:
+        raise LoadError(path, "is a directory, not a model file") from None
+    except OSError as exc:
+        raise LoadError(path, f"cannot open: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise LoadError(path, "is a directory, not a model file")
+        if not stat.S_ISREG(info.st_mode):
+            raise LoadError(path, "is not a regular file (FIFO, socket or device); refusing to read it")
+        if info.st_size == 0:
+            raise LoadError(path, "empty file")
+        if info.st_size > max_size:
+            raise LoadError(path, f"file is {info.st_size:,} bytes, over the size cap of {max_size:,} (see --max-size)")
+        return f.read(max_size + 1)
+
+
+def _parse(name: str, data: bytes, max_size: int) -> onnx.ModelProto:
+    if not data:
+        raise LoadError(name, "empty file")
+    if len(data) > max_size:
+        raise LoadError(name, f"model is {len(data):,} bytes, over the size cap of {max_size:,} (see --max-size)")
+    if data.startswith(_LFS_MAGIC):
+        raise LoadError(name, "is a Git LFS pointer, not the model: run `git lfs pull`")
+    if _looks_like_text(data):
+        raise LoadError(name, "is a text file, not a binary ONNX model")
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except DecodeError as exc:
+        if "Depth" in str(exc) or "depth" in str(exc):
+            raise LoadError(name, "nesting too deep: the protobuf exceeds the parser's depth limit") from None
+        raise LoadError(name, "not a valid ONNX protobuf (truncated or corrupt)") from None
+    except Exception as exc:  # protobuf raises a few other types on hostile input
+        raise LoadError(name, f"not a valid ONNX protobuf ({type(exc).__name__})") from None
+    return model
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    if b"\0" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return sum(c.isprintable() or c in "\n\r\t" for c in text) >= 0.95 * len(text)
+
+
+def _check_structure(name: str, model: onnx.ModelProto) -> None:
+    if not model.HasField("graph"):
+        raise LoadError(name, "model has no graph (not an ONNX model, or an empty one)")
+    max_opset = onnx.defs.onnx_opset_version()
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > max_opset:
+            raise LoadError(name, f"opset {opset.version} is from the future: this onnx knows up to opset {max_opset}; "
+                                  "upgrade onnx")
+
+
+# --- external data -------------------------------------------------------------------------
+
+def _external_tensors(model: onnx.ModelProto):
+    """Every TensorProto that can hold data: initializers, tensor attributes, subgraphs, functions."""
+    def from_graph(graph: onnx.GraphProto):
+        yield from graph.initializer
+        for sparse in graph.sparse_initializer:
+            yield sparse.values
+            yield sparse.indices
+        yield from from_nodes(graph.node)
+
+    def from_nodes(nodes):
+        for node in nodes:
+            for attr in node.attribute:
+                if attr.HasField("t"):
+                    yield attr.t
+                yield from attr.tensors
+                if attr.HasField("g"):
+                    yield from from_graph(attr.g)
+                for g in attr.graphs:
+                    yield from from_graph(g)
+
+    yield from from_graph(model.graph)
+    for function in model.functions:
+        yield from from_nodes(function.node)
+
+
+def _unsafe_external_references(model: onnx.ModelProto, base_dir: Path | None):
+    for tensor in _external_tensors(model):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        problem = _external_problem(tensor, base_dir)
+        if problem:
+            yield f"tensor '{display_name(tensor.name)}': {problem}"
+
+
+def _external_problem(tensor: onnx.TensorProto, base_dir: Path | None) -> str | None:
+    info = {entry.key: entry.value for entry in tensor.external_data}
+    location = info.get("location", "")
+    if not location:
+        return "external data has no location"
+    if _ORT_MEM_MARKER in location:
+        return f"location '{display_name(location)}' is an in-memory address marker"
+    if os.path.isabs(location) or location.startswith(("/", "\\")) or (len(location) > 1 and location[1] == ":"):
+        return f"location '{display_name(location)}' is an absolute path"
+    parts = location.replace("\\", "/").split("/")
+    if ".." in parts:
+        return f"location '{display_name(location)}' leaves the model's folder ('..')"
+    try:
+        offset = int(info.get("offset", 0))
+        length = int(info["length"]) if "length" in info else None
+    except ValueError:
+        return "external data offset/length is not an integer"
+    if offset < 0 or (length is not None and length < 0):
+        return "external data offset/length is negative"
+    if base_dir is None:
+        return None  # in-memory model without base_dir: only the path itself can be checked
+    path = base_dir
+    for part in parts:
+        path = path / part
+        try:
+            info_l = os.lstat(path)
+        except OSError:
+            return f"external data file '{display_name(location)}' does not exist"
+        if stat.S_ISLNK(info_l.st_mode):
+            return f"location '{display_name(location)}' goes through a symlink"
+    if not stat.S_ISREG(info_l.st_mode):
+        return f"external data '{display_name(location)}' is not a regular file"
+    if info_l.st_nlink != 1:
+        return f"external data '{display_name(location)}' has {info_l.st_nlink} hard links"
+    expected = _declared_nbytes(tensor)
+    if length is None:
+        length = info_l.st_size - offset
+    if offset + length > info_l.st_size:
+        return (f"offset {offset:,} + length {length:,} exceeds the size of '{display_name(location)}' "
+                f"({info_l.st_size:,} bytes)")
+    if expected is not None and expected != length:
+        return f"length {length:,} does not match dims × dtype size = {expected:,} bytes"
+    return None
+
+
+def _declared_nbytes(tensor: onnx.TensorProto) -> int | None:
+    count = 1
+    for d in tensor.dims:  # Python ints: no overflow, nothing materialised
+        count *= d
+    return tensor_nbytes(tensor.data_type, count)
+
+
+# Bits per element of each ONNX tensor type (sub-byte types pack; strings have no fixed size).
+_DTYPE_BITS = {1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64,
+               15: 128, 16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4, 24: 8, 25: 2, 26: 2, 27: 6, 28: 6}
+
+
+def tensor_nbytes(elem_type: int, count: int) -> int | None:
+    """Bytes of `count` packed elements of an ONNX type, or None for strings/unknown types."""
+    bits = _DTYPE_BITS.get(elem_type)
+    return None if bits is None else (count * bits + 7) // 8
+
+
+def dtype_name(elem_type: int) -> str:
+    name = onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() else ""
+    return {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "float16", "": "unknown"}.get(name, name.lower())

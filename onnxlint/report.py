@@ -1,0 +1,70 @@
+"""Report: model facts + layers + totals + diagnostics, and its JSON form (schema_version 1:
+fields are only ever added, never renamed or removed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from onnxlint import __version__
+from onnxlint.cost import Layer, Totals
+from onnxlint.diagnostics import Diagnostic, Severity
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Report:
+    path: str
+    opset: int | None = None
+    inputs: list[dict] = field(default_factory=list)
+    totals: Totals | None = None
+    layers: list[Layer] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    verification: dict | None = None
+    error: str | None = None  # why the model could not be read (then nothing else is set)
+    error_class: str | None = None
+
+    def count(self, severity: Severity) -> int:
+        return sum(d.severity == severity for d in self.diagnostics)
+
+    def failing(self, fail_on: Severity) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity >= fail_on]
+
+    def model_dict(self) -> dict:
+        data: dict = {"path": self.path}
+        if self.error is not None:
+            data.update(error=self.error, error_class=self.error_class, diagnostics=[
+                d.to_dict() for d in self.diagnostics])
+            return data
+        t = self.totals
+        data.update(
+            opset=self.opset, inputs=self.inputs,
+            totals={"nodes": t.nodes, "params": t.params, "param_bytes": t.param_bytes, "macs": t.macs,
+                    "peak_activation_bytes": t.peak_activation_bytes, "peak_at": t.peak_at},
+            layers=[layer_dict(layer) for layer in self.layers],
+            diagnostics=[d.to_dict() for d in self.diagnostics],
+            verification=self.verification, notes=self.notes)
+        return data
+
+    def to_dict(self) -> dict:
+        return envelope([self])
+
+
+def envelope(reports: list[Report]) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "onnxlint_version": __version__,
+            "models": [r.model_dict() for r in reports]}
+
+
+def _json_dim(d):
+    if isinstance(d, Fraction):
+        return float(d)
+    return d
+
+
+def layer_dict(layer: Layer) -> dict:
+    shape = layer.output_shape
+    return {"node": layer.name, "op_type": layer.op_type, "location": layer.node.location,
+            "output_shape": list(shape) if shape is not None else None,
+            "params": layer.params, "macs": layer.macs, "output_bytes": layer.output_bytes,
+            "receptive_field": list(layer.receptive_field) if layer.receptive_field is not None else None}

@@ -1,0 +1,4 @@
+"""Reporters: pure functions from reports to text."""
+from onnxlint.reporters import github, json, sarif, text
+
+RENDERERS = {"text": text.render, "json": json.render, "sarif": sarif.render, "github": github.render}

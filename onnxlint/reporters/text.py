@@ -1,0 +1,95 @@
+"""The default, human output: one line per diagnostic, a summary line per model, a count."""
+from __future__ import annotations
+
+from onnxlint.diagnostics import Severity
+from onnxlint.report import Report
+from onnxlint.reporters import units
+
+_COLOURS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[33m", Severity.SUGGESTION: "\033[36m"}
+_DIM, _BOLD, _RESET = "\033[2m", "\033[1m", "\033[0m"
+
+
+def render(reports: list[Report], *, color: bool = False, summary: bool = False, statistics: bool = False,
+           **_options) -> str:
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    lines: list[str] = []
+    for report in reports:
+        if report.error is not None:
+            continue  # unreadable models are reported on stderr
+        for d in report.diagnostics:
+            where = f"{report.path}:{d.location + '/' if d.location != 'graph' else ''}{d.node or '-'}"
+            lines.append(f"{paint(where, _BOLD)}: {paint(d.code, _COLOURS[d.severity])} {d.message}")
+            if d.suggestion:
+                lines.append(f"    {paint('→', _DIM)} {d.suggestion}")
+        for note in report.notes:
+            lines.append(paint(f"{report.path}: note: {note}", _DIM))
+        if summary:
+            lines.extend(layer_table(report))
+        t = report.totals
+        lines.append(paint(f"{report.path}: {t.nodes:,} nodes, {units.count(t.params)} params "
+                           f"({units.nbytes(t.param_bytes)}), {units.count(t.macs)} MACs, peak activations "
+                           f"{units.nbytes(t.peak_activation_bytes)} at {t.peak_at or '-'}", _DIM))
+        if report.verification:
+            lines.append(verification_line(report))
+    if statistics:
+        lines.extend(statistics_lines(reports))
+    lines.append(count_line(reports))
+    return "\n".join(lines) + "\n"
+
+
+def verification_line(report: Report) -> str:
+    v = report.verification
+    return (f"{report.path}: verified by {v['runtime']}: {v['tensors_checked']} tensors checked, "
+            f"{len(v['mismatches'])} mismatches, {v['tensors_unknown_filled']} unknown filled from execution, "
+            f"{v['tensors_unchecked']} unchecked ({v['seconds']:.2f} s)")
+
+
+def count_line(reports: list[Report]) -> str:
+    parts = []
+    for severity in (Severity.ERROR, Severity.WARNING, Severity.SUGGESTION):
+        n = sum(r.count(severity) for r in reports)
+        if n:
+            parts.append(f"{n} {severity}{'s' if n != 1 else ''}")
+    unreadable = sum(r.error is not None for r in reports)
+    if unreadable:
+        parts.append(f"{unreadable} unreadable")
+    models = f"{len(reports)} model{'s' if len(reports) != 1 else ''}"
+    return f"{', '.join(parts) or 'No findings'} in {models}"
+
+
+def statistics_lines(reports: list[Report]) -> list[str]:
+    counts: dict[tuple[str, str], int] = {}
+    for r in reports:
+        for d in r.diagnostics:
+            counts[(d.code, d.name)] = counts.get((d.code, d.name), 0) + 1
+    return [f"{n:6d}  {code}  {name}" for (code, name), n in sorted(counts.items())]
+
+
+def layer_table(report: Report) -> list[str]:
+    """The per-layer table of --summary; weight plumbing (constant outputs) is left out."""
+    total_macs = report.totals.macs or 1
+    has_ms = any(getattr(layer, "measured_ms", None) is not None for layer in report.layers)
+    header = ["node", "op", "output", "params", "MACs", "%MACs", "out", "RF"] + (["ms"] if has_ms else [])
+    rows = [header]
+    for layer in report.layers:
+        if layer.output_shape is not None and not layer.params and not layer.macs and layer.node.op_type in (
+                "Constant", "ConstantOfShape"):
+            continue
+        macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs else ""
+        rf = units.shape(layer.receptive_field) if layer.receptive_field else ""
+        row = [layer.node.path if layer.node.location != "graph" else layer.name, layer.op_type,
+               units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
+               units.count(layer.macs) if layer.macs else "", macs_pct, units.nbytes(layer.output_bytes), rf]
+        if has_ms:
+            ms = getattr(layer, "measured_ms", None)
+            row.append(f"{ms:.3f}" if ms is not None else "")
+        rows.append(row)
+    t = report.totals
+    rows.append(["total", "", "", units.count(t.params), units.count(t.macs), "100.0" if t.macs else "",
+                 f"peak {units.nbytes(t.peak_activation_bytes)}", ""] + ([""] if has_ms else []))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    right = {3, 4, 5, 6, 8}
+    return ["  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+            .rstrip() for r in rows]

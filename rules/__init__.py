@@ -1,0 +1,1 @@
+"""onnxlint's built-in rule catalog: one module per rule, registered automatically."""
