@@ -94,7 +94,8 @@ def _analyse(loaded: LoadedModel, settings: Settings) -> Report:
                      for name, dims in shapes.input_dims.items()]
     if totals.unknown_macs:
         report.notes.append(f"{totals.unknown_macs} layer(s) have unknown MACs (unknown shapes); totals exclude them")
-    ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external)
+    ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
+                  reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides))
     rules = [rule(settings.options.get(rule.code)) for rule in active_rules(settings, loaded.source)]
     report.diagnostics = run_rules(ctx, rules, settings.ignore_nodes)
     return report

@@ -64,6 +64,8 @@ def macs(node: Node, window: WindowFacts | None, shapes: Shapes) -> int | None:
     """MACs(Conv) = N·H_out·W_out·k_h·k_w·(C_in/g)·C_out; Gemm/MatMul = M·K·N; bias adds not counted."""
     out = shapes.dims.get(node.outputs[0]) if node.outputs else None
     op = node.op_type
+    if window is not None and window.group <= 0:
+        return None  # invalid attributes (OL002)
     if op == "Conv" and window is not None:
         if out is None or None in out or window.c_in is None:
             return None
@@ -179,3 +181,36 @@ def peak_activation(graph: Graph, shapes: Shapes) -> tuple[int, int | None]:
         if current > peak:
             peak, peak_index = current, index
     return peak, peak_index
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One convolution of a suggested replacement: enough to count it and to build it (--what-if)."""
+    kernel: tuple[int, int]
+    c_in: int
+    c_out: int
+    out_size: tuple  # spatial output extent
+    group: int = 1
+    stride: int = 1
+    bias: bool = True
+
+    @property
+    def params(self) -> int:
+        return math.prod(self.kernel) * (self.c_in // self.group) * self.c_out + (self.c_out if self.bias else 0)
+
+    def macs(self, batch: int = 1) -> int:
+        return batch * math.prod(self.out_size) * math.prod(self.kernel) * (self.c_in // self.group) * self.c_out
+
+
+def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:
+    return sum(s.params for s in specs), sum(s.macs(batch) for s in specs)
+
+
+def conv_spec(layer: Layer) -> ConvSpec | None:
+    """The layer itself as a ConvSpec (2-D Conv with known shapes), or None."""
+    w, out = layer.window, layer.output_shape
+    if (layer.op_type != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
+            or w.c_in is None or w.group <= 0):
+        return None
+    stride = w.strides[0] if len(set(w.strides)) == 1 else 0
+    return ConvSpec(tuple(w.kernel), w.c_in, w.c_out, tuple(out[2:]), w.group, stride, w.has_bias)

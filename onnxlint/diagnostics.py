@@ -68,6 +68,7 @@ class Diagnostic:
     suggestion: str | None = None
     savings: Savings | None = None
     source: str = "static"  # "onnxruntime" for findings from execution
+    replacement: tuple = ()  # ConvSpecs of a suggested rewrite, for --what-if (not serialised)
 
     def to_dict(self) -> dict:
         return {"code": self.code, "name": self.name, "severity": str(self.severity), "node": self.node,

@@ -8,9 +8,9 @@ import pkgutil
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
-from onnxlint.cost import Layer, Totals
+from onnxlint.cost import ConvSpec, Layer, Totals, replacement_cost
 from onnxlint.diagnostics import Diagnostic, Savings, Severity
 from onnxlint.graph import Graph, Node
 from onnxlint.shapes import Shapes
@@ -51,6 +51,7 @@ class Context:
     totals: Totals
     settings: Any  # onnxlint.config.Settings
     unsafe_external: list[str]
+    reinfer: Callable[[dict], Shapes] | None = None  # shapes again with other input sizes
     by_node: dict[Node, Layer] = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -62,6 +63,12 @@ class Context:
 
     def consumers(self, tensor: str) -> list[Layer]:
         return [self.by_node[n] for n in self.graph.consumers.get(tensor, ())]
+
+    def savings(self, before, after, batch: int = 1) -> Savings:
+        """Savings of replacing ConvSpec(s) `before` by the ConvSpecs `after`."""
+        before = [before] if isinstance(before, ConvSpec) else list(before)
+        (p0, m0), (p1, m1) = replacement_cost(before, batch), replacement_cost(after, batch)
+        return Savings(p0, p1, m0, m1, self.totals.params, self.totals.macs)
 
 
 class Rule:
@@ -91,11 +98,12 @@ class Rule:
         return ()
 
     def report(self, message: str, layer: Layer | None = None, *, suggestion: str | None = None,
-               savings: Savings | None = None, severity: Severity | None = None) -> Diagnostic:
-        node = layer.node if layer is not None else None
+               savings: Savings | None = None, severity: Severity | None = None, replacement: tuple = (),
+               node: Node | None = None) -> Diagnostic:
+        node = layer.node if layer is not None else node
         return Diagnostic(self.code, self.name, severity or self.severity, message,
                           node.name if node else None, node.op_type if node else None,
-                          node.location if node else "graph", suggestion, savings)
+                          node.location if node else "graph", suggestion, savings, replacement=replacement)
 
     @classmethod
     def doc(cls) -> str:

@@ -1,0 +1,62 @@
+"""Human units: K/M/G for counts, KiB/MiB/GiB for bytes."""
+
+
+def count(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit, size in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if abs(n) >= size:
+            return f"{n / size:.1f} {unit}"
+    return str(n)
+
+
+def nbytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(n) >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def shape(dims) -> str:
+    if dims is None:
+        return "?"
+    return "×".join("?" if d is None else str(d) for d in dims)
+
+
+def num(n: int) -> str:
+    """Exact figure with thousands separators: 102,464."""
+    return f"{n:,}"
+
+
+def pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "0%"
+
+
+def axes_label(values) -> str:
+    """(5, 5) → '5×5'; a single axis stays a single number."""
+    return "×".join(str(v) for v in values)
+
+
+def layer_label(layer) -> str:
+    """'conv2 (Conv 5×5/2, 64→128, 56×56)': the facts a reader needs to find and judge a layer."""
+    w = layer.window
+    if w is None:
+        return f"{layer.name} ({layer.op_type})"
+    kernel = axes_label(w.kernel)
+    if any(s != 1 for s in w.strides):
+        kernel += "/" + axes_label(sorted(set(w.strides))) if len(set(w.strides)) == 1 else "/" + axes_label(w.strides)
+    size = axes_label(a.size if a.size is not None else "?" for a in w.axes)
+    if w.kind == "pool":
+        return f"{layer.name} ({layer.op_type} {kernel}, {w.c_in} channels, {size})"
+    groups = "" if w.group == 1 else (", depthwise" if w.depthwise else f", {w.group} groups")
+    return f"{layer.name} ({layer.op_type} {kernel}, {w.c_in}→{w.c_out}{groups}, {size})"
+
+
+def savings_text(s) -> str:
+    """'28% fewer params (102,464 → 73,856) and MACs (321.1 M → 231.2 M; this layer is 4.1% of the model's MACs)'."""
+    share = 100 * s.macs_before / s.model_macs if s.model_macs else 0
+    return (f"{s.params_saved_pct:.0f}% fewer params ({num(s.params_before)} → {num(s.params_after)}) and "
+            f"{s.macs_saved_pct:.0f}% fewer MACs ({count(s.macs_before)} → {count(s.macs_after)}; "
+            f"this layer is {share:.1f}% of the model's MACs)")

@@ -1,0 +1,45 @@
+from onnxlint.diagnostics import Severity
+from onnxlint.engine import Option, Rule
+from onnxlint.units import count, num
+
+
+class DominantLayer(Rule):
+    """One layer holds most of the model's parameters or compute.
+
+    What it checks
+        Layers whose params or MACs are at least `threshold` (default 50%) of the model's total,
+        in models with at least three layers that have params or MACs.
+
+    Why it matters
+        When one layer dominates, it is where size and speed are won or lost: VGG16's fc6 alone
+        holds 74% of its 138.4 M parameters. Any optimisation elsewhere is noise until it is
+        addressed.
+
+    Example
+        fc6 (Gemm) holds 72% of the model's params (102,764,544 of 143,667,240).
+
+    What to do
+        Start there: convert FC layers to convs and shrink them (OL203), reduce channels (OL202),
+        factorize (OL201, OL204), or prune/quantize that layer first.
+    """
+    code = "OL205"
+    name = "dominant-layer"
+    severity = Severity.SUGGESTION
+    summary = "one layer holds ≥ 50% of all params or MACs"
+    options = (Option("threshold", float, 0.5, "share of the model's params or MACs that counts as dominant"),)
+
+    def check_model(self, ctx):
+        totals = ctx.totals
+        if sum(1 for layer in ctx.layers if layer.params or layer.macs) < 3:
+            return  # in a one- or two-layer model every layer dominates: nothing to learn
+        for layer in ctx.layers:
+            shares = []
+            if totals.params and layer.params >= self.opts["threshold"] * totals.params:
+                shares.append(f"{100 * layer.params / totals.params:.0f}% of the model's params "
+                              f"({num(layer.params)} of {num(totals.params)})")
+            if totals.macs and layer.macs and layer.macs >= self.opts["threshold"] * totals.macs:
+                shares.append(f"{100 * layer.macs / totals.macs:.0f}% of its MACs ({count(layer.macs)} of "
+                              f"{count(totals.macs)})")
+            if shares:
+                yield self.report(f"{layer.name} ({layer.op_type}) holds {' and '.join(shares)}", layer,
+                                  suggestion="optimise this layer first: every other layer together weighs less")
