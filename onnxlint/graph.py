@@ -64,12 +64,13 @@ def tensor_type(value_info: onnx.ValueInfoProto) -> TensorType | None:
 
 def build_graph(model: onnx.ModelProto, source: str) -> Graph:
     g = model.graph
-    graph = Graph(nodes=[], inputs={}, outputs=[o.name for o in g.output], initializers={}, declared={})
+    graph = Graph(nodes=[], inputs={}, outputs=_names(o.name for o in g.output), initializers={}, declared={})
     _walk(g, MAIN, set(), graph, source)
     for vi in g.input:
-        if vi.name not in graph.initializers:
+        name = display_name(vi.name)
+        if name not in graph.initializers:
             t = tensor_type(vi)
-            graph.inputs[vi.name] = t if t is not None else TensorType(0, None)
+            graph.inputs[name] = t if t is not None else TensorType(0, None)
     known = set(graph.inputs) | set(graph.initializers) | set(graph.producer)
     for name in graph.outputs:
         if name not in known:
@@ -81,7 +82,7 @@ def build_graph(model: onnx.ModelProto, source: str) -> Graph:
         # a subgraph reading an outer value keeps it alive until its owner runs: handled by the owner below
     for node in graph.nodes:
         if node.location == MAIN and node.proto.attribute and subgraphs(node.proto):
-            for name in _outer_names(node.proto):
+            for name in _names(_outer_names(node.proto)):
                 users = graph.consumers.setdefault(name, [])
                 if node not in users:
                     users.append(node)
@@ -90,18 +91,18 @@ def build_graph(model: onnx.ModelProto, source: str) -> Graph:
 
 def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, source: str) -> None:
     for init in g.initializer:
-        graph.initializers[init.name] = init
+        graph.initializers[display_name(init.name)] = init
     for sparse in g.sparse_initializer:
-        graph.initializers[sparse.values.name] = sparse.values
+        graph.initializers[display_name(sparse.values.name)] = sparse.values
     for vi in list(g.input) + list(g.output) + list(g.value_info):
         t = tensor_type(vi)
         if t is not None:
-            graph.declared.setdefault(vi.name, t)
-    available = set(outer) | {vi.name for vi in g.input} | {i.name for i in g.initializer} \
-        | {s.values.name for s in g.sparse_initializer}
+            graph.declared.setdefault(display_name(vi.name), t)
+    available = set(outer) | set(_names(vi.name for vi in g.input)) | set(_names(i.name for i in g.initializer)) \
+        | set(_names(s.values.name for s in g.sparse_initializer))
     produced: dict[str, int] = {}
     for index, proto in enumerate(g.node):
-        for out in proto.output:
+        for out in _names(proto.output):
             if not out:
                 continue
             if out in produced or out in available:
@@ -110,7 +111,8 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
     for index, proto in enumerate(_execution_order(g, available, produced, location, source)):
         name = display_name(proto.name) or f"{proto.op_type}_{index}"
         attrs = {a.name: get_attribute_value(a) for a in proto.attribute}
-        node = Node(name, proto.op_type, proto.domain, list(proto.input), list(proto.output), attrs, location, proto)
+        node = Node(name, display_name(proto.op_type), display_name(proto.domain), _names(proto.input),
+                    _names(proto.output), attrs, location, proto)
         subs = subgraphs(proto)
         if subs:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
@@ -122,6 +124,10 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
                 graph.producer[out] = node
 
 
+def _names(names) -> list[str]:
+    return [n if isinstance(n, str) else display_name(n) for n in names]
+
+
 def _execution_order(g: onnx.GraphProto, available: set[str], produced: dict[str, int], location: str,
                      source: str) -> list[onnx.NodeProto]:
     """The file's node order when it is valid, else a topological order; errors on cycles and dangling inputs."""
@@ -129,7 +135,7 @@ def _execution_order(g: onnx.GraphProto, available: set[str], produced: dict[str
     needs: list[list[str]] = []
     in_order = True
     for index, proto in enumerate(nodes):
-        deps = [name for name in _node_reads(proto) if name and name not in available]
+        deps = [name for name in _names(_node_reads(proto)) if name and name not in available]
         for name in deps:
             if name not in produced:
                 raise LoadError(source, f"node '{display_name(proto.name) or proto.op_type}' in {location} reads "

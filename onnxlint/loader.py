@@ -36,10 +36,10 @@ class LoadedModel:
 
 
 def display_name(text: str | bytes) -> str:
-    """A printable form of a name that may not be valid UTF-8."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "backslashreplace")
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A printable str for a name; protobuf hands names that are not valid UTF-8 over as bytes."""
+    if isinstance(text, str):
+        return text
+    return text.decode("utf-8", "backslashreplace")
 
 
 def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str | os.PathLike | None = None,
@@ -71,12 +71,13 @@ def _read_regular_file(path: str, max_size: int) -> bytes:
         raise LoadError(path, "is a directory, not a model file") from None
     except OSError as exc:
         raise LoadError(path, f"cannot open: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        os.close(fd)
         if stat.S_ISDIR(info.st_mode):
             raise LoadError(path, "is a directory, not a model file")
-        if not stat.S_ISREG(info.st_mode):
-            raise LoadError(path, "is not a regular file (FIFO, socket or device); refusing to read it")
+        raise LoadError(path, "is not a regular file (FIFO, socket or device); refusing to read it")
+    with os.fdopen(fd, "rb") as f:
         if info.st_size == 0:
             raise LoadError(path, "empty file")
         if info.st_size > max_size:

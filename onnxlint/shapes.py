@@ -14,6 +14,7 @@ import onnx
 from onnx import numpy_helper
 
 from onnxlint.graph import Graph, Node, TensorType
+from onnxlint.loader import display_name
 
 INT64 = onnx.TensorProto.INT64
 _SMALL_CONSTANT = 64  # elements: integer constants up to this size are read (shape arithmetic)
@@ -247,7 +248,7 @@ class _OnnxFallback:
             for vi in list(g.value_info) + list(g.output):
                 t = tensor_type(vi)
                 if t is not None:
-                    types[vi.name] = t
+                    types[display_name(vi.name)] = t
             for node in g.node:
                 for _label, sub in subgraphs(node):
                     collect(sub)

@@ -1,0 +1,55 @@
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import onnx
+import pytest
+
+import onnxlint
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+ONNX_DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
+LIGHT = ONNX_DATA / "light"
+
+
+def light(name: str) -> Path:
+    path = LIGHT / f"light_{name}.onnx"
+    assert path.is_file(), f"the onnx wheel no longer ships {path}"  # fail, never skip
+    return path
+
+
+def fixture(name: str) -> Path:
+    return FIXTURES / f"{name}.onnx"
+
+
+def lint_fixture(name: str, **options) -> onnxlint.Report:
+    return onnxlint.lint(fixture(name), **options)
+
+
+def layer(report: onnxlint.Report, name: str):
+    return next(layer for layer in report.layers if layer.name == name)
+
+
+def codes(report: onnxlint.Report, code: str) -> list:
+    return [d for d in report.diagnostics if d.code == code]
+
+
+def run_cli(*args: str, cwd=None, input_bytes=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    return subprocess.run([sys.executable, "-m", "onnxlint", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("fixture_build", FIXTURES / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def builder():
+    return load_builder()
