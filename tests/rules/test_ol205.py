@@ -1,0 +1,14 @@
+from conftest import codes, light, lint_fixture
+
+import onnxlint
+
+
+def test_vgg19_fc6_dominates_params():
+    [d] = codes(onnxlint.lint(light("vgg19")), "OL205")
+    assert d.node == "n38"
+    assert "72% of the model's params (102,764,544 of 143,667,240)" in d.message
+
+
+def test_silent_on_balanced_and_tiny_models():
+    assert codes(onnxlint.lint(light("resnet50")), "OL205") == []
+    assert codes(lint_fixture("conv_1x32_5x5"), "OL205") == []  # one layer always holds 100%
