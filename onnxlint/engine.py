@@ -186,6 +186,8 @@ def run_rules(ctx: Context, rules: list[Rule], ignore_nodes: dict[str, tuple[str
     for layer in ctx.layers:
         for rule in by_op.get(layer.node.op_type, ()):
             diagnostics.extend(rule.check_node(ctx, layer))
+    order = {layer.node.path: i for i, layer in enumerate(ctx.layers)}
+    diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
     return [d for d in diagnostics if not _suppressed(d, ignore_nodes or {})]
 
 

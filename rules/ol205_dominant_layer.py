@@ -38,7 +38,7 @@ class DominantLayer(Rule):
                 shares.append(f"{100 * layer.params / totals.params:.0f}% of the model's params "
                               f"({num(layer.params)} of {num(totals.params)})")
             if totals.macs and layer.macs and layer.macs >= self.opts["threshold"] * totals.macs:
-                shares.append(f"{100 * layer.macs / totals.macs:.0f}% of its MACs ({count(layer.macs)} of "
+                shares.append(f"{100 * layer.macs / totals.macs:.0f}% of the model's MACs ({count(layer.macs)} of "
                               f"{count(totals.macs)})")
             if shares:
                 yield self.report(f"{layer.name} ({layer.op_type}) holds {' and '.join(shares)}", layer,

@@ -1,0 +1,29 @@
+"""Rule docs are the user's manual: fixed sections, `explain`, and docs/rules.md kept current."""
+from conftest import ROOT, run_cli
+
+from onnxlint.docs import rules_markdown
+from onnxlint.engine import DOC_SECTIONS, all_rules, iter_sections
+
+
+def test_every_rule_documents_the_fixed_sections():
+    codes = set()
+    for rule in all_rules():
+        assert rule.code not in codes
+        codes.add(rule.code)
+        titles = [title for title, text in iter_sections(rule.doc()) if text]
+        assert titles[:5] == ["", *DOC_SECTIONS], rule.code
+        assert rule.name == rule.name.lower() and " " not in rule.name
+        assert rule.summary and len(rule.summary) < 120
+
+
+def test_explain_prints_the_doc_and_options():
+    result = run_cli("explain", "OL201")
+    assert result.returncode == 0
+    assert "# OL201 large-kernel" in result.stdout
+    assert "Why it matters" in result.stdout and "min-saving" in result.stdout
+    assert run_cli("explain", "OL999").returncode == 2
+
+
+def test_docs_rules_md_is_up_to_date():
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(), "regenerate: python -m onnxlint.docs > docs/rules.md"
