@@ -106,7 +106,7 @@ def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, i
     if output is not None:
         output.write_text(rendered, encoding="utf-8")
     else:
-        click.echo(rendered, nl=False)
+        click.echo(rendered, nl=False, color=use_color)
     failing = any(r.failing(settings_for[r.path].fail_on if r.path in settings_for else Severity.WARNING)
                   for r in reports)
     sys.exit(EXIT_FINDINGS if failing else EXIT_USAGE if any(r.error for r in reports) else EXIT_CLEAN)
