@@ -1,11 +1,31 @@
-"""onnxlint: a static linter for ONNX convolutional networks."""
+"""onnxlint: a static linter for ONNX convolutional networks.
+
+    report = onnxlint.lint("model.onnx")        # or bytes, or an in-memory onnx.ModelProto
+    onnxlint.check(model, fail_on="warning")    # raises onnxlint.LintError on findings
+
+The public names are imported on first use, so `onnxlint --version` does not pay for onnx.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-from onnxlint.api import LintError, check, lint  # noqa: E402
-from onnxlint.config import ConfigError, Settings  # noqa: E402
-from onnxlint.diagnostics import Diagnostic, Savings, Severity  # noqa: E402
-from onnxlint.loader import LoadError  # noqa: E402
-from onnxlint.report import Report  # noqa: E402
+_PUBLIC = {"lint": "api", "check": "api", "LintError": "api", "Settings": "config", "ConfigError": "config",
+           "Diagnostic": "diagnostics", "Savings": "diagnostics", "Severity": "diagnostics", "LoadError": "loader",
+           "Report": "report"}
+__all__ = [*_PUBLIC, "__version__"]
 
-__all__ = ["lint", "check", "Report", "Diagnostic", "Savings", "Severity", "LintError", "LoadError", "Settings",
-           "ConfigError", "__version__"]
+if TYPE_CHECKING:
+    from onnxlint.api import LintError, check, lint
+    from onnxlint.config import ConfigError, Settings
+    from onnxlint.diagnostics import Diagnostic, Savings, Severity
+    from onnxlint.loader import LoadError
+    from onnxlint.report import Report
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f"onnxlint.{_PUBLIC[name]}"), name)
+    raise AttributeError(f"module 'onnxlint' has no attribute '{name}'")

@@ -76,16 +76,15 @@ def build_graph(model: onnx.ModelProto, source: str) -> Graph:
         if name not in known:
             raise LoadError(source, f"graph output '{display_name(name)}' is produced by no node")
     for node in graph.nodes:
-        if node.location == MAIN:
-            for name in node.inputs:
-                graph.consumers.setdefault(name, []).append(node)
-        # a subgraph reading an outer value keeps it alive until its owner runs: handled by the owner below
-    for node in graph.nodes:
-        if node.location == MAIN and node.proto.attribute and subgraphs(node.proto):
-            for name in _names(_outer_names(node.proto)):
-                users = graph.consumers.setdefault(name, [])
-                if node not in users:
-                    users.append(node)
+        if node.location != MAIN:
+            continue
+        for name in node.inputs:
+            graph.consumers.setdefault(name, []).append(node)
+        # a value read inside a node's subgraphs stays alive until that node has run
+        for name in _names(_outer_names(subgraphs(node.proto))) if node.proto.attribute else ():
+            users = graph.consumers.setdefault(name, [])
+            if node not in users:
+                users.append(node)
     return graph
 
 
@@ -98,25 +97,30 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
         t = tensor_type(vi)
         if t is not None:
             graph.declared.setdefault(display_name(vi.name), t)
-    available = set(outer) | set(_names(vi.name for vi in g.input)) | set(_names(i.name for i in g.initializer)) \
-        | set(_names(s.values.name for s in g.sparse_initializer))
+    available = set(outer) | set(_names([vi.name for vi in g.input])) | set(_names([i.name for i in g.initializer])) \
+        | set(_names([s.values.name for s in g.sparse_initializer]))
+    protos = list(g.node)
+    # One pass over the protobuf: reading its fields is the expensive part of the walk.
+    inputs = [_names(p.input) for p in protos]
+    outputs = [_names(p.output) for p in protos]
+    subs = [subgraphs(p) if p.attribute else [] for p in protos]
     produced: dict[str, int] = {}
-    for index, proto in enumerate(g.node):
-        for out in _names(proto.output):
-            if not out:
-                continue
+    for index, outs in enumerate(outputs):
+        for out in outs:
             if out in produced or out in available:
-                raise LoadError(source, f"tensor '{display_name(out)}' is produced twice (duplicate output name)")
-            produced[out] = index
-    for index, proto in enumerate(_execution_order(g, available, produced, location, source)):
-        name = display_name(proto.name) or f"{proto.op_type}_{index}"
-        attrs = {a.name: get_attribute_value(a) for a in proto.attribute}
-        node = Node(name, display_name(proto.op_type), display_name(proto.domain), _names(proto.input),
-                    _names(proto.output), attrs, location, proto)
-        subs = subgraphs(proto)
-        if subs:
+                raise LoadError(source, f"tensor '{out}' is produced twice (duplicate output name)")
+            if out:
+                produced[out] = index
+    reads = [ins + _names(_outer_names(sub)) if sub else ins for ins, sub in zip(inputs, subs)]
+    for position, index in enumerate(_execution_order(protos, reads, available, produced, location, source)):
+        proto = protos[index]
+        name = display_name(proto.name) or f"{proto.op_type}_{position}"
+        attrs = {a.name: get_attribute_value(a) for a in proto.attribute} if proto.attribute else {}
+        node = Node(name, display_name(proto.op_type), display_name(proto.domain), inputs[index], outputs[index],
+                    attrs, location, proto)
+        if subs[index]:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
-            for label, sub in subs:
+            for label, sub in subs[index]:
                 _walk(sub, f"{location}/{name}/{label}", scope, graph, source)
         graph.nodes.append(node)
         for out in node.outputs:
@@ -125,26 +129,31 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
 
 
 def _names(names) -> list[str]:
-    return [n if isinstance(n, str) else display_name(n) for n in names]
+    names = list(names)
+    try:
+        "".join(names)  # C-speed check that every name is a str (protobuf gives bytes for invalid UTF-8)
+        return names
+    except TypeError:
+        return [display_name(n) for n in names]
 
 
-def _execution_order(g: onnx.GraphProto, available: set[str], produced: dict[str, int], location: str,
-                     source: str) -> list[onnx.NodeProto]:
-    """The file's node order when it is valid, else a topological order; errors on cycles and dangling inputs."""
-    nodes = list(g.node)
+def _execution_order(protos: list[onnx.NodeProto], reads: list[list[str]], available: set[str],
+                     produced: dict[str, int], location: str, source: str) -> list[int]:
+    """Node indices in the file's order when it is valid, else in a topological order; errors on cycles
+    and on inputs that nothing produces."""
     needs: list[list[str]] = []
     in_order = True
-    for index, proto in enumerate(nodes):
-        deps = [name for name in _names(_node_reads(proto)) if name and name not in available]
+    for index, names in enumerate(reads):
+        deps = [name for name in names if name and name not in available]
         for name in deps:
             if name not in produced:
-                raise LoadError(source, f"node '{display_name(proto.name) or proto.op_type}' in {location} reads "
-                                        f"'{display_name(name)}', which no node produces and is not an input")
+                raise LoadError(source, f"node '{display_name(protos[index].name) or protos[index].op_type}' in "
+                                        f"{location} reads '{name}', which no node produces and is not an input")
             if produced[name] >= index:
                 in_order = False
         needs.append(deps)
     if in_order:
-        return nodes
+        return list(range(len(protos)))
     # Kahn's algorithm, always taking the earliest ready node so the file's order is kept where it can be.
     waiting = [len({produced[n] for n in deps}) for deps in needs]
     users: dict[int, list[int]] = {}
@@ -156,13 +165,13 @@ def _execution_order(g: onnx.GraphProto, available: set[str], produced: dict[str
     order = []
     while ready:
         index = heapq.heappop(ready)
-        order.append(nodes[index])
+        order.append(index)
         for user in users.get(index, ()):
             waiting[user] -= 1
             if waiting[user] == 0:
                 heapq.heappush(ready, user)
-    if len(order) < len(nodes):
-        stuck = next(nodes[i] for i, count in enumerate(waiting) if count > 0)
+    if len(order) < len(protos):
+        stuck = next(protos[i] for i, count in enumerate(waiting) if count > 0)
         raise LoadError(source, f"graph has a cycle through node '{display_name(stuck.name) or stuck.op_type}' "
                                 f"in {location}")
     return order
@@ -179,14 +188,7 @@ def subgraphs(proto: onnx.NodeProto) -> list[tuple[str, onnx.GraphProto]]:
     return found
 
 
-def _node_reads(proto: onnx.NodeProto):
-    """Names a node reads: its inputs plus outer-scope names its subgraphs use."""
-    yield from proto.input
-    if proto.attribute:
-        yield from _outer_names(proto)
-
-
-def _outer_names(proto: onnx.NodeProto) -> set[str]:
+def _outer_names(subs: list[tuple[str, onnx.GraphProto]]) -> set[str]:
     """Names used inside a node's subgraphs that those subgraphs do not define themselves."""
     used: set[str] = set()
 
@@ -199,6 +201,6 @@ def _outer_names(proto: onnx.NodeProto) -> set[str]:
             local |= set(node.output)
         used.update(o.name for o in g.output if o.name not in local)
 
-    for _label, sub in subgraphs(proto):
+    for _label, sub in subs:
         visit(sub, set())
     return used

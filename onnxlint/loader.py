@@ -138,9 +138,14 @@ def _external_tensors(model: onnx.ModelProto):
             yield sparse.indices
         yield from from_nodes(graph.node)
 
+    holders = {onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS, onnx.AttributeProto.GRAPH,
+               onnx.AttributeProto.GRAPHS}
+
     def from_nodes(nodes):
         for node in nodes:
-            for attr in node.attribute:
+            for attr in node.attribute if node.attribute else ():
+                if attr.type not in holders:
+                    continue
                 if attr.HasField("t"):
                     yield attr.t
                 yield from attr.tensors

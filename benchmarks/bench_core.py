@@ -1,0 +1,130 @@
+"""Core speed and memory, printed as ratios measured in one run on this machine (issue: core).
+
+    python benchmarks/bench_core.py
+
+1. lint ÷ onnx.load on generated Conv+Relu chains of 1k, 10k, 50k nodes (goal ≤ 2×), and 50k ÷ 1k (≤ 60×);
+2. a whole `onnxlint light_resnet50.onnx` process ÷ `python -c "import onnx; onnx.load(path)"` (goal ≤ 2×);
+3. peak RSS linting a model with 1.5 GB of external weights (goal < 300 MB; the weight file is sparse
+   and must never be opened);
+4. `onnxlint --version` start-up (goal < 0.5 s).
+"""
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxlint
+
+LIGHT = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+
+
+def chain(n_nodes: int) -> onnx.ModelProto:
+    nodes, inits = [], []
+    x = "input"
+    for i in range(n_nodes // 2):
+        w = numpy_helper.from_array(np.full((4, 4, 3, 3), 0.01, np.float32), f"w{i}")
+        inits.append(w)
+        nodes.append(helper.make_node("Conv", [x, w.name], [f"c{i}"], name=f"conv{i}", kernel_shape=[3, 3],
+                                      pads=[1, 1, 1, 1]))
+        nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"relu{i}"))
+        x = f"r{i}"
+    graph = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                                                                             [1, 4, 16, 16])],
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 4, 16, 16])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def best_of(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def median_process(cmd: list[str], repeat: int = 7) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def external_weights_model(folder: Path) -> Path:
+    """A conv stack whose 1.5 GB of weights live in one sparse external file."""
+    inits, nodes, offset, x = [], [], 0, "input"
+    channels = 2048
+    per_layer = channels * channels * 9 * 4  # 151 MB per 3×3 2048→2048 conv
+    for i in range(10):
+        w = TensorProto(name=f"w{i}", data_type=TensorProto.FLOAT, dims=[channels, channels, 3, 3])
+        w.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", "weights.bin"), ("offset", str(offset)), ("length", str(per_layer))):
+            w.external_data.add(key=key, value=value)
+        offset += per_layer
+        inits.append(w)
+        nodes.append(helper.make_node("Conv", [x, w.name], [f"c{i}"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]))
+        x = f"c{i}"
+    with open(folder / "weights.bin", "wb") as f:
+        f.truncate(offset)  # sparse: takes no disk space
+    graph = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                                                                           [1, channels, 14, 14])],
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)], inits)
+    path = folder / "big.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    return path
+
+
+def main() -> None:
+    print(f"onnxlint {onnxlint.__version__}, onnx {onnx.__version__}, python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        lint_times = {}
+        print("\n1. lint ÷ onnx.load on Conv+Relu chains (goal ≤ 2×)")
+        for n in (1_000, 10_000, 50_000):
+            path = tmp / f"chain{n}.onnx"
+            path.write_bytes(chain(n).SerializeToString())
+            repeat = 5 if n < 50_000 else 3
+            load = best_of(lambda: onnx.load(path), repeat)
+            lint = best_of(lambda: onnxlint.lint(path), repeat)
+            lint_times[n] = lint
+            print(f"   {n:>6,} nodes: onnx.load {load * 1000:7.1f} ms, lint {lint * 1000:7.1f} ms, "
+                  f"ratio {lint / load:.2f}×")
+        print(f"   linearity: 50k ÷ 1k = {lint_times[50_000] / lint_times[1_000]:.1f}× (goal ≤ 60×)")
+
+        resnet = LIGHT / "light_resnet50.onnx"
+        exe = [sys.executable, "-m", "onnxlint"]
+        whole = median_process(exe + [str(resnet)])
+        bare = median_process([sys.executable, "-c", f"import onnx; onnx.load({str(resnet)!r})"])
+        print(f"\n2. whole `onnxlint light_resnet50.onnx` {whole * 1000:.0f} ms ÷ bare onnx.load process "
+              f"{bare * 1000:.0f} ms = {whole / bare:.2f}× (goal ≤ 2×)")
+
+        big = external_weights_model(tmp)
+        code = ("import resource, sys, onnxlint; r = onnxlint.lint(sys.argv[1]); "
+                "print(r.totals.params, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code, str(big)], capture_output=True, text=True, check=True)
+        seconds = time.perf_counter() - start
+        params, rss_kib = map(int, out.stdout.split())
+        weight_mb = os.path.getsize(tmp / "weights.bin") / 1e6
+        print(f"\n3. {weight_mb:,.0f} MB of external weights ({params:,} params): peak RSS {rss_kib / 1024:.0f} MiB, "
+              f"{seconds:.2f} s (goal < 300 MB)")
+
+        version = median_process(exe + ["--version"])
+        print(f"\n4. `onnxlint --version` start-up: {version * 1000:.0f} ms (goal < 500 ms)")
+        print(f"   (bare `python -c pass`: {median_process([sys.executable, '-c', 'pass']) * 1000:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
