@@ -50,23 +50,26 @@ def make_settings(settings: Settings | None = None, **options: Any) -> Settings:
 
 
 def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.PathLike | None = None,
-         **options: Any) -> Report:
+         verify: bool = False, profile: int = 0, limits=None, **options: Any) -> Report:
     """Lint one model (a path, serialized bytes or an in-memory ModelProto) and return its Report.
 
     Keyword options mirror the config keys: select, extend_select, ignore, input_shapes
     ({"input": (1, 3, 224, 224)}), memory_budget ("512MB"), training, options ({"OL201": {...}}).
-    Raises LoadError when the model cannot be read, ValueError on bad options.
+    verify=True runs the model once in a sandboxed onnxruntime child and checks every shape;
+    profile=N also times N runs per node. Raises LoadError when the model cannot be read,
+    ValueError on bad options.
     """
     settings = make_settings(settings, **options)
     loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
-    return _analyse(loaded, settings)
+    return _analyse(loaded, settings, verify=verify or bool(profile), profile=profile, limits=limits)
 
 
-def lint_safely(model: Source, settings: Settings, **kwargs: Any) -> Report:
-    """lint() for the CLI: an unreadable model becomes a Report carrying the error."""
+def lint_safely(model: Source, settings: Settings, **run: Any) -> Report:
+    """lint() for the CLI: an unreadable model becomes a Report carrying the error.
+    `run` holds the execution flags: verify, profile, limits."""
     try:
-        loaded = load(model, max_size=settings.max_size, **kwargs)
-        return _analyse(loaded, settings)
+        loaded = load(model, max_size=settings.max_size)
+        return _analyse(loaded, settings, **run)
     except LoadError as exc:
         return Report(path=exc.source, error=exc.problem, error_class="LoadError")
     except InputShapeError as exc:
@@ -77,7 +80,8 @@ def lint_safely(model: Source, settings: Settings, **kwargs: Any) -> Report:
         return Report(path=name, error="nesting too deep to analyse", error_class="LoadError")
 
 
-def _analyse(loaded: LoadedModel, settings: Settings) -> Report:
+def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0,
+             limits=None) -> Report:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects and frees none: the cyclic GC only costs time
     try:
@@ -96,8 +100,15 @@ def _analyse(loaded: LoadedModel, settings: Settings) -> Report:
         report.notes.append(f"{totals.unknown_macs} layer(s) have unknown MACs (unknown shapes); totals exclude them")
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides))
-    rules = [rule(settings.options.get(rule.code)) for rule in active_rules(settings, loaded.source)]
+    active = active_rules(settings, loaded.source)
+    rules = [rule(settings.options.get(rule.code)) for rule in active]
     report.diagnostics = run_rules(ctx, rules, settings.ignore_nodes)
+    if verify or profile:
+        from onnxlint.verify import Limits, verify as run_verification
+
+        found = run_verification(loaded, graph, shapes, report, profile_runs=profile, limits=limits or Limits())
+        codes = {rule.code for rule in active}
+        report.diagnostics += [d for d in found if d.code in codes]
     return report
 
 

@@ -72,12 +72,22 @@ def main() -> None:
               help="Colour the text output (NO_COLOR is respected).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Lint models in N parallel processes.")
+@click.option("--verify", is_flag=True,
+              help="Run the model once with onnxruntime (sandboxed) and check every inferred shape.")
+@click.option("--profile", is_flag=True, help="Time every node with onnxruntime's profiler (implies --verify).")
+@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True, help="Profiled runs per model.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Wall-clock and CPU limit in seconds for --verify/--profile, per model.")
+@click.option("--memory-limit", default="4GiB", show_default=True, metavar="SIZE",
+              help="Address-space limit of the onnxruntime child process.")
 def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, input_shape, memory_budget,
-          training, rule_options, config, max_size, statistics, show_settings, color, jobs) -> None:
+          training, rule_options, config, max_size, statistics, show_settings, color, jobs, verify, profile, runs,
+          timeout, memory_limit) -> None:
     """Lint ONNX models (files or directories, searched recursively for *.onnx)."""
-    from onnxlint.config import ConfigError, Settings
+    from onnxlint.config import ConfigError, parse_size
     from onnxlint.diagnostics import Severity
     from onnxlint.runner import expand_paths, lint_all, resolve_settings
+    from onnxlint.verify import Limits
 
     cli = {"select": _split(select), "extend-select": _split(extend_select), "ignore": _split(ignore),
            "fail-on": fail_on, "memory-budget": memory_budget, "training": training, "max-size": max_size}
@@ -89,13 +99,17 @@ def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, i
             cli_table["options"] = _rule_options(rule_options)
         models = expand_paths(paths)
         settings_for = resolve_settings(models, config, cli_table)
+        limits = Limits(timeout, parse_size(memory_limit))
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
+    if not models:
+        _fail(f"no .onnx files found in {', '.join(paths)}")
     if show_settings:
         for model in models:
             click.echo(f"# {model}\n{settings_for[model].show()}")
         sys.exit(EXIT_CLEAN)
-    reports = lint_all(models, settings_for, jobs=jobs)
+    run = {"verify": verify or profile, "profile": runs if profile else 0, "limits": limits}
+    reports = lint_all(models, settings_for, jobs=jobs, **run)
     for report in reports:
         if report.error is not None:
             click.echo(f"onnxlint: {report.path}: {report.error}", err=True)

@@ -29,6 +29,7 @@ class Layer:
     receptive_field: tuple | None
     jump: tuple | None
     window: WindowFacts | None
+    measured_ms: float | None = None  # mean kernel time per run, from --profile
 
     @property
     def name(self) -> str:

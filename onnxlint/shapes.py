@@ -98,6 +98,7 @@ class Shapes:
     unresolved_inputs: dict[str, tuple] = field(default_factory=dict)  # name → dims still symbolic
     notes: list[str] = field(default_factory=list)
     used_onnx_inference: bool = False
+    opset: int = 0  # of the default domain
 
     def shape(self, name: str) -> tuple | None:
         return self.dims.get(name)
@@ -146,7 +147,7 @@ def _fmt(dims) -> str:
 
 
 def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None = None) -> Shapes:
-    shapes = Shapes()
+    shapes = Shapes(opset=next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0))
     resolve_input_shapes(graph, input_shapes, shapes)
     for name, init in graph.initializers.items():
         shapes.dims[name] = tuple(init.dims)
@@ -485,7 +486,7 @@ def _batchnorm(node: Node, shapes: Shapes):
 
 
 def _dropout(node: Node, shapes: Shapes):
-    if len(node.outputs) > 1 and node.outputs[1]:
+    if len(node.outputs) > 1 and node.outputs[1] and shapes.opset >= 10:  # before opset 10 the mask has T
         shapes.dtype[node.outputs[1]] = onnx.TensorProto.BOOL
     return _same(node, shapes)
 

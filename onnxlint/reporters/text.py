@@ -20,7 +20,8 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
             continue  # unreadable models are reported on stderr
         for d in report.diagnostics:
             where = f"{report.path}:{d.location + '/' if d.location != 'graph' else ''}{d.node or '-'}"
-            lines.append(f"{paint(where, _BOLD)}: {paint(d.code, _COLOURS[d.severity])} {d.message}")
+            source = "" if d.source == "static" else f" (source: {d.source})"
+            lines.append(f"{paint(where, _BOLD)}: {paint(d.code, _COLOURS[d.severity])} {d.message}{source}")
             if d.suggestion:
                 lines.append(f"    {paint('→', _DIM)} {d.suggestion}")
         for note in report.notes:
@@ -33,6 +34,8 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
                            f"{units.nbytes(t.peak_activation_bytes)} at {t.peak_at or '-'}", _DIM))
         if report.verification:
             lines.append(verification_line(report))
+            if report.verification.get("profile_runs"):
+                lines.extend(hotspot_table(report))
     if statistics:
         lines.extend(statistics_lines(reports))
     lines.append(count_line(reports))
@@ -44,6 +47,24 @@ def verification_line(report: Report) -> str:
     return (f"{report.path}: verified by {v['runtime']}: {v['tensors_checked']} tensors checked, "
             f"{len(v['mismatches'])} mismatches, {v['tensors_unknown_filled']} unknown filled from execution, "
             f"{v['tensors_unchecked']} unchecked ({v['seconds']:.2f} s)")
+
+
+def hotspot_table(report: Report, top: int = 10) -> list[str]:
+    """--profile: the layers that take the most measured time, beside their share of the static MACs."""
+    timed = [layer for layer in report.layers if layer.measured_ms]
+    total_ms = sum(layer.measured_ms for layer in timed) or 1.0
+    total_macs = report.totals.macs or 1
+    rows = [["node", "op", "ms", "%time", "MACs", "%MACs", "GMAC/s"]]
+    for layer in sorted(timed, key=lambda layer: -layer.measured_ms)[:top]:
+        rate = f"{layer.macs / layer.measured_ms / 1e6:.1f}" if layer.macs else ""
+        rows.append([layer.name, layer.op_type, f"{layer.measured_ms:.3f}", f"{100 * layer.measured_ms / total_ms:.1f}",
+                     units.count(layer.macs) if layer.macs else "",
+                     f"{100 * layer.macs / total_macs:.1f}" if layer.macs else "", rate])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    title = (f"{report.path}: measured hot-spots (mean of {report.verification['profile_runs']} runs, "
+             f"{total_ms:.2f} ms per run in kernels)")
+    return [title] + ["  " + "  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                      .rstrip() for r in rows]
 
 
 def count_line(reports: list[Report]) -> str:

@@ -1,0 +1,254 @@
+"""--verify and --profile: execute the model with onnxruntime in a sandboxed child process and
+check every inferred shape against what actually ran. The only module that imports onnxruntime,
+and only inside the child."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from onnxlint.diagnostics import Diagnostic, Severity
+from onnxlint.graph import MAIN, Graph
+from onnxlint.loader import LoadedModel
+from onnxlint.shapes import Shapes
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds: float = DEFAULT_TIMEOUT
+    memory: int = DEFAULT_MEMORY
+
+
+def _fmt(dims) -> str:
+    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile_runs: int = 0,
+           limits: Limits = Limits()) -> list[Diagnostic]:
+    """Run the model once (and `profile_runs` more times with the profiler) and compare shapes.
+    Fills report.verification and unknown layer shapes; returns OL501/OL502/OL503 diagnostics."""
+    from onnxlint.engine import find_rule
+
+    start = time.perf_counter()
+    aborted, mismatch_rule, declared_rule = (find_rule(code)() for code in ("OL502", "OL501", "OL503"))
+    if loaded.unsafe_external:
+        return [aborted.report("verification refused: the model has unsafe external data (OL003); "
+                               "nothing was executed")]
+    main_nodes = graph.main_nodes()
+    exposed = [o for n in main_nodes for o in n.outputs if o and o not in shapes.constants]
+    for name in exposed:
+        size = _bytes(shapes, name)
+        if size is not None and size > limits.memory:
+            return [aborted.report(f"verification refused: tensor '{name}' would need {size:,} bytes, over the "
+                                   f"memory limit of {limits.memory:,}", node=graph.producer[name])]
+    inputs = []
+    for name, dims in shapes.input_dims.items():
+        if dims is None or None in dims:
+            return [aborted.report(f"verification needs concrete input shapes: pass --input-shape {name}=...")]
+        inputs.append({"name": name, "dims": list(dims), "elem_type": shapes.dtype.get(name, 1)})
+    with tempfile.TemporaryDirectory(prefix="onnxlint-verify-") as tmp:
+        model_path = loaded.source
+        if not os.path.isfile(model_path):  # an in-memory model: the session is still given a path
+            model_path = os.path.join(tmp, "source.onnx")
+            Path(model_path).write_bytes(loaded.model.SerializeToString())
+        job = {"model": model_path, "base_dir": str(loaded.base_dir or Path(model_path).parent), "tmp": tmp,
+               "inputs": inputs, "outputs": [{"name": n, "elem_type": shapes.dtype.get(n, 0)} for n in exposed],
+               "profile_runs": profile_runs}
+        result, problem = _run_child(job, limits)
+    if problem:
+        return [aborted.report(problem)]
+    executed = {name: tuple(dims) for name, dims in result["shapes"].items()}
+    diagnostics: list[Diagnostic] = []
+    mismatches, filled = [], 0
+    for name, got in executed.items():
+        inferred = shapes.dims.get(name)
+        producer = graph.producer[name]
+        if inferred is not None and None not in inferred:
+            if tuple(inferred) != got:
+                mismatches.append({"tensor": name, "node": producer.name, "inferred": list(inferred),
+                                   "executed": list(got)})
+                diagnostics.append(mismatch_rule.report(
+                    f"tensor '{name}' (output of {producer.name}): inferred {_fmt(inferred)}, onnxruntime "
+                    f"executed {_fmt(got)}", node=producer))
+        else:
+            filled += 1
+            shapes.dims[name] = got
+        declared = graph.declared.get(name)
+        if declared is not None and declared.dims is not None and _contradicts(declared.dims, got):
+            diagnostics.append(declared_rule.report(
+                f"the file declares '{name}' as {_fmt(declared.dims)} but onnxruntime returned {_fmt(got)}; "
+                "code that trusts the declaration will break", node=producer))
+    for layer in report.layers:
+        if layer.node.outputs and layer.node.outputs[0] in executed and (
+                layer.output_shape is None or None in layer.output_shape):
+            layer.output_shape = executed[layer.node.outputs[0]]
+        if result.get("node_ms") and layer.node.location == MAIN:
+            layer.measured_ms = result["node_ms"].get(layer.node.proto.name or "")
+    unchecked = sum(1 for n in graph.nodes if n.location != MAIN for o in n.outputs if o)
+    unchecked += sum(1 for n in main_nodes for o in n.outputs if o and o in shapes.constants)
+    report.verification = {"runtime": f"onnxruntime {result['runtime']}", "tensors_checked": len(executed) - filled,
+                           "tensors_unknown_filled": filled, "tensors_unchecked": unchecked,
+                           "mismatches": mismatches, "seconds": round(time.perf_counter() - start, 3)}
+    if profile_runs:
+        report.verification["profile_runs"] = profile_runs
+        report.verification["profile_total_ms"] = round(sum(result["node_ms"].values()), 3)
+    for d in diagnostics:
+        d.source = "onnxruntime"
+    return diagnostics
+
+
+def _bytes(shapes: Shapes, name: str) -> int | None:
+    from onnxlint.cost import tensor_bytes
+
+    return tensor_bytes(shapes, name)
+
+
+def _contradicts(declared, got) -> bool:
+    if len(declared) != len(got):
+        return True
+    return any(isinstance(d, int) and d > 0 and d != g for d, g in zip(declared, got))
+
+
+def _run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
+    """Run the job in a child with an address-space cap, a CPU cap, one thread and a wall-clock limit."""
+    job_path = Path(job["tmp"]) / "job.json"
+    job_path.write_text(json.dumps(job))
+    result_path = Path(job["tmp"]) / "result.json"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
+        cpu = int(math.ceil(limits.seconds)) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    try:
+        proc = subprocess.run([sys.executable, "-c", "from onnxlint.verify import child; child()", str(job_path)],
+                              capture_output=True, timeout=limits.seconds, preexec_fn=limit, env=env,
+                              cwd=job["tmp"])
+    except subprocess.TimeoutExpired:
+        return None, f"verification aborted: the model ran past the wall-clock limit of {limits.seconds:g} s"
+    if proc.returncode < 0:
+        name = signal.Signals(-proc.returncode).name
+        reason = {"SIGXCPU": f"the CPU-time limit of {limits.seconds:g} s",
+                  "SIGKILL": "a kill (out of memory?)"}.get(name, "a crash")
+        return None, f"verification aborted: onnxruntime died by signal {name} ({reason})"
+    if result_path.is_file():
+        result = json.loads(result_path.read_text())
+        if "error" in result:
+            return None, f"verification aborted: {result['error']}"
+        return result, None
+    tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+    if "MemoryError" in tail[0] or "bad_alloc" in proc.stderr.decode("utf-8", "replace"):
+        return None, f"verification aborted: the model needs more than the memory limit of {limits.memory:,} bytes"
+    return None, f"verification aborted: the onnxruntime child exited with code {proc.returncode} ({tail[0][:200]})"
+
+
+# --- the child process --------------------------------------------------------------------------
+
+def child() -> None:
+    job_path = Path(sys.argv[1])
+    job = json.loads(job_path.read_text())
+    result_path = job_path.parent / "result.json"
+    try:
+        result = _execute(job)
+    except MemoryError:
+        result = {"error": "the model needs more than the memory limit"}
+    except Exception as exc:  # onnxruntime's own errors: one line for the user
+        message = " ".join(str(exc).split())[:300]
+        result = {"error": f"onnxruntime could not run the model: {type(exc).__name__}: {message}"}
+    result_path.write_text(json.dumps(result))
+
+
+def _execute(job: dict) -> dict:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import external_data_helper
+
+    model = onnx.load(job["model"], load_external_data=False)
+    external_data_helper.load_external_data_for_model(model, job["base_dir"])  # references checked by the parent
+    dims_by_input = {i["name"]: i["dims"] for i in job["inputs"]}
+    for vi in model.graph.input:
+        if vi.name in dims_by_input:
+            shape = vi.type.tensor_type.shape
+            shape.ClearField("dim")
+            for d in dims_by_input[vi.name]:
+                shape.dim.add().dim_value = d
+    existing = {o.name for o in model.graph.output}
+    for out in job["outputs"]:
+        if out["name"] not in existing:
+            vi = model.graph.output.add()
+            vi.name = out["name"]
+            if out["elem_type"]:
+                vi.type.tensor_type.elem_type = out["elem_type"]
+    path = Path(job["tmp"]) / "run.onnx"
+    big = model.ByteSize() > 1_800_000_000
+    onnx.save(model, path, save_as_external_data=big, location="run.weights" if big else None)
+    del model
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 4
+    options.profile_file_prefix = str(Path(job["tmp"]) / "profile")
+    ort.set_default_logger_severity(4)
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for spec in job["inputs"]:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(spec["elem_type"])
+        if np.issubdtype(dtype, np.floating):
+            feeds[spec["name"]] = rng.standard_normal(spec["dims"]).astype(dtype)
+        else:  # integer inputs are usually indices or sizes: zeros are always in range
+            feeds[spec["name"]] = np.zeros(spec["dims"], dtype=dtype)
+    names = [o.name for o in session.get_outputs()]
+    values = session.run(names, feeds)
+    result = {"runtime": ort.__version__, "shapes": {n: list(np.shape(v)) for n, v in zip(names, values)
+                                                     if n in {o["name"] for o in job["outputs"]}}}
+    del values
+    if job["profile_runs"]:
+        result["node_ms"] = _profile(ort, str(path), feeds, job, names[:1])
+    return result
+
+
+def _profile(ort, path: str, feeds: dict, job: dict, outputs: list[str]) -> dict[str, float]:
+    """Median-free mean per node over N profiled runs after one warm-up, from onnxruntime's profiler."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 4
+    options.enable_profiling = True
+    options.profile_file_prefix = str(Path(job["tmp"]) / "profile")
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    session.run(outputs, feeds)  # warm-up, discarded below
+    warmup_end = None
+    for _ in range(job["profile_runs"]):
+        session.run(outputs, feeds)
+    trace = json.loads(Path(session.end_profiling()).read_text())
+    runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"]
+    if runs:
+        warmup_end = runs[0]["ts"] + runs[0]["dur"]
+    totals: dict[str, float] = {}
+    for event in trace:
+        if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
+            continue
+        if warmup_end is not None and event["ts"] <= warmup_end:
+            continue
+        node = event["name"][: -len("_kernel_time")]
+        totals[node] = totals.get(node, 0.0) + event["dur"] / 1000.0
+    return {node: ms / job["profile_runs"] for node, ms in totals.items()}
+
+
+if __name__ == "__main__":
+    child()

@@ -1,0 +1,106 @@
+"""--verify / --profile: onnxruntime executes the model and proves the inferred shapes."""
+import json
+
+import numpy as np
+import onnx
+import pytest
+from conftest import LIGHT, codes, fixture, run_cli
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxlint
+from onnxlint.verify import Limits
+
+LIGHT_MODELS = sorted(LIGHT.glob("light_*.onnx"))
+
+
+def test_light_models_are_present():
+    assert len(LIGHT_MODELS) == 9
+
+
+@pytest.mark.parametrize("path", LIGHT_MODELS, ids=lambda p: p.stem)
+def test_light_models_verify_with_zero_mismatches(path):
+    report = onnxlint.lint(path, verify=True)
+    v = report.verification
+    assert v is not None, [d.message for d in report.diagnostics if d.code.startswith("OL5")]
+    assert v["mismatches"] == [] and v["tensors_checked"] > 10
+    assert v["runtime"].startswith("onnxruntime ")
+    assert not [d for d in report.diagnostics if d.code.startswith("OL5")]
+
+
+def test_unknown_shapes_are_filled_from_execution():
+    # NonZero's output size depends on the data: static analysis cannot know it, execution does.
+    graph = helper.make_graph([helper.make_node("NonZero", ["x"], ["nz"], name="nonzero")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6])],
+                              [helper.make_tensor_value_info("nz", TensorProto.INT64, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert onnxlint.lint(model).layers[0].output_shape in (None, (2, None))
+    report = onnxlint.lint(model, verify=True)
+    assert report.verification["tensors_unknown_filled"] == 1 and report.verification["tensors_checked"] == 0
+    assert report.layers[0].output_shape == (2, 6)  # random normal inputs: all six are non-zero
+
+
+def test_declared_shape_lie_is_ol503():
+    model = onnx.load(fixture("conv_1x32_5x5"))
+    out = model.graph.output[0].type.tensor_type.shape
+    out.dim[2].dim_value = 27  # declares 27, runs 28
+    report = onnxlint.lint(model, verify=True)
+    [d] = codes(report, "OL503")
+    assert "declares 'conv' as [1,32,27,28] but onnxruntime returned [1,32,28,28]" in d.message
+    assert d.source == "onnxruntime" and report.verification["mismatches"] == []
+
+
+def _bomb(shape):
+    dims = numpy_helper.from_array(np.array(shape, np.int64), "dims")
+    graph = helper.make_graph([helper.make_node("ConstantOfShape", ["dims"], ["big"]),
+                               helper.make_node("Add", ["x", "big"], ["y"])], "bomb",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [dims])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_memory_bomb_is_refused_before_running():
+    report = onnxlint.lint(_bomb([1 << 20, 1 << 20]), verify=True)
+    [d] = codes(report, "OL502")
+    assert "would need 4,398,046,511,104 bytes, over the memory limit" in d.message
+
+
+def test_endless_loop_hits_the_wall_clock_limit():
+    body = helper.make_graph([helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+                              helper.make_node("Add", ["v_in", "one"], ["v_out"])], "body",
+                             [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                              helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+                              helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [1])],
+                             [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+                              helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [1])],
+                             [numpy_helper.from_array(np.ones(1, np.float32), "one")])
+    trip = numpy_helper.from_array(np.array(1 << 62, np.int64), "trip")
+    cond = numpy_helper.from_array(np.array(True), "cond")
+    graph = helper.make_graph([helper.make_node("Loop", ["trip", "cond", "x"], ["y"], body=body)], "loop",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [trip, cond])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    report = onnxlint.lint(model, verify=True, limits=Limits(seconds=2))
+    [d] = codes(report, "OL502")
+    assert "limit of 2 s" in d.message
+
+
+def test_cli_verify_json_and_text(tmp_path):
+    result = run_cli(fixture("demo"), "--verify", "--format", "json")
+    v = json.loads(result.stdout)["models"][0]["verification"]
+    assert set(v) >= {"runtime", "tensors_checked", "tensors_unknown_filled", "tensors_unchecked", "mismatches",
+                      "seconds"}
+    assert v["mismatches"] == [] and v["tensors_checked"] == 14
+    text = run_cli(fixture("demo"), "--verify").stdout
+    assert "verified by onnxruntime" in text and "14 tensors checked, 0 mismatches" in text
+    assert sorted(p.name for p in fixture("demo").parent.glob("*.json")) == []  # nothing written beside the model
+
+
+def test_profile_adds_measured_hotspots():
+    result = run_cli(fixture("demo"), "--profile", "--runs", "3", "--summary")
+    assert result.returncode == 1
+    assert "measured hot-spots (mean of 3 runs" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.startswith("node "))
+    assert header.rstrip().endswith("ms")
+    report = onnxlint.lint(fixture("demo"), profile=3)
+    conv1 = next(layer for layer in report.layers if layer.name == "conv1")
+    assert conv1.measured_ms > 0
