@@ -58,12 +58,11 @@ def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile
             return [aborted.report(f"verification needs concrete input shapes: pass --input-shape {name}=...")]
         inputs.append({"name": name, "dims": list(dims), "elem_type": shapes.dtype.get(name, 1)})
     with tempfile.TemporaryDirectory(prefix="onnxlint-verify-") as tmp:
-        model_path = loaded.source
-        if not os.path.isfile(model_path):  # an in-memory model: the session is still given a path
-            model_path = os.path.join(tmp, "source.onnx")
-            Path(model_path).write_bytes(loaded.model.SerializeToString())
-        job = {"model": model_path, "base_dir": str(loaded.base_dir or Path(model_path).parent), "tmp": tmp,
-               "inputs": inputs, "outputs": [{"name": n, "elem_type": shapes.dtype.get(n, 0)} for n in exposed],
+        try:
+            run_model = _prepare(loaded, shapes, exposed, Path(tmp))
+        except (OSError, ValueError) as exc:
+            return [aborted.report(f"verification aborted: the weights could not be read: {exc}")]
+        job = {"model": str(run_model), "tmp": tmp, "inputs": inputs, "outputs": exposed,
                "profile_runs": profile_runs}
         result, problem = _run_child(job, limits)
     if problem:
@@ -133,7 +132,7 @@ def _run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     try:
-        proc = subprocess.run([sys.executable, "-c", "from onnxlint.verify import child; child()", str(job_path)],
+        proc = subprocess.run([sys.executable, "-m", "onnxlint.sandbox", str(job_path)],
                               capture_output=True, timeout=limits.seconds, preexec_fn=limit, env=env,
                               cwd=job["tmp"])
     except subprocess.TimeoutExpired:
@@ -154,101 +153,31 @@ def _run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
     return None, f"verification aborted: the onnxruntime child exited with code {proc.returncode} ({tail[0][:200]})"
 
 
-# --- the child process --------------------------------------------------------------------------
-
-def child() -> None:
-    job_path = Path(sys.argv[1])
-    job = json.loads(job_path.read_text())
-    result_path = job_path.parent / "result.json"
-    try:
-        result = _execute(job)
-    except MemoryError:
-        result = {"error": "the model needs more than the memory limit"}
-    except Exception as exc:  # onnxruntime's own errors: one line for the user
-        message = " ".join(str(exc).split())[:300]
-        result = {"error": f"onnxruntime could not run the model: {type(exc).__name__}: {message}"}
-    result_path.write_text(json.dumps(result))
-
-
-def _execute(job: dict) -> dict:
-    import numpy as np
+def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path) -> Path:
+    """A copy of the model for execution: every exposed tensor an output, inputs at the resolved shapes,
+    external weights (references already validated) read in. The user's model is never modified."""
     import onnx
-    import onnxruntime as ort
     from onnx import external_data_helper
 
-    model = onnx.load(job["model"], load_external_data=False)
-    external_data_helper.load_external_data_for_model(model, job["base_dir"])  # references checked by the parent
-    dims_by_input = {i["name"]: i["dims"] for i in job["inputs"]}
+    model = onnx.ModelProto()
+    model.CopyFrom(loaded.model)
+    if loaded.base_dir is not None:
+        external_data_helper.load_external_data_for_model(model, str(loaded.base_dir))
     for vi in model.graph.input:
-        if vi.name in dims_by_input:
+        dims = shapes.input_dims.get(vi.name)
+        if dims is not None and vi.type.HasField("tensor_type"):
             shape = vi.type.tensor_type.shape
             shape.ClearField("dim")
-            for d in dims_by_input[vi.name]:
+            for d in dims:
                 shape.dim.add().dim_value = d
     existing = {o.name for o in model.graph.output}
-    for out in job["outputs"]:
-        if out["name"] not in existing:
+    for name in exposed:
+        if name not in existing:
             vi = model.graph.output.add()
-            vi.name = out["name"]
-            if out["elem_type"]:
-                vi.type.tensor_type.elem_type = out["elem_type"]
-    path = Path(job["tmp"]) / "run.onnx"
-    big = model.ByteSize() > 1_800_000_000
+            vi.name = name
+            if shapes.dtype.get(name):
+                vi.type.tensor_type.elem_type = shapes.dtype[name]
+    path = tmp / "run.onnx"
+    big = model.ByteSize() > 1_800_000_000  # protobuf's 2 GB limit: keep the weights beside it
     onnx.save(model, path, save_as_external_data=big, location="run.weights" if big else None)
-    del model
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.log_severity_level = 4
-    options.profile_file_prefix = str(Path(job["tmp"]) / "profile")
-    ort.set_default_logger_severity(4)
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    rng = np.random.default_rng(0)
-    feeds = {}
-    for spec in job["inputs"]:
-        dtype = onnx.helper.tensor_dtype_to_np_dtype(spec["elem_type"])
-        if np.issubdtype(dtype, np.floating):
-            feeds[spec["name"]] = rng.standard_normal(spec["dims"]).astype(dtype)
-        else:  # integer inputs are usually indices or sizes: zeros are always in range
-            feeds[spec["name"]] = np.zeros(spec["dims"], dtype=dtype)
-    names = [o.name for o in session.get_outputs()]
-    values = session.run(names, feeds)
-    result = {"runtime": ort.__version__, "shapes": {n: list(np.shape(v)) for n, v in zip(names, values)
-                                                     if n in {o["name"] for o in job["outputs"]}}}
-    del values
-    if job["profile_runs"]:
-        result["node_ms"] = _profile(ort, str(path), feeds, job, names[:1])
-    return result
-
-
-def _profile(ort, path: str, feeds: dict, job: dict, outputs: list[str]) -> dict[str, float]:
-    """Median-free mean per node over N profiled runs after one warm-up, from onnxruntime's profiler."""
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.log_severity_level = 4
-    options.enable_profiling = True
-    options.profile_file_prefix = str(Path(job["tmp"]) / "profile")
-    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    session.run(outputs, feeds)  # warm-up, discarded below
-    warmup_end = None
-    for _ in range(job["profile_runs"]):
-        session.run(outputs, feeds)
-    trace = json.loads(Path(session.end_profiling()).read_text())
-    runs = [e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"]
-    if runs:
-        warmup_end = runs[0]["ts"] + runs[0]["dur"]
-    totals: dict[str, float] = {}
-    for event in trace:
-        if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
-            continue
-        if warmup_end is not None and event["ts"] <= warmup_end:
-            continue
-        node = event["name"][: -len("_kernel_time")]
-        totals[node] = totals.get(node, 0.0) + event["dur"] / 1000.0
-    return {node: ms / job["profile_runs"] for node, ms in totals.items()}
-
-
-if __name__ == "__main__":
-    child()
+    return path

@@ -1,0 +1,83 @@
+"""The onnxruntime child of --verify/--profile. Run as `python -m onnxlint.sandbox JOB.json` under the
+limits the parent sets; it imports only onnxruntime and numpy (not onnx, not the rest of onnxlint), so
+that its start-up stays small, and writes result.json beside the job."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+# ONNX elem_type → numpy dtype name, for the inputs the child makes up.
+_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool",
+           10: "float16", 11: "float64", 12: "uint32", 13: "uint64"}
+
+
+def main() -> None:
+    job_path = Path(sys.argv[1])
+    job = json.loads(job_path.read_text())
+    try:
+        result = execute(job)
+    except MemoryError:
+        result = {"error": "the model needs more than the memory limit"}
+    except Exception as exc:  # onnxruntime's own errors: one line for the user
+        message = " ".join(str(exc).split())[:300]
+        result = {"error": f"onnxruntime could not run the model: {type(exc).__name__}: {message}"}
+    (job_path.parent / "result.json").write_text(json.dumps(result))
+
+
+def _session(ort, path: str, tmp: str, profiling: bool):
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # the file's own nodes run
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 4
+    options.enable_profiling = profiling
+    options.profile_file_prefix = str(Path(tmp) / "profile")  # never beside the model
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def execute(job: dict) -> dict:
+    import numpy as np
+    import onnxruntime as ort
+
+    ort.set_default_logger_severity(4)
+    session = _session(ort, job["model"], job["tmp"], profiling=False)
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for spec in job["inputs"]:
+        dtype = np.dtype(_DTYPES.get(spec["elem_type"], "float32"))
+        if np.issubdtype(dtype, np.floating):
+            feeds[spec["name"]] = rng.standard_normal(spec["dims"]).astype(dtype)
+        else:  # integer inputs are usually indices or sizes: zeros are always in range
+            feeds[spec["name"]] = np.zeros(spec["dims"], dtype=dtype)
+    wanted = set(job["outputs"])
+    names = [o.name for o in session.get_outputs()]
+    values = session.run(names, feeds)
+    result = {"runtime": ort.__version__,
+              "shapes": {n: list(np.shape(v)) for n, v in zip(names, values) if n in wanted}}
+    del values, session
+    if job["profile_runs"]:
+        result["node_ms"] = profile(ort, job, feeds)
+    return result
+
+
+def profile(ort, job: dict, feeds: dict) -> dict[str, float]:
+    """Mean kernel time per node over N profiled runs, after one warm-up run that is left out."""
+    session = _session(ort, job["model"], job["tmp"], profiling=True)
+    outputs = [session.get_outputs()[0].name]
+    for _ in range(job["profile_runs"] + 1):
+        session.run(outputs, feeds)
+    trace = json.loads(Path(session.end_profiling()).read_text())
+    runs = sorted((e for e in trace if e.get("cat") == "Session" and e.get("name") == "model_run"),
+                  key=lambda e: e["ts"])
+    warmup_end = runs[0]["ts"] + runs[0]["dur"] if runs else -1
+    totals: dict[str, float] = {}
+    for event in trace:
+        name = event.get("name", "")
+        if event.get("cat") == "Node" and name.endswith("_kernel_time") and event["ts"] > warmup_end:
+            node = name[: -len("_kernel_time")]
+            totals[node] = totals.get(node, 0.0) + event["dur"] / 1000.0
+    return {node: ms / job["profile_runs"] for node, ms in totals.items()}
+
+
+if __name__ == "__main__":
+    main()
