@@ -1,0 +1,41 @@
+"""Output formats for CI: SARIF 2.1.0 (validated against the official schema), GitHub annotations."""
+import json
+from pathlib import Path
+
+import jsonschema
+from conftest import fixture, run_cli
+
+SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
+
+
+def test_sarif_validates_and_locates_nodes(tmp_path):
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"\x00\x01garbage")
+    out = tmp_path / "report.sarif"
+    result = run_cli(fixture("demo"), bad, "--format", "sarif", "--output", out)
+    assert result.returncode == 1 and result.stdout == ""
+    sarif = json.loads(out.read_text())
+    jsonschema.validate(sarif, SCHEMA)
+    [run] = sarif["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert {r["id"] for r in rules} >= {"OL101", "OL201", "OL501"}
+    assert "Why it matters" in next(r for r in rules if r["id"] == "OL101")["help"]["text"]
+    conv1 = next(r for r in run["results"] if r["ruleId"] == "OL101")
+    assert conv1["level"] == "warning"
+    location = conv1["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == str(fixture("demo"))
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == "graph/conv1"
+    assert rules[conv1["ruleIndex"]]["id"] == "OL101"
+    assert run["invocations"][0]["toolExecutionNotifications"][0]["level"] == "error"
+
+
+def test_github_annotations():
+    out = run_cli(fixture("demo"), "--format", "github").stdout.splitlines()
+    first = next(line for line in out if "OL101" in line)
+    assert first.startswith(f"::warning file={fixture('demo')},title=OL101 conv-drops-input::graph/conv1: ")
+    assert any(line.startswith("::notice ") for line in out)
+
+
+def test_statistics():
+    out = run_cli(fixture("demo"), "--statistics").stdout
+    assert "     3  OL102  pool-drops-input" in out
