@@ -40,7 +40,8 @@ def main() -> None:
       onnxlint rules                  list every rule
       onnxlint explain CODE           print a rule's documentation
 
-    Exit codes: 0 no finding at or above --fail-on, 1 some, 2 usage error or unreadable model.
+    Lint options: `onnxlint check --help`. Exit codes: 0 no finding at or above --fail-on,
+    1 some, 2 usage error or unreadable model.
     """
 
 
@@ -86,7 +87,7 @@ def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, i
     """Lint ONNX models (files or directories, searched recursively for *.onnx)."""
     from onnxlint.config import ConfigError, parse_size
     from onnxlint.diagnostics import Severity
-    from onnxlint.runner import expand_paths, lint_all, resolve_settings
+    from onnxlint.runner import expand_paths, iter_lint, resolve_settings
     from onnxlint.verify import Limits
 
     cli = {"select": _split(select), "extend-select": _split(extend_select), "ignore": _split(ignore),
@@ -109,7 +110,12 @@ def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, i
             click.echo(f"# {model}\n{settings_for[model].show()}")
         sys.exit(EXIT_CLEAN)
     run = {"verify": verify or profile, "profile": runs if profile else 0, "limits": limits}
-    reports = lint_all(models, settings_for, jobs=jobs, **run)
+    reports_iter = iter_lint(models, settings_for, jobs=jobs, **run)
+    if sys.stderr.isatty() and (len(models) > 3 or run["verify"]):  # long work: show progress
+        with click.progressbar(reports_iter, length=len(models), label="onnxlint", file=sys.stderr) as bar:
+            reports = list(bar)
+    else:
+        reports = list(reports_iter)
     for report in reports:
         if report.error is not None:
             click.echo(f"onnxlint: {report.path}: {report.error}", err=True)

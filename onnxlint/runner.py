@@ -41,11 +41,14 @@ def resolve_settings(models: list[str], config: Path | None, cli_table: dict[str
     return result
 
 
-def lint_all(models: list[str], settings_for: dict[str, Settings], *, jobs: int = 1, **kwargs: Any) -> list[Report]:
+def iter_lint(models: list[str], settings_for: dict[str, Settings], *, jobs: int = 1, **run: Any):
+    """Reports in the order of `models`, as they finish; `jobs` > 1 lints in that many processes."""
+    work = [(m, settings_for[m], run) for m in models]
     if jobs > 1 and len(models) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(models))) as pool:
-            return list(pool.map(_lint_one, [(m, settings_for[m], kwargs) for m in models]))
-    return [_lint_one((m, settings_for[m], kwargs)) for m in models]
+            yield from pool.map(_lint_one, work)
+    else:
+        yield from map(_lint_one, work)
 
 
 def _lint_one(job) -> Report:

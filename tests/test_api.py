@@ -1,0 +1,37 @@
+"""The library call at the end of an export pipeline."""
+import onnx
+import pytest
+from conftest import fixture
+
+import onnxlint
+
+
+def test_check_raises_lint_error_with_the_report_on_an_in_memory_model():
+    model = onnx.load(fixture("demo"))  # what an exporter returns: a ModelProto, never written to disk
+    with pytest.raises(onnxlint.LintError) as info:
+        onnxlint.check(model)
+    error = info.value
+    assert error.report.path == "<model>"
+    assert "5 finding(s) at or above warning in <model>" in str(error)
+    assert "conv1: OL101" in str(error)
+    assert onnxlint.check(model, fail_on="error").totals.params == error.report.totals.params
+
+
+def test_check_passes_a_clean_model_and_accepts_options():
+    report = onnxlint.check(onnx.load(fixture("clean")))
+    assert isinstance(report, onnxlint.Report) and report.failing(onnxlint.Severity.WARNING) == []
+    report = onnxlint.check(onnx.load(fixture("demo")), ignore=["OL1"], memory_budget="64MB")
+    assert not [d for d in report.diagnostics if d.code.startswith("OL1")]
+    with pytest.raises(onnxlint.ConfigError, match="unknown rule or prefix 'XX9'"):
+        onnxlint.check(onnx.load(fixture("clean")), select=["XX9"])
+
+
+def test_report_to_dict_is_the_json_schema():
+    data = onnxlint.lint(fixture("demo")).to_dict()
+    assert data["schema_version"] == 1
+    assert data["models"][0]["totals"]["params"] == 5_319_050
+
+
+def test_python_dash_m():
+    from conftest import run_cli
+    assert run_cli("--help").stdout.startswith("Usage: ")
