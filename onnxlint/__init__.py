@@ -8,9 +8,16 @@ The public names are imported on first use, so `onnxlint --version` does not pay
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+# Installed, the rule catalog is the subpackage onnxlint.rules; in a source checkout it is the
+# top-level rules/ folder beside this package: let `import onnxlint.rules` find it there too.
+_checkout_rules = Path(__file__).resolve().parent.parent / "rules"
+if not (Path(__file__).parent / "rules").is_dir() and (_checkout_rules / "__init__.py").is_file():
+    __path__.append(str(_checkout_rules.parent))  # type: ignore[name-defined]
 
 _PUBLIC = {"lint": "api", "check": "api", "LintError": "api", "Settings": "config", "ConfigError": "config",
            "Diagnostic": "diagnostics", "Savings": "diagnostics", "Severity": "diagnostics", "LoadError": "loader",
