@@ -99,10 +99,11 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
     if totals.unknown_macs:
         report.notes.append(f"{totals.unknown_macs} layer(s) have unknown MACs (unknown shapes); totals exclude them")
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
-                  reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides))
+                  reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides), loaded=loaded)
     active = active_rules(settings, loaded.source)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
     report.diagnostics = run_rules(ctx, rules, settings.ignore_nodes)
+    report.context = ctx
     if verify or profile:
         from onnxlint.verify import Limits, verify as run_verification
 

@@ -180,3 +180,67 @@ def explain(code: str) -> None:
     if rule is None:
         _fail(f"no rule '{code}' (see `onnxlint rules`)")
     click.echo(rule_doc(rule, heading="#"))
+
+
+@main.command("fix")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the fixed model.")
+@click.option("--in-place", is_flag=True, help="Overwrite MODEL (only after the fix is verified).")
+@click.option("--select", multiple=True, metavar="CODES", help="Fixes to apply: OL203, OL401, OL402 (default: all).")
+@click.option("--diff", is_flag=True, help="Print what would change, verified, without writing anything.")
+@click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS", help="Fix an input's shape (repeatable).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Limit in seconds for each onnxruntime run.")
+def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> None:
+    """Apply exact rewrites (fc-as-conv, BatchNorm folding, no-op removal), verified by onnxruntime.
+
+    The original and the rewritten model run on the same random inputs; nothing is written unless
+    their outputs agree. The input file is never overwritten without --in-place.
+    """
+    from onnxlint.api import LoadError
+    from onnxlint.fix import FIXABLE, FixError, fix, save
+    from onnxlint.verify import Limits
+
+    codes = tuple(c.upper() for c in _split(select)) or FIXABLE
+    if unknown := [c for c in codes if c not in FIXABLE]:
+        _fail(f"no fix for {', '.join(unknown)} (fixable: {', '.join(FIXABLE)})")
+    if not diff and not in_place and output is None:
+        _fail("say where to write the fixed model: -o OUT.onnx (or --in-place, or --diff)")
+    target = model if in_place else output
+    if not in_place and target is not None and target.resolve() == model.resolve():
+        _fail(f"{model}: -o names the input file; use --in-place to overwrite it")
+    try:
+        options = {"input_shapes": _input_shapes(input_shape)} if input_shape else {}
+        result = fix(str(model), select=codes, limits=Limits(seconds=timeout), **options)
+    except LoadError as exc:
+        _fail(str(exc))
+    except (FixError, ValueError) as exc:
+        _fail(f"{model}: {exc}")
+    if not result.changes:
+        click.echo(f"{model}: nothing to fix ({', '.join(codes)})")
+        return
+    for change in result.changes:
+        click.echo(f"  {change}")
+    click.echo(f"verified by onnxruntime: max abs error {result.max_abs_error:.3g}, max rel error "
+               f"{result.max_rel_error:.3g} (tolerance {result.tolerance:.3g}); the rewritten model passes onnx.checker")
+    gone = _counts(result.before) - _counts(result.after)
+    click.echo(f"findings gone: {', '.join(f'{c} ×{n}' for c, n in sorted(gone.items())) or 'none'}; "
+               f"{len(result.after.diagnostics)} remain")
+    if diff:
+        click.echo(f"{model}: --diff: nothing written")
+        return
+    external = _uses_external_data(result.before)
+    save(result.model, target, external=external)
+    click.echo(f"{model} → {target}: {len(result.changes)} rewrites{' (weights in ' + target.name + '.data)' if external else ''}")
+
+
+def _counts(report):
+    from collections import Counter
+
+    return Counter(d.code for d in report.diagnostics)
+
+
+def _uses_external_data(report) -> bool:
+    import onnx
+
+    return any(t.data_location == onnx.TensorProto.EXTERNAL for t in report.context.loaded.model.graph.initializer)

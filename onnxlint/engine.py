@@ -52,6 +52,7 @@ class Context:
     settings: Any  # onnxlint.config.Settings
     unsafe_external: list[str]
     reinfer: Callable[[dict], Shapes] | None = None  # shapes again with other input sizes
+    loaded: Any = None  # the LoadedModel, for the rewrites of `onnxlint fix` (rules never read it)
     by_node: dict[Node, Layer] = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

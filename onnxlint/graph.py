@@ -26,6 +26,7 @@ class Node:
     attrs: dict
     location: str  # path of the graph holding the node
     proto: onnx.NodeProto
+    index: int  # position in its graph's node list in the file
 
     @property
     def path(self) -> str:
@@ -117,7 +118,7 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
         name = display_name(proto.name) or f"{proto.op_type}_{position}"
         attrs = {a.name: get_attribute_value(a) for a in proto.attribute} if proto.attribute else {}
         node = Node(name, display_name(proto.op_type), display_name(proto.domain), inputs[index], outputs[index],
-                    attrs, location, proto)
+                    attrs, location, proto, index)
         if subs[index]:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
             for label, sub in subs[index]:

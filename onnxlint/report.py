@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from onnxlint import __version__
 from onnxlint.cost import Layer, Totals
@@ -24,6 +25,7 @@ class Report:
     verification: dict | None = None
     error: str | None = None  # why the model could not be read (then nothing else is set)
     error_class: str | None = None
+    context: Any = field(default=None, repr=False, compare=False)  # the engine's Context, for fix/what-if
 
     def count(self, severity: Severity) -> int:
         return sum(d.severity == severity for d in self.diagnostics)

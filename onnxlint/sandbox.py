@@ -54,6 +54,8 @@ def execute(job: dict) -> dict:
     values = session.run(names, feeds)
     result = {"runtime": ort.__version__,
               "shapes": {n: list(np.shape(v)) for n, v in zip(names, values) if n in wanted}}
+    if job.get("save_outputs"):  # the graph outputs' values, for comparing two models (onnxlint fix)
+        np.savez(Path(job["tmp"]) / f"{job['save_outputs']}.npz", **dict(zip(names, values)))
     del values, session
     if job["profile_runs"]:
         result["node_ms"] = profile(ort, job, feeds)

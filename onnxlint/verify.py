@@ -64,7 +64,7 @@ def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile
             return [aborted.report(f"verification aborted: the weights could not be read: {exc}")]
         job = {"model": str(run_model), "tmp": tmp, "inputs": inputs, "outputs": exposed,
                "profile_runs": profile_runs}
-        result, problem = _run_child(job, limits)
+        result, problem = run_child(job, limits)
     if problem:
         return [aborted.report(problem)]
     executed = {name: tuple(dims) for name, dims in result["shapes"].items()}
@@ -119,7 +119,7 @@ def _contradicts(declared, got) -> bool:
     return any(isinstance(d, int) and d > 0 and d != g for d, g in zip(declared, got))
 
 
-def _run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
+def run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
     """Run the job in a child with an address-space cap, a CPU cap, one thread and a wall-clock limit."""
     job_path = Path(job["tmp"]) / "job.json"
     job_path.write_text(json.dumps(job))

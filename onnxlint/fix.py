@@ -1,0 +1,263 @@
+"""`onnxlint fix`: exact rewrites, verified by onnxruntime before anything is written.
+
+OL203 fc-as-conv      Flatten/Reshape + Gemm on N×C×H×W → Conv (k = H×W); the FCs that follow → 1×1
+                      convs; one Flatten at the end: the model becomes fully convolutional.
+OL401 unfolded-bn     BatchNormalization folded into the preceding Conv's weights and bias.
+OL402 inference-noop  Dropout / Identity removed.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from onnxlint.api import lint
+from onnxlint.graph import MAIN
+from onnxlint.report import Report
+from onnxlint.verify import Limits, run_child
+
+FIXABLE = ("OL203", "OL401", "OL402")
+
+
+class FixError(Exception):
+    """A rewrite that could not be verified; nothing was written."""
+
+
+@dataclass
+class FixResult:
+    model: onnx.ModelProto
+    changes: list[str] = field(default_factory=list)  # one line per rewrite
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    tolerance: float = 0.0
+    before: Report | None = None
+    after: Report | None = None
+
+
+def fix(source, *, select=FIXABLE, limits: Limits = Limits(), **lint_options) -> FixResult:
+    """Rewrite a copy of the model with every selected exact fix and verify it with onnxruntime."""
+    before = lint(source, **lint_options)
+    ctx = before.context
+    model = onnx.ModelProto()
+    model.CopyFrom(ctx.loaded.model)
+    if ctx.loaded.base_dir is not None:
+        onnx.external_data_helper.load_external_data_for_model(model, str(ctx.loaded.base_dir))
+    rewriter = _Rewriter(model, ctx)
+    wanted = {d.node for d in before.diagnostics if d.code in select and d.location == MAIN}
+    for d in before.diagnostics:
+        if d.code in select and d.node in wanted and d.location == MAIN:
+            {"OL203": rewriter.fc_as_conv, "OL401": rewriter.fold_batchnorm,
+             "OL402": rewriter.remove_noop}[d.code](d.node)
+    result = FixResult(model, rewriter.changes, before=before)
+    if not rewriter.changes:
+        return result
+    rewriter.prune()
+    onnx.checker.check_model(model)
+    _verify_equal(ctx, model, result, limits)
+    result.after = lint(model, **lint_options)
+    return result
+
+
+class _Rewriter:
+    def __init__(self, model: onnx.ModelProto, ctx) -> None:
+        self.model, self.ctx, self.changes = model, ctx, []
+        self.graph = model.graph
+        # the engine's nodes are views of the original: the copy's node sits at the same file position
+        self.nodes = {n.name: self.graph.node[n.index] for n in ctx.graph.nodes if n.location == MAIN}
+        self.inits = {t.name: t for t in self.graph.initializer}
+
+    # -- helpers --------------------------------------------------------------------------------
+    def value(self, name: str) -> np.ndarray:
+        """The value of a constant tensor: initializer, Constant or ConstantOfShape of a constant."""
+        if name in self.inits:
+            return numpy_helper.to_array(self.inits[name])
+        producer = next(n for n in self.graph.node if name in n.output)
+        if producer.op_type == "Constant":
+            return numpy_helper.to_array(producer.attribute[0].t)
+        if producer.op_type == "ConstantOfShape":
+            fill = next((numpy_helper.to_array(a.t) for a in producer.attribute if a.name == "value"),
+                        np.zeros(1, np.float32))
+            return np.full(self.value(producer.input[0]).astype(np.int64), fill.reshape(-1)[0], fill.dtype)
+        raise ValueError(f"'{name}' is not a constant")
+
+    def add_initializer(self, array: np.ndarray, name: str) -> str:
+        tensor = numpy_helper.from_array(array, name)
+        self.graph.initializer.append(tensor)
+        self.inits[name] = tensor
+        if self.model.ir_version < 4:  # before IR 4 every initializer is also a graph input
+            self.graph.input.append(helper.make_tensor_value_info(name, tensor.data_type, array.shape))
+        return name
+
+    def consumers(self, tensor: str) -> list[onnx.NodeProto]:
+        return [n for n in self.graph.node if tensor in n.input]
+
+    def rename_input(self, old: str, new: str) -> None:
+        for node in self.consumers(old):
+            for i, name in enumerate(node.input):
+                if name == old:
+                    node.input[i] = new
+
+    def remove(self, node: onnx.NodeProto) -> None:
+        self.graph.node.remove(node)
+
+    def forget_shape(self, tensor: str) -> None:
+        for vi in list(self.graph.value_info):
+            if vi.name == tensor:
+                self.graph.value_info.remove(vi)
+
+    # -- OL402 ----------------------------------------------------------------------------------
+    def remove_noop(self, name: str) -> None:
+        node = self.nodes[name]
+        source, target = node.input[0], node.output[0]
+        if len([o for o in node.output if o]) > 1 and self.consumers(node.output[1]):
+            return  # the Dropout mask is used
+        outputs = {o.name for o in self.graph.output}
+        if target in outputs:
+            producer = next((n for n in self.graph.node if source in n.output), None)
+            if producer is None or source in outputs:
+                return  # input → output passthrough: the Identity is the model's interface
+            producer.output[list(producer.output).index(source)] = target
+            self.rename_input(source, target)
+        else:
+            self.rename_input(target, source)
+        self.remove(node)
+        self.changes.append(f"OL402 removed {node.op_type} {name}")
+
+    # -- OL401 ----------------------------------------------------------------------------------
+    def fold_batchnorm(self, name: str) -> None:
+        bn = self.nodes[name]
+        conv = next(n for n in self.graph.node if bn.input[0] in n.output)
+        scale, bias, mean, var = (self.value(n).astype(np.float64) for n in bn.input[1:5])
+        eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
+        factor = scale / np.sqrt(var + eps)
+        weight = self.value(conv.input[1])
+        conv_bias = self.value(conv.input[2]) if len(conv.input) > 2 and conv.input[2] else np.zeros(len(factor))
+        folded_w = (weight.astype(np.float64) * factor.reshape(-1, *([1] * (weight.ndim - 1)))).astype(weight.dtype)
+        folded_b = ((conv_bias.astype(np.float64) - mean) * factor + bias).astype(weight.dtype)
+        conv.input[1] = self.add_initializer(folded_w, f"{conv.input[1]}_bn_folded")
+        b_name = self.add_initializer(folded_b, f"{bn.output[0]}_bn_folded_bias")
+        if len(conv.input) > 2:
+            conv.input[2] = b_name
+        else:
+            conv.input.append(b_name)
+        self.forget_shape(conv.output[0])
+        conv.output[0] = bn.output[0]
+        self.remove(bn)
+        self.changes.append(f"OL401 folded BatchNormalization {name} into Conv {conv.name or conv.output[0]}")
+
+    # -- OL203 ----------------------------------------------------------------------------------
+    def fc_as_conv(self, name: str) -> None:
+        from onnxlint.rules.ol203_fc_as_conv import flattened_map, following_fcs
+
+        layer = self.ctx.by_node[next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN)]
+        chw = flattened_map(self.ctx, layer)
+        fcs = [layer] + following_fcs(self.ctx, layer)
+        flat_layer = self.ctx.producer(layer.node.inputs[0])
+        while flat_layer.op_type in ("Dropout", "Identity"):
+            flat_layer = self.ctx.producer(flat_layer.node.inputs[0])
+        flat = self.nodes[flat_layer.name]
+        c, h, w = chw
+        for i, fc_layer in enumerate(fcs):
+            fc = self.nodes[fc_layer.name]
+            weight = self.value(fc.input[1])
+            attrs = {a.name: helper.get_attribute_value(a) for a in fc.attribute}
+            if fc.op_type == "Gemm" and attrs.get("transB", 0):
+                weight = weight.T
+            weight = weight * attrs.get("alpha", 1.0)  # now [in, out]
+            n_out = weight.shape[1]
+            kernel = weight.T.reshape(n_out, c, h, w) if i == 0 else weight.T.reshape(n_out, -1, 1, 1)
+            inputs = [flat.input[0] if i == 0 else fc.input[0],
+                      self.add_initializer(kernel.astype(weight.dtype), f"{fc.input[1]}_as_conv")]
+            if fc.op_type == "Gemm" and len(fc.input) > 2 and fc.input[2]:
+                bias = np.broadcast_to(self.value(fc.input[2]) * attrs.get("beta", 1.0), (n_out,)).astype(weight.dtype)
+                inputs.append(self.add_initializer(np.ascontiguousarray(bias), f"{fc.input[1]}_as_conv_bias"))
+            k = [h, w] if i == 0 else [1, 1]
+            conv = helper.make_node("Conv", inputs, [fc.output[0]], name=f"{fc_layer.name}_conv", kernel_shape=k)
+            position = list(self.graph.node).index(fc)
+            self.remove(fc)
+            self.graph.node.insert(position, conv)
+            self.forget_shape(fc.output[0])
+            self.changes.append(f"OL203 {fc_layer.name} ({fc.op_type}) → Conv {k[0]}×{k[1]}")
+        # the map now stays 4-D through the former FCs and their activations: flatten once at the end
+        last = fcs[-1].node.outputs[0]
+        flat_out = f"{last}_spatial"
+        for node in self.graph.node:
+            if last in node.output:
+                node.output[list(node.output).index(last)] = flat_out
+        tail = fcs[-1].node
+        position = list(self.graph.node).index(next(n for n in self.graph.node if flat_out in n.output)) + 1
+        self.graph.node.insert(position, helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"))
+        self._forget_between(fcs)  # the Flatten/Reshape, now unread, goes in prune()
+
+    def _forget_between(self, fcs) -> None:
+        # activations between the converted FCs are 4-D now: their declared shapes are stale
+        for fc in fcs:
+            for user in self.ctx.consumers(fc.node.outputs[0]):
+                for out in user.node.outputs:
+                    self.forget_shape(out)
+
+    # -- cleanup --------------------------------------------------------------------------------
+    def prune(self) -> None:
+        """Drop nodes (ONNX ops have no side effects) and initializers that nothing reads any more."""
+        keep = {o.name for o in self.graph.output}
+        while True:
+            used = keep | {i for n in self.graph.node for i in n.input}
+            dead = [n for n in self.graph.node if not any(o in used for o in n.output)]
+            if not dead:
+                break
+            for node in dead:
+                self.remove(node)
+        used = keep | {i for n in self.graph.node for i in n.input}
+        for init in [t for t in self.graph.initializer if t.name not in used]:
+            self.graph.initializer.remove(init)
+        for vi in [v for v in self.graph.input if v.name not in used and v.name in self.inits]:
+            self.graph.input.remove(vi)  # IR < 4 lists initializers as inputs too
+
+
+def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits) -> None:
+    """Run the original and the rewritten model on the same random inputs in the sandbox."""
+    inputs = [{"name": n, "dims": list(d), "elem_type": ctx.shapes.dtype.get(n, 1)}
+              for n, d in ctx.shapes.input_dims.items()]
+    if any(None in spec["dims"] for spec in inputs):
+        raise FixError("the fix cannot be verified without concrete input shapes: pass --input-shape")
+    with tempfile.TemporaryDirectory(prefix="onnxlint-fix-") as tmp:
+        outputs = {}
+        for label, model in (("original", ctx.loaded.model), ("fixed", fixed)):
+            path = Path(tmp) / f"{label}.onnx"
+            if label == "original" and ctx.loaded.base_dir is not None:
+                original = onnx.ModelProto()
+                original.CopyFrom(model)
+                onnx.external_data_helper.load_external_data_for_model(original, str(ctx.loaded.base_dir))
+                model = original
+            onnx.save(model, path)
+            job = {"model": str(path), "tmp": tmp, "inputs": inputs, "outputs": [], "profile_runs": 0,
+                   "save_outputs": label}
+            run, problem = run_child(job, limits)
+            if problem:
+                raise FixError(f"{label} model: {problem}")
+            outputs[label] = dict(np.load(Path(tmp) / f"{label}.npz"))
+    names = [o.name for o in fixed.graph.output]
+    for name in names:
+        ref, got = outputs["original"][name].astype(np.float64), outputs["fixed"][name].astype(np.float64)
+        if ref.shape != got.shape:
+            raise FixError(f"output '{name}' changed shape: {ref.shape} → {got.shape}; nothing written")
+        magnitude = float(np.max(np.abs(ref))) if ref.size else 0.0
+        tolerance = 1e-4 * max(magnitude, 1e-3)  # float32 reassociation, scaled to the output's magnitude
+        error = float(np.max(np.abs(ref - got))) if ref.size else 0.0
+        result.max_abs_error = max(result.max_abs_error, error)
+        result.max_rel_error = max(result.max_rel_error, error / magnitude if magnitude else 0.0)
+        result.tolerance = max(result.tolerance, tolerance)
+        if error > tolerance:
+            raise FixError(f"output '{name}' differs by {error:.3g} (tolerance {tolerance:.3g}); nothing written")
+
+
+def save(model: onnx.ModelProto, path: Path, *, external: bool) -> None:
+    """Write the rewritten model; weights go to `<name>.data` beside it when the original kept them apart."""
+    if external:
+        onnx.save(model, path, save_as_external_data=True, location=f"{path.name}.data", size_threshold=1024)
+    else:
+        onnx.save(model, path)

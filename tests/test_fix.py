@@ -1,0 +1,85 @@
+"""`onnxlint fix`: exact rewrites; original and fixed outputs compared by onnxruntime in the test."""
+import shutil
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from conftest import fixture, run_cli
+
+from onnxlint.fix import fix
+
+
+def _run(model: onnx.ModelProto, feeds: dict) -> list:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+def _feeds(model: onnx.ModelProto, **dims) -> dict:
+    rng = np.random.default_rng(1)
+    return {i.name: rng.standard_normal(dims.get(i.name) or [d.dim_value for d in i.type.tensor_type.shape.dim])
+            .astype(np.float32) for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}}
+
+
+def test_batchnorm_fold_and_noop_removal_keep_the_outputs():
+    original = onnx.load(fixture("deploy_leftovers"))
+    result = fix(fixture("deploy_leftovers"))
+    ops = [n.op_type for n in result.model.graph.node]
+    assert "BatchNormalization" not in ops and "Dropout" not in ops and "Identity" not in ops
+    feeds = _feeds(original)
+    np.testing.assert_allclose(_run(result.model, feeds)[0], _run(original, feeds)[0], rtol=1e-5, atol=1e-5)
+    assert result.max_abs_error < result.tolerance
+    assert {d.code for d in result.after.diagnostics} & {"OL401", "OL402"} == set()
+
+
+@pytest.mark.parametrize("name", ["vgg_head", "alexnet_head"])
+def test_fc_heads_become_fully_convolutional(name):
+    original = onnx.load(fixture(name))
+    result = fix(fixture(name), select=("OL203",))
+    ops = [n.op_type for n in result.model.graph.node]
+    assert "Gemm" not in ops and ops.count("Conv") == 3 and ops.count("Flatten") == 1
+    assert not {"Reshape"} & set(ops[: ops.index("Softmax") - 1])
+    feeds = _feeds(original)
+    np.testing.assert_allclose(_run(result.model, feeds)[0], _run(original, feeds)[0], rtol=1e-5, atol=1e-6)
+    # a larger input now runs through and yields a spatial map of scores
+    bigger = onnx.ModelProto()
+    bigger.CopyFrom(result.model)
+    dims = bigger.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_value = dims[3].dim_value = 16
+    bigger.graph.output.append(onnx.helper.make_tensor_value_info(
+        next(n.input[0] for n in bigger.graph.node if n.op_type == "Flatten"), onnx.TensorProto.FLOAT, None))
+    scores = _run(bigger, _feeds(bigger, input=[1, 8, 16, 16]))
+    assert scores[-1].shape == (1, 10, 5, 5)  # (16/2 − 4) + 1 = 5 positions per axis
+
+
+def test_cli_writes_only_after_verification(tmp_path):
+    out = tmp_path / "fixed.onnx"
+    result = run_cli("fix", fixture("alexnet_head"), "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "verified by onnxruntime: max abs error" in result.stdout
+    assert "findings gone: OL203 ×1, OL402 ×1" in result.stdout
+    onnx.checker.check_model(onnx.load(out))
+    diff = run_cli("fix", fixture("deploy_leftovers"), "--diff")
+    assert diff.returncode == 0 and "nothing written" in diff.stdout
+    same = run_cli("fix", fixture("demo"), "-o", fixture("demo"))
+    assert same.returncode == 2 and "use --in-place" in same.stderr
+    copy = tmp_path / "copy.onnx"
+    shutil.copy(fixture("deploy_leftovers"), copy)
+    assert run_cli("fix", copy, "--in-place").returncode == 0
+    assert "BatchNormalization" not in {n.op_type for n in onnx.load(copy).graph.node}
+
+
+def test_external_data_is_preserved(tmp_path):
+    model = onnx.load(fixture("deploy_leftovers"))
+    src = tmp_path / "src" / "model.onnx"
+    src.parent.mkdir()
+    onnx.save(model, src, save_as_external_data=True, location="weights.bin", size_threshold=0)
+    out = tmp_path / "out" / "fixed.onnx"
+    out.parent.mkdir()
+    result = run_cli("fix", src, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert (out.parent / "fixed.onnx.data").is_file()
+    fixed, reference = onnx.load(out), onnx.load(fixture("deploy_leftovers"))  # onnx.save moved `model`'s data
+    feeds = _feeds(reference)
+    np.testing.assert_allclose(_run(fixed, feeds)[0], _run(reference, feeds)[0], rtol=1e-5, atol=1e-5)
