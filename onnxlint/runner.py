@@ -53,4 +53,6 @@ def iter_lint(models: list[str], settings_for: dict[str, Settings], *, jobs: int
 
 def _lint_one(job) -> Report:
     model, settings, kwargs = job
-    return lint_safely(model, settings, **kwargs)
+    report = lint_safely(model, settings, **kwargs)
+    report.context = None  # graph and protobuf views: neither needed after the run nor picklable
+    return report
