@@ -50,23 +50,24 @@ def make_settings(settings: Settings | None = None, **options: Any) -> Settings:
 
 
 def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.PathLike | None = None,
-         verify: bool = False, profile: int = 0, limits=None, **options: Any) -> Report:
+         verify: bool = False, profile: int = 0, what_if: int = 0, limits=None, **options: Any) -> Report:
     """Lint one model (a path, serialized bytes or an in-memory ModelProto) and return its Report.
 
     Keyword options mirror the config keys: select, extend_select, ignore, input_shapes
     ({"input": (1, 3, 224, 224)}), memory_budget ("512MB"), training, options ({"OL201": {...}}).
     verify=True runs the model once in a sandboxed onnxruntime child and checks every shape;
-    profile=N also times N runs per node. Raises LoadError when the model cannot be read,
-    ValueError on bad options.
+    profile=N also times N runs per node; what_if=N builds and times (N runs) the replacement each
+    OL201/OL202/OL204 suggests. Raises LoadError when the model cannot be read, ValueError on bad
+    options.
     """
     settings = make_settings(settings, **options)
     loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
-    return _analyse(loaded, settings, verify=verify or bool(profile), profile=profile, limits=limits)
+    return _analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if, limits=limits)
 
 
 def lint_safely(model: Source, settings: Settings, **run: Any) -> Report:
     """lint() for the CLI: an unreadable model becomes a Report carrying the error.
-    `run` holds the execution flags: verify, profile, limits."""
+    `run` holds the execution flags: verify, profile, what_if, limits."""
     try:
         loaded = load(model, max_size=settings.max_size)
         return _analyse(loaded, settings, **run)
@@ -80,7 +81,7 @@ def lint_safely(model: Source, settings: Settings, **run: Any) -> Report:
         return Report(path=name, error="nesting too deep to analyse", error_class="LoadError")
 
 
-def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0,
+def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0, what_if: int = 0,
              limits=None) -> Report:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects and frees none: the cyclic GC only costs time
@@ -110,6 +111,10 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
         found = run_verification(loaded, graph, shapes, report, profile_runs=profile, limits=limits or Limits())
         codes = {rule.code for rule in active}
         report.diagnostics += [d for d in found if d.code in codes]
+    if what_if:
+        from onnxlint.whatif import measure
+
+        measure(ctx, report.diagnostics, what_if)
     return report
 
 

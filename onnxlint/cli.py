@@ -76,14 +76,17 @@ def main() -> None:
 @click.option("--verify", is_flag=True,
               help="Run the model once with onnxruntime (sandboxed) and check every inferred shape.")
 @click.option("--profile", is_flag=True, help="Time every node with onnxruntime's profiler (implies --verify).")
-@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True, help="Profiled runs per model.")
+@click.option("--what-if", "what_if", is_flag=True,
+              help="Build and time the replacement each OL201/OL202/OL204 suggestion describes.")
+@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Timed runs per model (--profile) or per replacement (--what-if).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Wall-clock and CPU limit in seconds for --verify/--profile, per model.")
 @click.option("--memory-limit", default="4GiB", show_default=True, metavar="SIZE",
               help="Address-space limit of the onnxruntime child process.")
 def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, input_shape, memory_budget,
-          training, rule_options, config, max_size, statistics, show_settings, color, jobs, verify, profile, runs,
-          timeout, memory_limit) -> None:
+          training, rule_options, config, max_size, statistics, show_settings, color, jobs, verify, profile, what_if,
+          runs, timeout, memory_limit) -> None:
     """Lint ONNX models (files or directories, searched recursively for *.onnx)."""
     from onnxlint.config import ConfigError, parse_size
     from onnxlint.diagnostics import Severity
@@ -109,9 +112,10 @@ def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, i
         for model in models:
             click.echo(f"# {model}\n{settings_for[model].show()}")
         sys.exit(EXIT_CLEAN)
-    run = {"verify": verify or profile, "profile": runs if profile else 0, "limits": limits}
+    run = {"verify": verify or profile, "profile": runs if profile else 0, "what_if": runs if what_if else 0,
+           "limits": limits}
     reports_iter = iter_lint(models, settings_for, jobs=jobs, **run)
-    if sys.stderr.isatty() and (len(models) > 3 or run["verify"]):  # long work: show progress
+    if sys.stderr.isatty() and (len(models) > 3 or run["verify"] or what_if):  # long work: show progress
         with click.progressbar(reports_iter, length=len(models), label="onnxlint", file=sys.stderr) as bar:
             reports = list(bar)
     else:

@@ -1,0 +1,104 @@
+"""--what-if: build each suggested replacement (OL201 3×3 stack, OL202 1×1 reduction, OL204
+factorization) as a small standalone graph with random weights and the layer's real input shape,
+check with onnxruntime that its output shape equals the original layer's, and time both.
+
+The graphs are built here, not read from the user's file, so they run in process."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from onnxlint.cost import ConvSpec, conv_spec
+from onnxlint.diagnostics import Diagnostic
+
+MEASURED = ("OL201", "OL202", "OL204")
+_WARMUP = 3
+
+
+def _conv(name: str, x: str, spec: ConvSpec, in_size: tuple, rng, pads=None, dilations=(1, 1)) -> tuple:
+    """A Conv node and its random weights for one spec; pads chosen to reach spec.out_size when not given."""
+    kh, kw = spec.kernel
+    if pads is None:  # the smallest total padding P with floor((I + P − k) / s) + 1 = O, split as evenly as SAME
+        total = [max(0, (o - 1) * spec.stride + k - i) for o, k, i in zip(spec.out_size, spec.kernel, in_size)]
+        pads = [p // 2 for p in total] + [p - p // 2 for p in total]
+    weight = numpy_helper.from_array(
+        rng.standard_normal((spec.c_out, spec.c_in // spec.group, kh, kw)).astype(np.float32) * 0.05, f"{name}_w")
+    inputs, inits = [x, weight.name], [weight]
+    if spec.bias:
+        bias = numpy_helper.from_array(np.zeros(spec.c_out, np.float32), f"{name}_b")
+        inputs.append(bias.name)
+        inits.append(bias)
+    node = helper.make_node("Conv", inputs, [name], kernel_shape=[kh, kw], strides=[spec.stride] * 2,
+                            pads=list(pads), dilations=list(dilations), group=spec.group)
+    return node, inits
+
+
+def _model(nodes, inits, in_shape, out) -> onnx.ModelProto:
+    graph = helper.make_graph(nodes, "what_if", [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+                              [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def build_pair(layer, replacement: tuple[ConvSpec, ...], seed: int = 0):
+    """(original, replacement) standalone models for a 2-D Conv layer, inputs of its real shape."""
+    rng = np.random.default_rng(seed)
+    spec, w = conv_spec(layer), layer.window
+    x_shape = [layer.output_shape[0], spec.c_in, *(a.size for a in w.axes)]
+    pads = [a.pad_begin for a in w.axes] + [a.pad_end for a in w.axes]
+    node, inits = _conv("y", "x", spec, tuple(x_shape[2:]), rng, pads, [a.dilation for a in w.axes])
+    original = _model([node], inits, x_shape, "y")
+    nodes, inits, x, size = [], [], "x", tuple(x_shape[2:])
+    for i, step in enumerate(replacement):
+        name = f"conv{i}"
+        node, weights = _conv(name, x, step, size, rng)
+        nodes.append(node)
+        inits += weights
+        x, size = name, step.out_size
+        if i < len(replacement) - 1:  # the non-linearity between the stacked layers
+            nodes.append(helper.make_node("Relu", [x], [f"{name}_relu"]))
+            x = f"{name}_relu"
+    return original, _model(nodes, inits, x_shape, x)
+
+
+def _time(ort, model: onnx.ModelProto, runs: int) -> tuple[float, tuple]:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    shape = [d for d in session.get_inputs()[0].shape]
+    feed = {"x": np.random.default_rng(0).standard_normal(shape).astype(np.float32)}
+    out = None
+    for _ in range(_WARMUP):
+        out = session.run(None, feed)[0]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, out.shape
+
+
+def measure(ctx, diagnostics: list[Diagnostic], runs: int = 10) -> None:
+    """Attach measured timings to every OL201/OL202/OL204 suggestion (in place)."""
+    import onnxruntime as ort
+
+    for d in diagnostics:
+        if d.code not in MEASURED or not d.replacement or d.savings is None:
+            continue
+        layer = next(layer for layer in ctx.layers if layer.name == d.node and layer.node.location == d.location)
+        original, replacement = build_pair(layer, d.replacement)
+        before, shape_before = _time(ort, original, runs)
+        after, shape_after = _time(ort, replacement, runs)
+        if tuple(shape_before) != tuple(shape_after):
+            d.suggestion += (f"; what-if: the replacement's output {tuple(shape_after)} differs from the layer's "
+                             f"{tuple(shape_before)}, not measured")
+            continue
+        d.savings.extra.update(measured_ms_before=round(before, 4), measured_ms_after=round(after, 4))
+        change = f"{100 * (after - before) / before:+.0f}%".replace("-", "−")
+        d.suggestion += (f"; what-if: MACs −{d.savings.macs_saved_pct:.0f}%, measured {before:.2f} ms → {after:.2f} ms "
+                         f"({change}) on this machine (median of {runs} runs, one thread); the replacement changes "
+                         "the function and needs retraining")
