@@ -24,12 +24,12 @@ _PUBLIC = {"lint": "api", "check": "api", "LintError": "api", "Settings": "confi
            "Report": "report"}
 __all__ = [*_PUBLIC, "__version__"]
 
-if TYPE_CHECKING:
-    from onnxlint.api import LintError, check, lint
-    from onnxlint.config import ConfigError, Settings
-    from onnxlint.diagnostics import Diagnostic, Savings, Severity
-    from onnxlint.loader import LoadError
-    from onnxlint.report import Report
+if TYPE_CHECKING:  # the names above, for type checkers and IDEs
+    from onnxlint.api import LintError, check, lint  # noqa: F401
+    from onnxlint.config import ConfigError, Settings  # noqa: F401
+    from onnxlint.diagnostics import Diagnostic, Savings, Severity  # noqa: F401
+    from onnxlint.loader import LoadError  # noqa: F401
+    from onnxlint.report import Report  # noqa: F401
 
 
 def __getattr__(name: str):

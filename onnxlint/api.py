@@ -4,18 +4,17 @@ from __future__ import annotations
 import fnmatch
 import gc
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import onnx
 
-from onnxlint.config import ConfigError, Settings, parse_shape, parse_size, settings_from
+from onnxlint.config import Settings, settings_from
 from onnxlint.cost import compute_costs
-from onnxlint.diagnostics import Diagnostic, Severity
-from onnxlint.engine import Context, find_rule, run_rules, selected_rules
+from onnxlint.diagnostics import Severity
+from onnxlint.engine import Context, run_rules, selected_rules
 from onnxlint.graph import build_graph
-from onnxlint.loader import LoadError, LoadedModel, dtype_name, load
+from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
 from onnxlint.report import Report
 from onnxlint.shapes import InputShapeError, infer_shapes
 
@@ -106,7 +105,8 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
     report.diagnostics = run_rules(ctx, rules, settings.ignore_nodes)
     report.context = ctx
     if verify or profile:
-        from onnxlint.verify import Limits, verify as run_verification
+        from onnxlint.verify import Limits
+        from onnxlint.verify import verify as run_verification
 
         found = run_verification(loaded, graph, shapes, report, profile_runs=profile, limits=limits or Limits())
         codes = {rule.code for rule in active}

@@ -226,7 +226,8 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     for change in result.changes:
         click.echo(f"  {change}")
     click.echo(f"verified by onnxruntime: max abs error {result.max_abs_error:.3g}, max rel error "
-               f"{result.max_rel_error:.3g} (tolerance {result.tolerance:.3g}); the rewritten model passes onnx.checker")
+               f"{result.max_rel_error:.3g} (tolerance {result.tolerance:.3g}); the rewritten model passes "
+               "onnx.checker")
     gone = _counts(result.before) - _counts(result.after)
     click.echo(f"findings gone: {', '.join(f'{c} ×{n}' for c, n in sorted(gone.items())) or 'none'}; "
                f"{len(result.after.diagnostics)} remain")
@@ -235,7 +236,8 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
         return
     external = _uses_external_data(result.before)
     save(result.model, target, external=external)
-    click.echo(f"{model} → {target}: {len(result.changes)} rewrites{' (weights in ' + target.name + '.data)' if external else ''}")
+    weights = f" (weights in {target.name}.data)" if external else ""
+    click.echo(f"{model} → {target}: {len(result.changes)} rewrites{weights}")
 
 
 def _counts(report):

@@ -3,6 +3,7 @@ flags into one frozen Settings. Unknown keys and bad values are errors naming th
 from __future__ import annotations
 
 import re
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from onnxlint.graph import MAIN, Graph, Node
+from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
 from onnxlint.shapes import Shapes, WindowFacts
 

@@ -6,9 +6,10 @@ import importlib
 import inspect
 import pkgutil
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar
 
 from onnxlint.cost import ConvSpec, Layer, Totals, replacement_cost
 from onnxlint.diagnostics import Diagnostic, Savings, Severity
@@ -175,7 +176,8 @@ def selected_rules(select: Iterable[str] = (), extend_select: Iterable[str] = ()
     return chosen
 
 
-def run_rules(ctx: Context, rules: list[Rule], ignore_nodes: dict[str, tuple[str, ...]] | None = None) -> list[Diagnostic]:
+def run_rules(ctx: Context, rules: list[Rule],
+              ignore_nodes: dict[str, tuple[str, ...]] | None = None) -> list[Diagnostic]:
     by_op: dict[str, list[Rule]] = {}
     diagnostics: list[Diagnostic] = []
     for rule in rules:

@@ -464,9 +464,9 @@ def _reshape(node: Node, shapes: Shapes):
     x, target = shapes.shape(node.inputs[0]), shapes.values.get(node.inputs[1])
     if target is None:
         return None
-    allow_zero = node.attrs.get("allowzero", 0)
-    out = [x[i] if d == 0 and not allow_zero and x is not None and i < len(x) else (None if d == 0 and not allow_zero else d)
-           for i, d in enumerate(target)]
+    out = list(target)
+    if not node.attrs.get("allowzero", 0):  # 0 copies the input's dim
+        out = [(x[i] if x is not None and i < len(x) else None) if d == 0 else d for i, d in enumerate(out)]
     if -1 in out:
         known = _prod([d for d in out if d != -1])
         total = _prod(x) if x is not None else None

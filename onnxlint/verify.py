@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from onnxlint.diagnostics import Diagnostic, Severity
+from onnxlint.diagnostics import Diagnostic
 from onnxlint.graph import MAIN, Graph
 from onnxlint.loader import LoadedModel
 from onnxlint.shapes import Shapes

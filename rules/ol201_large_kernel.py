@@ -67,12 +67,12 @@ class LargeKernel(Rule):
         if savings.macs_saved_pct < 100 * self.opts["min-saving"]:
             return
         chain = "→".join(str(c) for c in [spec.c_in] + [width] * (n - 1) + [spec.c_out])
+        where = " (stride on the last)" if spec.stride > 1 else ""
+        model_share = 100 * (savings.macs_before - savings.macs_after) / savings.model_macs if savings.model_macs else 0
         yield self.report(
             f"{layer_label(layer)}: {_WORDS.get(n, n)} stacked 3×3 convs see the same {k}×{k} window with "
             f"{savings_text(savings)}", layer,
-            suggestion=f"replace it with {n} stacked 3×3 convs {chain}{' (stride on the last)' if spec.stride > 1 else ''}"
-                       f" with a non-linearity between them (retrain): saves "
-                       f"{num(savings.params_before - savings.params_after)} params and "
-                       f"{savings.model_macs and 100 * (savings.macs_before - savings.macs_after) / savings.model_macs:.1f}% "
-                       f"of the model's MACs",
+            suggestion=f"replace it with {n} stacked 3×3 convs {chain}{where} with a non-linearity between them "
+                       f"(retrain): saves {num(savings.params_before - savings.params_after)} params and "
+                       f"{model_share:.1f}% of the model's MACs",
             savings=savings, replacement=tuple(stack))

@@ -36,7 +36,9 @@ class FactorizeKernel(Rule):
 
     def check_node(self, ctx, layer):
         spec = conv_spec(layer)
-        if spec is None or spec.group != 1 or spec.stride != 1 or spec.kernel[0] != spec.kernel[1] or spec.kernel[0] < 3:
+        if spec is None or spec.group != 1 or spec.stride != 1:
+            return
+        if spec.kernel[0] != spec.kernel[1] or spec.kernel[0] < 3:
             return
         if not all(self.opts["min-size"] <= s <= self.opts["max-size"] for s in spec.out_size):
             return
@@ -48,7 +50,8 @@ class FactorizeKernel(Rule):
         batch = layer.output_shape[0]
         savings, sep = ctx.savings(spec, pair, batch), ctx.savings(spec, separable, batch)
         yield self.report(
-            f"{layer_label(layer)}: 1×{k} then {k}×1 (width {m}) gives {savings_text(savings)}; a depthwise-separable "
-            f"pair would give {sep.params_saved_pct:.0f}% fewer params ({num(sep.params_before)} → {num(sep.params_after)})",
+            f"{layer_label(layer)}: 1×{k} then {k}×1 (width {m}) gives {savings_text(savings)}; a "
+            f"depthwise-separable pair would give {sep.params_saved_pct:.0f}% fewer params "
+            f"({num(sep.params_before)} → {num(sep.params_after)})",
             layer, suggestion=f"factorize into 1×{k} {spec.c_in}→{m} then {k}×1 {m}→{spec.c_out} (retrain)",
             savings=savings, replacement=tuple(pair))

@@ -89,7 +89,7 @@ def test_config_in_pyproject_and_per_node_ignores(tmp_path):
     [reduce] = [d for d in found if d["code"] == "OL202"]
     assert "reduction to 16 channels" in reduce["message"]
     shown = run_cli(model, "--show-settings", "--fail-on", "warning").stdout
-    assert f"fail-on = 'warning'  # command line" in shown
+    assert "fail-on = 'warning'  # command line" in shown
     assert f"extend-select = ('OL204',)  # {tmp_path / 'pyproject.toml'}" in shown
 
 

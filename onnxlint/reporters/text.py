@@ -1,9 +1,9 @@
 """The default, human output: one line per diagnostic, a summary line per model, a count."""
 from __future__ import annotations
 
+from onnxlint import units
 from onnxlint.diagnostics import Severity
 from onnxlint.report import Report
-from onnxlint import units
 
 _COLOURS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[33m", Severity.SUGGESTION: "\033[36m"}
 _DIM, _BOLD, _RESET = "\033[2m", "\033[1m", "\033[0m"
