@@ -72,24 +72,25 @@ def _read_regular_file(path: str, max_size: int) -> bytes:
     except OSError as exc:
         raise LoadError(path, f"cannot open: {exc.strerror}") from None
     info = os.fstat(fd)
-    if stat.S_ISDIR(info.st_mode) or not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         if stat.S_ISDIR(info.st_mode):
             raise LoadError(path, "is a directory, not a model file")
         raise LoadError(path, "is not a regular file (FIFO, socket or device); refusing to read it")
     with os.fdopen(fd, "rb") as f:
-        if info.st_size == 0:
-            raise LoadError(path, "empty file")
-        if info.st_size > max_size:
-            raise LoadError(path, f"file is {info.st_size:,} bytes, over the size cap of {max_size:,} (see --max-size)")
+        _check_size(path, info.st_size, max_size)  # before reading a byte
         return f.read(max_size + 1)
 
 
-def _parse(name: str, data: bytes, max_size: int) -> onnx.ModelProto:
-    if not data:
+def _check_size(name: str, size: int, max_size: int) -> None:
+    if size == 0:
         raise LoadError(name, "empty file")
-    if len(data) > max_size:
-        raise LoadError(name, f"model is {len(data):,} bytes, over the size cap of {max_size:,} (see --max-size)")
+    if size > max_size:
+        raise LoadError(name, f"model is {size:,} bytes, over the size cap of {max_size:,} (see --max-size)")
+
+
+def _parse(name: str, data: bytes, max_size: int) -> onnx.ModelProto:
+    _check_size(name, len(data), max_size)
     if data.startswith(_LFS_MAGIC):
         raise LoadError(name, "is a Git LFS pointer, not the model: run `git lfs pull`")
     if _looks_like_text(data):
@@ -110,11 +111,8 @@ def _looks_like_text(data: bytes) -> bool:
     head = data[:4096]
     if b"\0" in head:
         return False
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return sum(c.isprintable() or c in "\n\r\t" for c in text) >= 0.95 * len(text)
+    text = head.decode("utf-8", "replace")  # a multi-byte character may be cut at the end
+    return sum(c != "\ufffd" and (c.isprintable() or c in "\n\r\t") for c in text) >= 0.95 * len(text)
 
 
 def _check_structure(name: str, model: onnx.ModelProto) -> None:

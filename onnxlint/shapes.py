@@ -95,7 +95,7 @@ class Shapes:
     constants: set[str] = field(default_factory=set)  # tensors that do not depend on any model input
     windows: dict[Node, WindowFacts] = field(default_factory=dict)
     input_dims: dict[str, tuple | None] = field(default_factory=dict)  # resolved model inputs
-    unresolved_inputs: dict[str, tuple] = field(default_factory=dict)  # name → dims still symbolic
+    unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → dims still symbolic
     notes: list[str] = field(default_factory=list)
     used_onnx_inference: bool = False
     opset: int = 0  # of the default domain
@@ -130,8 +130,10 @@ def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | N
                 raise InputShapeError(f"--input-shape {name} has rank {len(given)} but the model declares "
                                       f"rank {len(dims)} {_fmt(dims)}")
             dims = given
-        elif dims is not None:
-            if dims and not isinstance(dims[0], int) or (dims and dims[0] == 0):
+        elif dims is None:
+            shapes.unresolved_inputs[name] = None  # no shape declared at all
+        else:
+            if dims and (not isinstance(dims[0], int) or dims[0] == 0):
                 shapes.notes.append(f"input '{name}': symbolic batch dim '{dims[0] or '?'}' taken as 1")
                 dims = (1,) + dims[1:]
             if any(not isinstance(d, int) or d == 0 for d in dims):

@@ -26,10 +26,13 @@ class UnresolvedInputShape(Rule):
     summary = "an input's spatial dims are symbolic and no --input-shape was given"
 
     def check_model(self, ctx):
+        unknown = sum(1 for layer in ctx.layers if layer.output_shape is None or None in layer.output_shape)
         for name, dims in ctx.shapes.unresolved_inputs.items():
-            shown = ",".join(str(d) if isinstance(d, int) and d > 0 else str(d or "?") for d in dims)
-            unknown = sum(1 for layer in ctx.layers if layer.output_shape is None or None in layer.output_shape)
-            example = ",".join(str(d) if isinstance(d, int) and d > 0 else "224" for d in (1,) + tuple(dims[1:]))
-            yield self.report(f"input '{name}' has symbolic dims [{shown}]: {unknown} of {len(ctx.layers)} layers "
-                              f"have unknown shapes, MACs or memory",
-                              suggestion=f"pass the deployed size, e.g. --input-shape {name}={example}")
+            if dims is None:
+                what, example = "has no declared shape", "1,3,224,224"
+            else:
+                shown = ",".join(str(d) if isinstance(d, int) and d > 0 else str(d or "?") for d in dims)
+                what = f"has symbolic dims [{shown}]"
+                example = ",".join(str(d) if isinstance(d, int) and d > 0 else "224" for d in (1, *dims[1:]))
+            yield self.report(f"input '{name}' {what}: {unknown} of {len(ctx.layers)} layers have unknown shapes, "
+                              f"MACs or memory", suggestion=f"pass the deployed size, e.g. --input-shape {name}={example}")
