@@ -92,7 +92,7 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
         if gc_was_enabled:
             gc.enable()
     report = Report(path=loaded.source, opset=_opset(loaded.model), totals=totals, layers=layers,
-                    notes=list(shapes.notes))
+                    notes=loaded.notes + shapes.notes)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
                       "dtype": dtype_name(graph.inputs[name].elem_type)}
                      for name, dims in shapes.input_dims.items()]

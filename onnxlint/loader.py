@@ -33,6 +33,7 @@ class LoadedModel:
     source: str  # a path, or "<bytes>" / "<model>" for in-memory input
     base_dir: Path | None  # where external data lives; None when unknown
     unsafe_external: list[str] = field(default_factory=list)  # one sentence per bad reference
+    notes: list[str] = field(default_factory=list)
 
 
 def display_name(text: str | bytes) -> str:
@@ -58,6 +59,8 @@ def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str |
     _check_structure(name, model)
     loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None)
     loaded.unsafe_external = list(_unsafe_external_references(model, loaded.base_dir))
+    if loaded.base_dir is None and any(t.data_location == onnx.TensorProto.EXTERNAL for t in _external_tensors(model)):
+        loaded.notes.append("external-data files were not checked (an in-memory model: pass base_dir= to check them)")
     return loaded
 
 

@@ -74,3 +74,14 @@ def test_cli_exit_code_for_unsafe_data(tmp_path):
     from conftest import run_cli
     result = run_cli(_model_with_external(tmp_path, "../weights.bin"))
     assert result.returncode == 1 and "OL003" in result.stdout
+
+
+def test_in_memory_model_checks_paths_and_says_what_it_could_not_check(tmp_path):
+    model = onnx.load(_model_with_external(tmp_path, "weights.bin"), load_external_data=False)
+    report = onnxlint.lint(model)
+    assert codes(report, "OL003") == []
+    assert any("external-data files were not checked" in note for note in report.notes)
+    assert codes(onnxlint.lint(model, base_dir=tmp_path), "OL003") == []
+    bad = onnx.load(_model_with_external(tmp_path, "../weights.bin"), load_external_data=False)
+    [d] = codes(onnxlint.lint(bad), "OL003")
+    assert "leaves the model's folder" in d.message
