@@ -3,6 +3,7 @@ import builtins
 import os
 
 import numpy as np
+import onnx
 import pytest
 from conftest import codes
 from onnx import TensorProto, helper, numpy_helper
