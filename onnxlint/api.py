@@ -78,6 +78,10 @@ def lint_safely(model: Source, settings: Settings, **run: Any) -> Report:
     except RecursionError:
         name = model if isinstance(model, str) else "<model>"
         return Report(path=name, error="nesting too deep to analyse", error_class="LoadError")
+    except Exception as exc:  # a bug on input we did not foresee: still one line, and the other models go on
+        name = model if isinstance(model, str) else "<model>"
+        return Report(path=name, error=f"internal error ({type(exc).__name__}: {exc}); please report it with the model",
+                      error_class="InternalError")
 
 
 def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0, what_if: int = 0,

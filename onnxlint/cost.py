@@ -211,7 +211,7 @@ def conv_spec(layer: Layer) -> ConvSpec | None:
     """The layer itself as a ConvSpec (2-D Conv with known shapes), or None."""
     w, out = layer.window, layer.output_shape
     if (layer.op_type != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
-            or w.c_in is None or w.group <= 0):
+            or w.c_in is None or w.c_out is None or w.group <= 0 or any(a.size is None for a in w.axes)):
         return None
     stride = w.strides[0] if len(set(w.strides)) == 1 else 0
     return ConvSpec(tuple(w.kernel), w.c_in, w.c_out, tuple(out[2:]), w.group, stride, w.has_bias)

@@ -172,7 +172,7 @@ def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None
         if handler is not None:
             try:
                 outs = handler(node, shapes)
-            except (ValueError, TypeError, IndexError, ZeroDivisionError, KeyError):
+            except (ValueError, TypeError, IndexError, ZeroDivisionError, KeyError, AttributeError):
                 outs = None  # malformed attributes: OL002 reports them, the walk continues
         if outs is None:
             outs = [None] * len(node.outputs)
@@ -341,7 +341,7 @@ def _conv(node: Node, shapes: Shapes):
     if kernel is None or None in kernel:
         return None
     sizes = list(x[2:]) if x else [None] * len(kernel)
-    group = node.attrs.get("group", 1)
+    group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
     axes = window_axes(node, sizes, kernel)
     has_bias = len(node.inputs) > 2 and bool(node.inputs[2])
     c_out = w[0] if w else None
@@ -363,7 +363,7 @@ def _conv_transpose(node: Node, shapes: Shapes):
     output_padding = _ints(node, "output_padding", [0] * rank)
     output_shape = _ints(node, "output_shape", None)
     auto_pad = _auto_pad(node)
-    group = node.attrs.get("group", 1)
+    group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
     axes = []
     for i in range(rank):
         a = AxisWindow(sizes[i], kernel[i], strides[i], dilations[i], pads[i], pads[i + rank], None)

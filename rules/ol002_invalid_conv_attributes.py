@@ -49,10 +49,13 @@ class InvalidConvAttributes(Rule):
                 for label, channels in (("input", w.c_in), ("output", w.c_out)):
                     if channels is not None and channels % w.group:
                         problems.append(f"group {w.group} does not divide the {channels} {label} channels")
-                if w.weight_shape and w.c_in is not None and w.weight_shape[1] is not None:
-                    expected = w.c_in // w.group if w.kind == "conv" else w.c_in
-                    got = w.weight_shape[1] if w.kind == "conv" else w.weight_shape[0]
-                    if got != expected:
+                weight = w.weight_shape
+                if weight is not None and len(weight) != len(w.axes) + 2:
+                    problems.append(f"weight has rank {len(weight)}, expected {len(w.axes) + 2}")
+                elif weight is not None and w.c_in is not None:
+                    # Conv weights are [C_out, C_in/g, k…]; ConvTranspose weights are [C_in, C_out/g, k…]
+                    got, expected = (weight[1], w.c_in // w.group) if w.kind == "conv" else (weight[0], w.c_in)
+                    if got is not None and got != expected:
                         problems.append(f"weight has {got} input channels, expected C_in/group = "
                                         f"{w.c_in}/{w.group} = {expected}" if w.kind == "conv" else
                                         f"weight has {got} input channels, the input has {w.c_in}")
