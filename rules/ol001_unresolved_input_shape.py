@@ -35,4 +35,5 @@ class UnresolvedInputShape(Rule):
                 what = f"has symbolic dims [{shown}]"
                 example = ",".join(str(d) if isinstance(d, int) and d > 0 else "224" for d in (1, *dims[1:]))
             yield self.report(f"input '{name}' {what}: {unknown} of {len(ctx.layers)} layers have unknown shapes, "
-                              f"MACs or memory", suggestion=f"pass the deployed size, e.g. --input-shape {name}={example}")
+                              "MACs or memory",
+                              suggestion=f"pass the deployed size, e.g. --input-shape {name}={example}")
