@@ -18,6 +18,25 @@ _PARAM_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (0, 1, 2), "Ma
 _COLLAPSING = {"Flatten", "Reshape", "Gemm", "MatMul", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
 
 
+@dataclass(frozen=True)
+class ConvSpec:
+    """One convolution of a suggested replacement: enough to count it and to build it (--what-if)."""
+    kernel: tuple[int, int]
+    c_in: int
+    c_out: int
+    out_size: tuple  # spatial output extent
+    group: int = 1
+    stride: int = 1
+    bias: bool = True
+
+    @property
+    def params(self) -> int:
+        return math.prod(self.kernel) * (self.c_in // self.group) * self.c_out + (self.c_out if self.bias else 0)
+
+    def macs(self, batch: int = 1) -> int:
+        return batch * math.prod(self.out_size) * math.prod(self.kernel) * (self.c_in // self.group) * self.c_out
+
+
 @dataclass(slots=True)
 class Layer:
     node: Node
@@ -29,6 +48,7 @@ class Layer:
     receptive_field: tuple | None
     jump: tuple | None
     window: WindowFacts | None
+    conv: ConvSpec | None = None  # a 2-D Conv with every size known, as the rules price it
     measured_ms: float | None = None  # mean kernel time per run, from --profile
 
     @property
@@ -57,8 +77,10 @@ def numel(dims) -> int | None:
 
 
 def tensor_bytes(shapes: Shapes, name: str) -> int | None:
-    count = numel(shapes.dims.get(name))
-    return None if count is None else tensor_nbytes(shapes.dtype.get(name, 0), count)
+    if name not in shapes.nbytes:
+        count = numel(shapes.dims.get(name))
+        shapes.nbytes[name] = None if count is None else tensor_nbytes(shapes.dtype.get(name, 0), count)
+    return shapes.nbytes[name]
 
 
 def macs(node: Node, window: WindowFacts | None, shapes: Shapes) -> int | None:
@@ -105,8 +127,11 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
         layer_macs = macs(node, window, shapes)
         out_bytes = [tensor_bytes(shapes, o) for o in node.outputs if o]
         field_, jump = _receptive_field(node, window, shapes, rf)
-        layers.append(Layer(node, shapes.dims.get(node.outputs[0]) if node.outputs else None, params, param_bytes,
-                            layer_macs, None if None in out_bytes else sum(out_bytes), field_, jump, window))
+        layer = Layer(node, shapes.dims.get(node.outputs[0]) if node.outputs else None, params, param_bytes,
+                      layer_macs, None if None in out_bytes else sum(out_bytes), field_, jump, window)
+        if node.op_type == "Conv":
+            layer.conv = conv_spec(layer)
+        layers.append(layer)
         total_params += params
         total_param_bytes += param_bytes
         if layer_macs is None:
@@ -182,25 +207,6 @@ def peak_activation(graph: Graph, shapes: Shapes) -> tuple[int, int | None]:
         if current > peak:
             peak, peak_index = current, index
     return peak, peak_index
-
-
-@dataclass(frozen=True)
-class ConvSpec:
-    """One convolution of a suggested replacement: enough to count it and to build it (--what-if)."""
-    kernel: tuple[int, int]
-    c_in: int
-    c_out: int
-    out_size: tuple  # spatial output extent
-    group: int = 1
-    stride: int = 1
-    bias: bool = True
-
-    @property
-    def params(self) -> int:
-        return math.prod(self.kernel) * (self.c_in // self.group) * self.c_out + (self.c_out if self.bias else 0)
-
-    def macs(self, batch: int = 1) -> int:
-        return batch * math.prod(self.out_size) * math.prod(self.kernel) * (self.c_in // self.group) * self.c_out
 
 
 def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:

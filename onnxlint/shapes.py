@@ -99,6 +99,7 @@ class Shapes:
     notes: list[str] = field(default_factory=list)
     used_onnx_inference: bool = False
     opset: int = 0  # of the default domain
+    nbytes: dict[str, int | None] = field(default_factory=dict)  # memo of cost.tensor_bytes
 
     def shape(self, name: str) -> tuple | None:
         return self.dims.get(name)

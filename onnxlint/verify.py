@@ -1,6 +1,6 @@
-"""--verify and --profile: execute the model with onnxruntime in a sandboxed child process and
-check every inferred shape against what actually ran. The only module that imports onnxruntime,
-and only inside the child."""
+"""--verify and --profile: execute the model with onnxruntime in a sandboxed child process
+(onnxlint/sandbox.py, the only place that imports it for the user's model) and check every
+inferred shape against what actually ran."""
 from __future__ import annotations
 
 import json
@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from onnxlint.cost import tensor_bytes
 from onnxlint.diagnostics import Diagnostic
 from onnxlint.graph import MAIN, Graph
 from onnxlint.loader import LoadedModel
@@ -48,7 +49,7 @@ def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile
     main_nodes = graph.main_nodes()
     exposed = [o for n in main_nodes for o in n.outputs if o and o not in shapes.constants]
     for name in exposed:
-        size = _bytes(shapes, name)
+        size = tensor_bytes(shapes, name)
         if size is not None and size > limits.memory:
             return [aborted.report(f"verification refused: tensor '{name}' would need {size:,} bytes, over the "
                                    f"memory limit of {limits.memory:,}", node=graph.producer[name])]
@@ -105,12 +106,6 @@ def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile
     for d in diagnostics:
         d.source = "onnxruntime"
     return diagnostics
-
-
-def _bytes(shapes: Shapes, name: str) -> int | None:
-    from onnxlint.cost import tensor_bytes
-
-    return tensor_bytes(shapes, name)
 
 
 def _contradicts(declared, got) -> bool:

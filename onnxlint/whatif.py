@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from onnxlint.cost import ConvSpec, conv_spec
+from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Diagnostic
 
 MEASURED = ("OL201", "OL202", "OL204")
@@ -46,7 +46,7 @@ def _model(nodes, inits, in_shape, out) -> onnx.ModelProto:
 def build_pair(layer, replacement: tuple[ConvSpec, ...], seed: int = 0):
     """(original, replacement) standalone models for a 2-D Conv layer, inputs of its real shape."""
     rng = np.random.default_rng(seed)
-    spec, w = conv_spec(layer), layer.window
+    spec, w = layer.conv, layer.window
     x_shape = [layer.output_shape[0], spec.c_in, *(a.size for a in w.axes)]
     pads = [a.pad_begin for a in w.axes] + [a.pad_end for a in w.axes]
     node, inits = _conv("y", "x", spec, tuple(x_shape[2:]), rng, pads, [a.dilation for a in w.axes])

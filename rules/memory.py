@@ -1,6 +1,6 @@
 """OL301 / OL302: where activation memory peaks, and whether it fits a budget (DOMAIN.md §9)."""
 from onnxlint.config import parse_size
-from onnxlint.cost import liveness
+from onnxlint.cost import liveness, tensor_bytes
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule
 from onnxlint.units import nbytes, pct
@@ -92,10 +92,8 @@ class MemoryOverBudget(Rule):
         if budget is None:
             return
         totals = ctx.totals
-        if ctx.settings.training:
-            outputs = {o: ctx.shapes for layer in ctx.layers for o in layer.node.outputs
-                       if o and o not in ctx.shapes.constants}
-            from onnxlint.cost import tensor_bytes
+        if ctx.settings.training:  # every activation is kept for the backward pass
+            outputs = {o for layer in ctx.layers for o in layer.node.outputs if o and o not in ctx.shapes.constants}
             sizes = sorted(((o, tensor_bytes(ctx.shapes, o) or 0) for o in outputs), key=lambda t: -t[1])
             inputs = sum(tensor_bytes(ctx.shapes, n) or 0 for n in ctx.shapes.input_dims)
             activations = sum(s for _, s in sizes) + inputs

@@ -1,4 +1,4 @@
-from onnxlint.cost import ConvSpec, conv_spec
+from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule
 from onnxlint.units import layer_label, num, savings_text
@@ -50,7 +50,7 @@ class LargeKernel(Rule):
                Option("include-depthwise", bool, False, "also report depthwise convs (cheap by design)"))
 
     def check_node(self, ctx, layer):
-        spec, w = conv_spec(layer), layer.window
+        spec, w = layer.conv, layer.window
         if spec is None or spec.kernel[0] != spec.kernel[1] or spec.kernel[0] < 5 or spec.kernel[0] % 2 == 0:
             return
         k = spec.kernel[0]

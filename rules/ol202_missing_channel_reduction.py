@@ -1,4 +1,4 @@
-from onnxlint.cost import ConvSpec, conv_spec
+from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule
 from onnxlint.units import layer_label, num, savings_text
@@ -73,7 +73,7 @@ class MissingChannelReduction(Rule):
                Option("min-saving", float, 0.25, "smallest MACs saving (fraction of the layer) worth reporting"))
 
     def check_node(self, ctx, layer):
-        spec = conv_spec(layer)
+        spec = layer.conv
         if spec is None or spec.group != 1 or min(spec.kernel) < 3 or spec.c_in < self.opts["min-channels"]:
             return
         if reduced_by_1x1(ctx, layer.node.inputs[0]):

@@ -1,4 +1,4 @@
-from onnxlint.cost import ConvSpec, conv_spec
+from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule
 from onnxlint.units import layer_label, num, savings_text
@@ -35,7 +35,7 @@ class FactorizeKernel(Rule):
                Option("max-size", int, 20, "largest output map size (per axis) to consider"))
 
     def check_node(self, ctx, layer):
-        spec = conv_spec(layer)
+        spec = layer.conv
         if spec is None or spec.group != 1 or spec.stride != 1:
             return
         if spec.kernel[0] != spec.kernel[1] or spec.kernel[0] < 3:
