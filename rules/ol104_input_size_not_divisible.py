@@ -22,7 +22,7 @@ class InputSizeNotDivisible(Rule):
 
     Example
         input 'data_0' 224×224 into AlexNet (total stride 32): conv1 and pool1 round; the
-        nearest sizes where every stage is exact are 227 and 219.
+        nearest sizes where every stage is exact are 227 and 211.
 
     What to do
         Resize (or crop) inputs to one of the listed sizes, or change the padding of the layers
@@ -37,25 +37,31 @@ class InputSizeNotDivisible(Rule):
         for name, dims in ctx.shapes.input_dims.items():
             if dims is None or len(dims) < 3 or None in dims:
                 continue
-            losing = _losing_layers(ctx.layers, ctx.shapes)
+            reached = [ctx.by_node[n] for n in _downstream(ctx, name)]
+            losing = [layer for layer in reached if layer.window is not None and layer.window.kind != "transpose"
+                      and any(a.dropped > 0 and a.stride > 1 for a in layer.window.axes)]
             if not losing:
                 continue
-            stride = max((max(layer.jump) for layer in ctx.layers if layer.jump and layer.window
-                          and layer.window.kind != "transpose"), default=1)
-            sizes = dims[2:]
+            stride = max((float(max(layer.jump)) for layer in reached if layer.jump and layer.window), default=1)
             below, above = _nearest_exact(ctx, name, dims)
             options = " or ".join(axes_label(s) for s in (above, below) if s)
             names = ", ".join(layer.name for layer in losing[:5]) + (" …" if len(losing) > 5 else "")
             yield self.report(
-                f"input '{name}' is {axes_label(sizes)}; with the network's total stride {stride:g}, "
+                f"input '{name}' is {axes_label(dims[2:])}; with the network's total stride {stride:g}, "
                 f"{len(losing)} strided layer(s) drop real input rows/columns ({names})",
                 suggestion=(f"feed {options}: every stage is exact there" if options else
                             "no nearby input size makes every stage exact; fix the padding of the layers named"))
 
 
-def _losing_layers(layers, shapes):
-    return [layer for layer in layers if layer.window is not None and layer.window.kind != "transpose"
-            and any(a.dropped > 0 and a.stride > 1 for a in layer.window.axes)]
+def _downstream(ctx, tensor: str) -> list:
+    """Main-graph nodes that depend on `tensor`, in execution order."""
+    seen, todo = set(), [tensor]
+    while todo:
+        for node in ctx.graph.consumers.get(todo.pop(), ()):
+            if node not in seen:
+                seen.add(node)
+                todo.extend(o for o in node.outputs if o)
+    return [n for n in ctx.graph.main_nodes() if n in seen]
 
 
 def _nearest_exact(ctx, name, dims):
