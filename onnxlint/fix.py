@@ -47,11 +47,10 @@ def fix(source, *, select=FIXABLE, limits: Limits = Limits(), **lint_options) ->
     if ctx.loaded.base_dir is not None:
         onnx.external_data_helper.load_external_data_for_model(model, str(ctx.loaded.base_dir))
     rewriter = _Rewriter(model, ctx)
-    wanted = {d.node for d in before.diagnostics if d.code in select and d.location == MAIN}
+    rewrites = {"OL203": rewriter.fc_as_conv, "OL401": rewriter.fold_batchnorm, "OL402": rewriter.remove_noop}
     for d in before.diagnostics:
-        if d.code in select and d.node in wanted and d.location == MAIN:
-            {"OL203": rewriter.fc_as_conv, "OL401": rewriter.fold_batchnorm,
-             "OL402": rewriter.remove_noop}[d.code](d.node)
+        if d.code in select and d.location == MAIN:  # subgraph bodies are left as they are
+            rewrites[d.code](d.node)
     result = FixResult(model, rewriter.changes, before=before)
     if not rewriter.changes:
         return result
