@@ -74,7 +74,9 @@ class _Rewriter:
         """The value of a constant tensor: initializer, Constant or ConstantOfShape of a constant."""
         if name in self.inits:
             return numpy_helper.to_array(self.inits[name])
-        producer = next(n for n in self.graph.node if name in n.output)
+        producer = next((n for n in self.graph.node if name in n.output), None)
+        if producer is None:
+            raise ValueError(f"'{name}' is a model input, not a constant: it cannot be rewritten")
         if producer.op_type == "Constant":
             return numpy_helper.to_array(producer.attribute[0].t)
         if producer.op_type == "ConstantOfShape":
