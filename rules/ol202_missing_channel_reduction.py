@@ -56,8 +56,8 @@ class MissingChannelReduction(Rule):
         already have the 1×1.
 
     Example
-        conv3x3 (Conv 3×3, 256→256, 56×56): a 1×1 reduction to 64 channels first gives 61%
-        fewer params (589,824 → 163,840 + …).
+        conv3x3 (Conv 3×3, 256→256, 56×56): a 1×1 reduction to 64 channels first gives 72%
+        fewer params (589,824 → 16,384 + 147,456 = 163,840) and MACs.
 
     What to do
         Insert a 1×1 conv (with BatchNorm and activation) that reduces the channels, then run
