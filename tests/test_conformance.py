@@ -35,3 +35,17 @@ def test_inferred_output_shapes_match_expected_outputs():
     print(f"conformance: {checked} expected outputs checked")
     assert checked > 40  # fails, never skips, when the cases are gone
     assert failures == []
+
+
+def test_every_case_onnxruntime_can_run_verifies_with_zero_mismatches():
+    ran, mismatches = 0, []
+    for model_path, _model in discover():
+        report = onnxlint.lint(model_path, verify=True)
+        if report.verification is None:  # e.g. opset-1 AveragePool: onnxruntime has no kernel (OL502 says so)
+            assert any(d.code == "OL502" for d in report.diagnostics)
+            continue
+        ran += 1
+        mismatches += [(model_path.parent.name, m) for m in report.verification["mismatches"]]
+    print(f"verified: {ran} cases executed by onnxruntime")
+    assert ran > 30
+    assert mismatches == []
