@@ -140,6 +140,9 @@ def run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
     if result_path.is_file():
         result = json.loads(result_path.read_text())
         if "error" in result:
+            if any(sign in result["error"] for sign in ("Failed to allocate memory", "bad_alloc", "memory limit")):
+                return None, (f"verification aborted: the model needs more than the memory limit of "
+                              f"{limits.memory:,} bytes (onnxruntime could not allocate)")
             return None, f"verification aborted: {result['error']}"
         return result, None
     tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]

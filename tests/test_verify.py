@@ -104,3 +104,20 @@ def test_profile_adds_measured_hotspots():
     report = onnxlint.lint(fixture("demo"), profile=3)
     conv1 = next(layer for layer in report.layers if layer.name == "conv1")
     assert conv1.measured_ms > 0
+
+
+def test_runtime_memory_bomb_hits_the_memory_limit():
+    # Tile with repeats computed at run time (2^28): statically unknown, so it runs, under RLIMIT_AS
+    big = numpy_helper.from_array(np.array([2.0**28], np.float32), "big")
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Cast", ["s"], ["sf"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["sf", "big"], ["rf"]),
+             helper.make_node("Cast", ["rf"], ["r"], to=TensorProto.INT64),
+             helper.make_node("Tile", ["x", "r"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [big])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    report = onnxlint.lint(model, verify=True, limits=Limits(memory=512 * 2**20))
+    [d] = codes(report, "OL502")
+    assert d.message == ("verification aborted: the model needs more than the memory limit of 536,870,912 bytes "
+                         "(onnxruntime could not allocate)")
