@@ -109,3 +109,14 @@ def test_rules_and_version():
     out = run_cli("rules").stdout
     assert "OL204  factorize-kernel" in out and "opt-in" in out
     assert run_cli("--version").stdout.startswith("onnxlint, version ")
+
+
+def test_per_file_ignores_and_memory_budget_from_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.onnxlint]\nper-file-ignores = {"*demo*" = ["OL1"]}\nmemory-budget = "512KiB"\n')
+    for name in ("demo", "pool_drops"):
+        (tmp_path / f"{name}.onnx").write_bytes(fixture(name).read_bytes())
+    models = json.loads(run_cli(tmp_path, "--format", "json").stdout)["models"]
+    demo, pool = ({d["code"] for d in m["diagnostics"]} for m in models)
+    assert not {c for c in demo if c.startswith("OL1")} and "OL302" in demo
+    assert "OL102" in pool
