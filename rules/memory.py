@@ -47,11 +47,15 @@ class ActivationHotspot(Rule):
     name = "activation-hotspot"
     severity = Severity.SUGGESTION
     summary = "the peak of live activation memory: where, which tensors, how big"
-    options = (Option("min-peak", str, "16MiB", "report only peaks at least this large"),)
+    options = (Option("min-peak", str, "16MiB", "report only peaks at least this large (a size: 16MiB, 100MB)"),)
+
+    def __init__(self, values=None) -> None:
+        super().__init__(values)
+        self.min_peak = parse_size(self.opts["min-peak"])  # a bad size is a config error, not a crash later
 
     def check_model(self, ctx):
         totals = ctx.totals
-        if totals.peak_index is None or totals.peak_activation_bytes < parse_size(self.opts["min-peak"]):
+        if totals.peak_index is None or totals.peak_activation_bytes < self.min_peak:
             return
         tensors = live_at_peak(ctx)
         node = ctx.graph.main_nodes()[totals.peak_index]
