@@ -109,8 +109,10 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
     changes: dict[str, Any] = {}
     origin = dict(settings.origin)
 
+    in_file = where not in ("command line", "lint() arguments")
+
     def fail(key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{where}: [tool.onnxlint] {key}: {problem}")
+        return ConfigError(f"{where}: {'[tool.onnxlint] ' if in_file else ''}{key}: {problem}")
 
     for key, value in table.items():
         attr = key.replace("-", "_")
