@@ -3,7 +3,6 @@ fields are only ever added, never renamed or removed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from onnxlint import __version__
@@ -56,12 +55,6 @@ class Report:
 def envelope(reports: list[Report]) -> dict:
     return {"schema_version": SCHEMA_VERSION, "onnxlint_version": __version__,
             "models": [r.model_dict() for r in reports]}
-
-
-def _json_dim(d):
-    if isinstance(d, Fraction):
-        return float(d)
-    return d
 
 
 def layer_dict(layer: Layer) -> dict:

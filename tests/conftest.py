@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import onnx
-import pytest
 
 import onnxlint
 
@@ -48,8 +47,3 @@ def load_builder():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="session")
-def builder():
-    return load_builder()
