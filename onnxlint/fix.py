@@ -42,10 +42,7 @@ def fix(source, *, select=FIXABLE, limits: Limits = Limits(), **lint_options) ->
     """Rewrite a copy of the model with every selected exact fix and verify it with onnxruntime."""
     before = lint(source, **lint_options)
     ctx = before.context
-    model = onnx.ModelProto()
-    model.CopyFrom(ctx.loaded.model)
-    if ctx.loaded.base_dir is not None:
-        onnx.external_data_helper.load_external_data_for_model(model, str(ctx.loaded.base_dir))
+    model = ctx.loaded.copy_with_weights()
     rewriter = _Rewriter(model, ctx)
     rewrites = {"OL203": rewriter.fc_as_conv, "OL401": rewriter.fold_batchnorm, "OL402": rewriter.remove_noop}
     for d in before.diagnostics:
@@ -227,13 +224,8 @@ def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits
         raise FixError("the fix cannot be verified without concrete input shapes: pass --input-shape")
     with tempfile.TemporaryDirectory(prefix="onnxlint-fix-") as tmp:
         outputs = {}
-        for label, model in (("original", ctx.loaded.model), ("fixed", fixed)):
+        for label, model in (("original", ctx.loaded.copy_with_weights()), ("fixed", fixed)):
             path = Path(tmp) / f"{label}.onnx"
-            if label == "original" and ctx.loaded.base_dir is not None:
-                original = onnx.ModelProto()
-                original.CopyFrom(model)
-                onnx.external_data_helper.load_external_data_for_model(original, str(ctx.loaded.base_dir))
-                model = original
             onnx.save(model, path)
             job = {"model": str(path), "tmp": tmp, "inputs": inputs, "outputs": [], "profile_runs": 0,
                    "save_outputs": label}

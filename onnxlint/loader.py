@@ -14,6 +14,7 @@ import onnx
 from google.protobuf.message import DecodeError
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
+SKIP_PAYLOADS_ABOVE = 64 * 1024**2  # files this large are parsed without their weight payloads (wire.py)
 _LFS_MAGIC = b"version https://git-lfs"
 _ORT_MEM_MARKER = "_ORT_MEM_ADDR_"
 
@@ -34,6 +35,21 @@ class LoadedModel:
     base_dir: Path | None  # where external data lives; None when unknown
     unsafe_external: list[str] = field(default_factory=list)  # one sentence per bad reference
     notes: list[str] = field(default_factory=list)
+    payloads_skipped: bool = False  # embedded weights were left unread (a large file)
+
+    def copy_with_weights(self) -> onnx.ModelProto:
+        """A private copy of the model with its weights (embedded and external), for the modes that
+        execute or rewrite it (--verify, fix). The caller may modify it."""
+        if self.payloads_skipped:
+            size = os.path.getsize(self.source)
+            with _open_regular_file(self.source, size) as f:
+                model = _parse(self.source, f.read(), size)
+        else:
+            model = onnx.ModelProto()
+            model.CopyFrom(self.model)
+        if self.base_dir is not None:  # references already validated (OL003)
+            onnx.external_data_helper.load_external_data_for_model(model, str(self.base_dir))
+        return model
 
 
 def display_name(text: str | bytes) -> str:
@@ -46,6 +62,7 @@ def display_name(text: str | bytes) -> str:
 def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str | os.PathLike | None = None,
          max_size: int = DEFAULT_MAX_SIZE) -> LoadedModel:
     """Parse a model from a path, serialized bytes or a ModelProto, and validate its structure."""
+    skipped = False
     if isinstance(source, onnx.ModelProto):
         name, model = "<model>", source
     elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -53,18 +70,22 @@ def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str |
         model = _parse(name, bytes(source), max_size)
     else:
         name = os.fspath(source)
-        model = _parse(name, _read_regular_file(name, max_size), max_size)
+        with _open_regular_file(name, max_size) as f:
+            skipped = os.fstat(f.fileno()).st_size > SKIP_PAYLOADS_ABOVE
+            model = _parse_without_payloads(name, f) if skipped else _parse(name, f.read(max_size + 1), max_size)
         if base_dir is None:
             base_dir = Path(name).resolve().parent
     _check_structure(name, model)
-    loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None)
+    loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None, payloads_skipped=skipped)
     loaded.unsafe_external = list(_unsafe_external_references(model, loaded.base_dir))
     if loaded.base_dir is None and any(t.data_location == onnx.TensorProto.EXTERNAL for t in _external_tensors(model)):
         loaded.notes.append("external-data files were not checked (an in-memory model: pass base_dir= to check them)")
     return loaded
 
 
-def _read_regular_file(path: str, max_size: int) -> bytes:
+def _open_regular_file(path: str, max_size: int):
+    """The file opened for reading, after checking (on the open descriptor) that it is a regular file
+    of an acceptable size."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then rejects it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -80,9 +101,13 @@ def _read_regular_file(path: str, max_size: int) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise LoadError(path, "is a directory, not a model file")
         raise LoadError(path, "is not a regular file (FIFO, socket or device); refusing to read it")
-    with os.fdopen(fd, "rb") as f:
+    f = os.fdopen(fd, "rb")
+    try:
         _check_size(path, info.st_size, max_size)  # before reading a byte
-        return f.read(max_size + 1)
+    except LoadError:
+        f.close()
+        raise
+    return f
 
 
 def _check_size(name: str, size: int, max_size: int) -> None:
@@ -92,12 +117,28 @@ def _check_size(name: str, size: int, max_size: int) -> None:
         raise LoadError(name, f"model is {size:,} bytes, over the size cap of {max_size:,} (see --max-size)")
 
 
-def _parse(name: str, data: bytes, max_size: int) -> onnx.ModelProto:
-    _check_size(name, len(data), max_size)
+def _check_head(name: str, data: bytes) -> None:
     if data.startswith(_LFS_MAGIC):
         raise LoadError(name, "is a Git LFS pointer, not the model: run `git lfs pull`")
     if _looks_like_text(data):
         raise LoadError(name, "is a text file, not a binary ONNX model")
+
+
+def _parse_without_payloads(name: str, f) -> onnx.ModelProto:
+    from onnxlint.wire import parse_without_payloads
+
+    _check_head(name, f.read(4096))
+    try:
+        return parse_without_payloads(f)
+    except (ValueError, IndexError, DecodeError) as exc:
+        if "deep" in str(exc) or "Depth" in str(exc):
+            raise LoadError(name, "nesting too deep: the protobuf exceeds the parser's depth limit") from None
+        raise LoadError(name, "not a valid ONNX protobuf (truncated or corrupt)") from None
+
+
+def _parse(name: str, data: bytes, max_size: int) -> onnx.ModelProto:
+    _check_size(name, len(data), max_size)
+    _check_head(name, data)
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)

@@ -155,12 +155,8 @@ def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path)
     """A copy of the model for execution: every exposed tensor an output, inputs at the resolved shapes,
     external weights (references already validated) read in. The user's model is never modified."""
     import onnx
-    from onnx import external_data_helper
 
-    model = onnx.ModelProto()
-    model.CopyFrom(loaded.model)
-    if loaded.base_dir is not None:
-        external_data_helper.load_external_data_for_model(model, str(loaded.base_dir))
+    model = loaded.copy_with_weights()
     for vi in model.graph.input:
         dims = shapes.input_dims.get(vi.name)
         if dims is not None and vi.type.HasField("tensor_type"):
