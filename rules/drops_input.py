@@ -19,8 +19,9 @@ def describe(layer, lost) -> tuple[str, str]:
         exact = a.span / a.stride + 1
         sums.append(f"({a.size} + {a.pad_begin + a.pad_end} − {a.k_eff}) / {a.stride} + 1 = {exact:g} → {a.output}")
     losses = " and ".join(f"{a.dropped} {names[i]}{'s' if a.dropped > 1 else ''}" for i, a in lost)
+    verb = "is" if len(lost) == 1 and lost[0][1].dropped == 1 else "are"
     message = (f"{layer_label(layer)}: {'; '.join(dict.fromkeys(sums))}: the last {losses} of the input "
-               f"are never read (remainder {axes_label(a.remainder for _, a in lost)} > pad_end "
+               f"{verb} never read (remainder {axes_label(a.remainder for _, a in lost)} > pad_end "
                f"{axes_label(a.pad_end for _, a in lost)})")
     below = [a.size - a.remainder for _, a in lost]
     above = [a.size + a.stride - a.remainder for _, a in lost]
