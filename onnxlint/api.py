@@ -95,7 +95,7 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
     finally:
         if gc_was_enabled:
             gc.enable()
-    report = Report(path=loaded.source, opset=_opset(loaded.model), totals=totals, layers=layers,
+    report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals, layers=layers,
                     notes=loaded.notes + shapes.notes)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
                       "dtype": dtype_name(graph.inputs[name].elem_type)}
@@ -128,10 +128,6 @@ def active_rules(settings: Settings, source: str):
         if fnmatch.fnmatch(source, pattern) or fnmatch.fnmatch(Path(source).name, pattern):
             ignore.extend(codes)
     return selected_rules(settings.select, settings.extend_select, ignore)
-
-
-def _opset(model: onnx.ModelProto) -> int | None:
-    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
 
 
 def check(model: Source, fail_on: str | Severity = "warning", **options: Any) -> Report:

@@ -152,13 +152,9 @@ class _Rewriter:
         from onnxlint.rules.ol203_fc_as_conv import flattened_map, following_fcs
 
         layer = self.ctx.by_node[next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN)]
-        chw = flattened_map(self.ctx, layer)
+        flat_layer, (c, h, w) = flattened_map(self.ctx, layer)
         fcs = [layer] + following_fcs(self.ctx, layer)
-        flat_layer = self.ctx.producer(layer.node.inputs[0])
-        while flat_layer.op_type in ("Dropout", "Identity"):
-            flat_layer = self.ctx.producer(flat_layer.node.inputs[0])
         flat = self.nodes[flat_layer.name]
-        c, h, w = chw
         for i, fc_layer in enumerate(fcs):
             fc = self.nodes[fc_layer.name]
             weight = self.value(fc.input[1])

@@ -97,7 +97,6 @@ class Shapes:
     input_dims: dict[str, tuple | None] = field(default_factory=dict)  # resolved model inputs
     unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → dims still symbolic
     notes: list[str] = field(default_factory=list)
-    used_onnx_inference: bool = False
     opset: int = 0  # of the default domain
     nbytes: dict[str, int | None] = field(default_factory=dict)  # memo of cost.tensor_bytes
 
@@ -198,7 +197,6 @@ def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None
                 node.inputs and all(not n or n in shapes.constants for n in node.inputs)
                 and node.op_type not in _NONDETERMINISTIC):
             shapes.constants.update(o for o in node.outputs if o)
-    shapes.used_onnx_inference = fallback.ran
     return shapes
 
 
@@ -618,10 +616,15 @@ def _transpose(node: Node, shapes: Shapes):
     return tuple(x[p] for p in perm)
 
 
-_UNARY = ("Relu LeakyRelu PRelu Sigmoid Tanh Elu Selu Celu Softmax LogSoftmax Hardmax LRN InstanceNormalization "
-          "LayerNormalization Clip HardSigmoid HardSwish Softplus Softsign Exp Log Sqrt Neg Abs Erf Gelu Mish "
-          "Reciprocal Floor Ceil Round Sign Sin Cos ThresholdedRelu MeanVarianceNormalization Shrink "
-          "GroupNormalization").split()
+# Parameter-free ops that act on each element alone: a layer after them sees the same positions and
+# channels as before them, whatever the tensor's rank (the rules look through these).
+POINTWISE = frozenset(("Relu LeakyRelu Sigmoid Tanh Elu Selu Celu Clip HardSigmoid HardSwish Softplus Softsign "
+                       "Gelu Mish ThresholdedRelu Shrink Exp Log Sqrt Neg Abs Erf Reciprocal Floor Ceil Round "
+                       "Sign Sin Cos").split())
+# ... and with per-channel BatchNorm and the inference no-ops: what "looking through activations" means.
+PASSTHROUGH = POINTWISE | {"BatchNormalization", "Dropout", "Identity"}
+_UNARY = sorted(POINTWISE) + ("PRelu Softmax LogSoftmax Hardmax LRN InstanceNormalization LayerNormalization "
+                              "MeanVarianceNormalization GroupNormalization").split()
 _BROADCAST = "Add Sub Mul Div Pow Max Min Sum Mean".split()
 
 _HANDLERS = {

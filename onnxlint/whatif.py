@@ -86,10 +86,11 @@ def measure(ctx, diagnostics: list[Diagnostic], runs: int = 10) -> None:
     """Attach measured timings to every OL201/OL202/OL204 suggestion (in place)."""
     import onnxruntime as ort
 
+    by_path = {layer.node.path: layer for layer in ctx.layers}
     for d in diagnostics:
         if d.code not in MEASURED or not d.replacement or d.savings is None:
             continue
-        layer = next(layer for layer in ctx.layers if layer.name == d.node and layer.node.location == d.location)
+        layer = by_path[f"{d.location}/{d.node}"]
         original, replacement = build_pair(layer, d.replacement)
         before, shape_before = _time(ort, original, runs)
         after, shape_after = _time(ort, replacement, runs)

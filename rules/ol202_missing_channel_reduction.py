@@ -1,11 +1,10 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule
+from onnxlint.shapes import PASSTHROUGH
 from onnxlint.units import layer_label, num, savings_text
 
 # Ops between a 1×1 reduction and the spatial conv that do not change what the conv sees.
-_TRANSPARENT = {"BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
-                "Elu", "Selu", "Tanh", "Mish", "Gelu", "Identity", "Dropout", "InstanceNormalization"}
 _AFFINE = {"Mul", "Add", "Sub", "Div", "Unsqueeze"}  # BatchNorm written out with constants
 
 
@@ -25,7 +24,7 @@ def reduced_by_1x1(ctx, tensor: str) -> bool:
                 return not through_spatial or w.c_out < w.c_in
             through_spatial = True
             tensor = producer.node.inputs[0]
-        elif producer.op_type in _TRANSPARENT:
+        elif producer.op_type in PASSTHROUGH:
             tensor = producer.node.inputs[0]
         elif producer.op_type in _AFFINE:
             variable = [n for n in producer.node.inputs if n and n not in ctx.shapes.constants]

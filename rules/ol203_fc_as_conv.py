@@ -1,12 +1,11 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Rule
+from onnxlint.shapes import PASSTHROUGH
 from onnxlint.units import num
-
-_PASS = {"Relu", "LeakyRelu", "Dropout", "Identity", "Sigmoid", "Tanh", "Clip", "Gelu", "BatchNormalization"}
 
 
 def flattened_map(ctx, layer):
-    """(C, H, W) of the N×C×H×W map this FC layer reads through a Flatten/Reshape, or None."""
+    """(the Flatten/Reshape layer, (C, H, W)) when this FC layer reads an N×C×H×W map through one, else None."""
     flat = ctx.producer(layer.node.inputs[0])
     while flat is not None and flat.op_type in ("Dropout", "Identity"):
         flat = ctx.producer(flat.node.inputs[0])
@@ -18,7 +17,7 @@ def flattened_map(ctx, layer):
         return None
     if out[1] != source[1] * source[2] * source[3] or source[2] * source[3] <= 1:
         return None
-    return source[1], source[2], source[3]
+    return flat, tuple(source[1:])
 
 
 def fc_weight(ctx, layer):
@@ -45,7 +44,7 @@ def following_fcs(ctx, layer):
         user = users[0]
         if user.op_type in ("Gemm", "MatMul") and fc_weight(ctx, user):
             found.append(user)
-        elif user.op_type not in _PASS:
+        elif user.op_type not in PASSTHROUGH:
             return found
         tensor = user.node.outputs[0]
 
@@ -78,11 +77,10 @@ class FcAsConv(Rule):
     op_types = ("Gemm", "MatMul")
 
     def check_node(self, ctx, layer):
-        chw = flattened_map(ctx, layer)
-        weight = fc_weight(ctx, layer)
-        if chw is None or weight is None:
+        found, weight = flattened_map(ctx, layer), fc_weight(ctx, layer)
+        if found is None or weight is None:
             return
-        c, h, w = chw
+        c, h, w = found[1]
         n_in, n_out, bias = weight
         later = following_fcs(ctx, layer)
         tail = ""

@@ -91,7 +91,7 @@ def statistics_lines(reports: list[Report]) -> list[str]:
 def layer_table(report: Report) -> list[str]:
     """The per-layer table of --summary; weight plumbing (constant outputs) is left out."""
     total_macs = report.totals.macs or 1
-    has_ms = any(getattr(layer, "measured_ms", None) is not None for layer in report.layers)
+    has_ms = any(layer.measured_ms is not None for layer in report.layers)
     header = ["node", "op", "output", "params", "MACs", "%MACs", "out", "RF"] + (["ms"] if has_ms else [])
     rows = [header]
     for layer in report.layers:
@@ -104,8 +104,7 @@ def layer_table(report: Report) -> list[str]:
                units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
                units.count(layer.macs) if layer.macs else "", macs_pct, units.nbytes(layer.output_bytes), rf]
         if has_ms:
-            ms = getattr(layer, "measured_ms", None)
-            row.append(f"{ms:.3f}" if ms is not None else "")
+            row.append(f"{layer.measured_ms:.3f}" if layer.measured_ms is not None else "")
         rows.append(row)
     t = report.totals
     rows.append(["total", "", "", units.count(t.params), units.count(t.macs), "100.0" if t.macs else "",
