@@ -3,19 +3,27 @@ peak of live activation memory over the execution order (DOMAIN.md §3, §4, §5
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
 from onnxlint.shapes import Shapes, WindowFacts
 
-# Which inputs of a node are trainable parameters (when they are constants).
-_PARAM_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (0, 1, 2), "MatMul": (0, 1),
-                 "BatchNormalization": (1, 2), "InstanceNormalization": (1, 2), "LayerNormalization": (1, 2),
-                 "GroupNormalization": (1, 2)}
+# Normalization layers whose scale and bias (inputs 1, 2) are trainable parameters.
+_NORMS = {"BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization"}
+# Ops through which a stored weight reaches its layer with the same element count (QDQ graphs, exporters).
+_WEIGHT_PLUMBING = {"Identity", "Reshape", "Transpose", "Cast", "DequantizeLinear", "Squeeze", "Unsqueeze", "Flatten"}
 # Ops after which every output position sees the whole spatial input.
-_COLLAPSING = {"Flatten", "Reshape", "Gemm", "MatMul", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
+_COLLAPSING = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "QLinearGlobalAveragePool", "Flatten"}
+_RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
+# com.microsoft ops (onnxruntime's optimizer and quantizer) that carry no multiply-accumulates of their own
+_MS_NO_MACS = set("Gelu FastGelu BiasGelu QuickGelu QLinearAdd QLinearMul QLinearSigmoid QLinearLeakyRelu "
+                  "QLinearSoftmax QLinearConcat QLinearAveragePool QLinearGlobalAveragePool QLinearReduceMean "
+                  "SkipLayerNormalization SimplifiedLayerNormalization BiasAdd QuantizeLinear DequantizeLinear "
+                  "NhwcMaxPool".split())
+_COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger",
+                "QLinearMatMul", "Einsum", *_RNN_GATES}
 
 
 @dataclass(frozen=True)
@@ -59,17 +67,33 @@ class Layer:
     def op_type(self) -> str:
         return self.node.op_type
 
+    @property
+    def op(self) -> str:
+        """The float op it computes (Conv for QLinearConv...)."""
+        return self.node.op
+
 
 @dataclass(slots=True)
 class Totals:
     nodes: int
     params: int
     param_bytes: int
-    macs: int
-    peak_activation_bytes: int
+    macs: int  # of the layers whose MACs are known (all of them when `complete`)
+    peak_activation_bytes: int  # a lower bound when some activation's size is unknown
     peak_at: str | None
     peak_index: int | None  # position of the peak in the main graph's execution order
     unknown_macs: int  # layers whose MACs could not be computed
+    unknown_layers: list = field(default_factory=list)  # (node, op, why) of each such layer
+    unknown_tensors: int = 0  # activations of unknown size (the peak is then a lower bound)
+
+    @property
+    def macs_complete(self) -> bool:
+        return not self.unknown_layers
+
+    @property
+    def complete(self) -> bool:
+        """Every layer counted and every activation's size known: the totals are exact, not bounds."""
+        return not self.unknown_layers and not self.unknown_tensors
 
 
 def numel(dims) -> int | None:
@@ -83,95 +107,174 @@ def tensor_bytes(shapes: Shapes, name: str) -> int | None:
     return shapes.nbytes[name]
 
 
-def macs(node: Node, window: WindowFacts | None, shapes: Shapes) -> int | None:
-    """MACs(Conv) = N·H_out·W_out·k_h·k_w·(C_in/g)·C_out; Gemm/MatMul = M·K·N; bias adds not counted."""
-    out = shapes.dims.get(node.outputs[0]) if node.outputs else None
-    op = node.op_type
-    if window is not None and window.group <= 0:
-        return None  # invalid attributes (OL002)
-    if op == "Conv" and window is not None:
-        if out is None or None in out or window.c_in is None:
+def macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
+    """(MACs, None), or (None, why) when they cannot be known. Conv: N·H_out·W_out·k_h·k_w·(C_in/g)·C_out;
+    ConvTranspose: N·H_in·W_in·k_h·k_w·(C_out/g)·C_in; Gemm/MatMul: output elements × K; Einsum: the product
+    of every index's size; LSTM/GRU/RNN: seq·batch·directions·gates·hidden·(input + hidden). Bias adds,
+    pooling and element-wise ops are not counted (the torchvision/fvcore convention)."""
+    if node in shapes.problems:
+        return None, "its input shapes contradict each other"
+    out = shapes.dims.get(node.outputs[0]) if node.outputs and node.outputs[0] else None
+    window = shapes.windows.get(node)
+    if window is not None:
+        if window.kind == "pool":
+            return 0, None
+        if not window.valid:
+            return None, "invalid window attributes"
+        if window.kind == "conv":
+            if numel(out) is None or window.c_in is None:
+                return None, "output shape unknown"
+            return numel(out) * math.prod(window.kernel) * (window.c_in // window.group), None
+        x = numel(shapes.dims.get(node.inputs[0]))
+        if x is None or window.c_out is None:
+            return None, "input shape unknown"
+        return x * math.prod(window.kernel) * (window.c_out // window.group), None
+    operands = shapes.matmuls.get(node)
+    if operands is not None:
+        if numel(out) is None or operands.k is None:
+            return None, "shape unknown"
+        return numel(out) * operands.k, None
+    if node.op_type == "Einsum":
+        return _einsum_macs(node, shapes)
+    if node.op_type in _RNN_GATES and node.domain in ("", "ai.onnx"):
+        return _rnn_macs(node, shapes)
+    if node.domain not in ("", "ai.onnx"):
+        return (0, None) if node.domain == "com.microsoft" and node.op_type in _MS_NO_MACS else (
+            None, f"custom op {node.domain}.{node.op_type}: no cost model")
+    if node.op_type in _COMPUTE_OPS:
+        return None, "shape unknown"
+    return 0, None
+
+
+def _einsum_macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
+    equation = node.attrs.get("equation", b"")
+    equation = (equation.decode() if isinstance(equation, bytes) else str(equation)).replace(" ", "")
+    terms = equation.split("->")[0].split(",")
+    if len(terms) < 2:
+        return 0, None  # a transposition or reduction of one operand
+    sizes: dict[str, int] = {}
+    for term, name in zip(terms, node.inputs):
+        dims = shapes.dims.get(name)
+        if "." in term or dims is None or None in dims or len(dims) != len(term):
+            return None, "shape unknown"
+        sizes.update(zip(term, dims))
+    return math.prod(sizes.values()), None
+
+
+def _rnn_macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
+    x, w = shapes.dims.get(node.inputs[0]), shapes.dims.get(node.inputs[1])
+    if x is None or w is None or None in x or None in w or len(x) != 3 or len(w) != 3:
+        return None, "shape unknown"
+    seq, batch = (x[1], x[0]) if node.attrs.get("layout", 0) else (x[0], x[1])
+    gates = _RNN_GATES[node.op_type]
+    hidden = int(node.attrs.get("hidden_size", w[1] // gates))
+    return seq * batch * w[0] * gates * hidden * (x[2] + hidden), None
+
+
+def stored_weight(graph: Graph, tensor: str) -> str | None:
+    """The stored tensor that `tensor` is — an initializer, or a Constant/ConstantOfShape output — possibly
+    through reshapes, casts or a DequantizeLinear; None for anything computed (a parameter is stored)."""
+    for _ in range(16):
+        if tensor in graph.initializers:
+            return tensor
+        producer = graph.producer.get(tensor)
+        if producer is None:
             return None
-        return math.prod(out) * math.prod(window.kernel) * (window.c_in // window.group)
-    if op == "ConvTranspose" and window is not None:
-        x = shapes.dims.get(node.inputs[0])
-        if x is None or None in x or window.c_out is None:
+        if producer.op_type in ("Constant", "ConstantOfShape"):
+            return tensor
+        if producer.op_type not in _WEIGHT_PLUMBING or not producer.inputs:
             return None
-        return math.prod(x) * math.prod(window.kernel) * (window.c_out // window.group)
-    if op in ("Gemm", "MatMul"):
-        a = shapes.dims.get(node.inputs[0])
-        if out is None or None in out or not a or a[-1] is None:
-            return None
-        k = a[0] if op == "Gemm" and node.attrs.get("transA", 0) else a[-1]
-        return None if k is None else math.prod(out) * k
-    return 0
+        tensor = producer.inputs[0]
+    return None
+
+
+def parameter_inputs(node: Node, shapes: Shapes) -> list[str]:
+    """The inputs of a layer that may be trainable parameters (weights, biases, norm scale and shift)."""
+    window, operands = shapes.windows.get(node), shapes.matmuls.get(node)
+    if window is not None:
+        return [n for n in (window.weight, window.bias) if n]
+    if operands is not None:
+        return [n for n in (operands.a, operands.b, operands.bias) if n]
+    if node.op_type in _NORMS:
+        return [n for n in node.inputs[1:3] if n]
+    return []
 
 
 def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     counted: set[str] = set()
-    rf: dict[str, tuple] = {}  # tensor → (receptive field, jump or None once collapsed)
+    rf: dict[str, tuple] = {}  # tensor → (receptive field, jump or None once collapsed, spatial sizes)
     for name, dims in shapes.input_dims.items():
         if dims is not None and len(dims) >= 3:
-            rf[name] = ((1,) * (len(dims) - 2), (1,) * (len(dims) - 2))
+            rf[name] = ((1,) * (len(dims) - 2), (1,) * (len(dims) - 2), tuple(dims[2:]))
     layers = []
-    total_params = total_param_bytes = total_macs = unknown = 0
+    total_params = total_param_bytes = total_macs = 0
+    unknown_layers = []
     for node in graph.nodes:
+        if node in shapes.dead:
+            continue
         params = param_bytes = 0
-        for i in _PARAM_INPUTS.get(node.op_type, ()):
-            if i < len(node.inputs) and node.inputs[i] in shapes.constants and node.inputs[i] not in counted:
-                name = node.inputs[i]
+        for name in parameter_inputs(node, shapes):
+            # one count per tensor a layer reads (a tied weight is read under one name; the copies an exporter
+            # deduplicates into Identity nodes are distinct parameters), priced at the stored dtype
+            stored = stored_weight(graph, name) if name not in counted else None
+            if stored is not None:
                 counted.add(name)
-                params += numel(shapes.dims.get(name)) or 0
-                param_bytes += tensor_bytes(shapes, name) or 0
+                params += numel(shapes.dims.get(stored)) or 0
+                param_bytes += tensor_bytes(shapes, stored) or 0
         window = shapes.windows.get(node)
-        layer_macs = macs(node, window, shapes)
+        layer_macs, why = macs(node, shapes)
         out_bytes = [tensor_bytes(shapes, o) for o in node.outputs if o]
         field_, jump = _receptive_field(node, window, shapes, rf)
         layer = Layer(node, shapes.dims.get(node.outputs[0]) if node.outputs else None, params, param_bytes,
                       layer_macs, None if None in out_bytes else sum(out_bytes), field_, jump, window)
-        if node.op_type == "Conv":
+        if node.op == "Conv":
             layer.conv = conv_spec(layer)
         layers.append(layer)
         total_params += params
         total_param_bytes += param_bytes
         if layer_macs is None:
-            unknown += 1
+            op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+            unknown_layers.append((node.name, op, why))
         else:
             total_macs += layer_macs
-    peak, peak_index = peak_activation(graph, shapes)
+    peak, peak_index, unknown_tensors = peak_activation(graph, shapes)
     main = graph.main_nodes()
     totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, peak,
-                    main[peak_index].name if peak_index is not None else None, peak_index, unknown)
+                    main[peak_index].name if peak_index is not None else None, peak_index, len(unknown_layers),
+                    unknown_layers, unknown_tensors)
     return layers, totals
 
 
 def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf: dict) -> tuple:
-    """RF_l = RF_{l−1} + (k_eff − 1)·J_{l−1}, J_l = J_{l−1}·s along the path from the input (§5)."""
+    """RF_l = RF_{l−1} + (k_eff − 1)·J_{l−1}, J_l = J_{l−1}·s along the path from the input (§5). Between
+    windows, an op that resizes the map (Resize, space-to-depth...) scales the jump by the size ratio; one
+    that changes the rank carries it to where the rank comes back; a global pool or flatten collapses it."""
     sources = [rf[n] for n in node.inputs if n in rf]
     if not sources or not node.outputs:
         return None, None
-    field_, jump = max(sources, key=lambda fj: math.prod(fj[0]))
-    x = shapes.dims.get(node.inputs[0]) if node.inputs else None
-    if jump is not None and window is not None and len(window.axes) == len(field_):
+    field_, jump, sizes = max(sources, key=lambda s: math.prod(s[0]))
+    k = len(field_)
+    out = shapes.dims.get(node.outputs[0])
+    spatial = tuple(out[2:]) if out is not None and len(out) == k + 2 and None not in out[2:] else None
+    if jump is not None and window is not None and window.valid and len(window.axes) == k:
         if window.kind == "transpose":
             field_ = tuple(f + (-(-a.k_eff // a.stride) - 1) * j for f, a, j in zip(field_, window.axes, jump))
             jump = tuple(Fraction(j) / a.stride for a, j in zip(window.axes, jump))
         else:
             field_ = tuple(f + (a.k_eff - 1) * j for f, a, j in zip(field_, window.axes, jump))
             jump = tuple(j * a.stride for a, j in zip(window.axes, jump))
-        field_ = tuple(int(f) for f in field_)
-    elif jump is not None and x is not None and node.op_type in _COLLAPSING:
-        out = shapes.dims.get(node.outputs[0])
-        k = len(field_)
-        if out is None or len(out) < k or tuple(out[-k:]) != tuple(x[-k:]):
-            sizes = x[-k:]
-            if None in sizes:
-                return None, None
-            field_ = tuple(int(f + (i - 1) * j) for f, i, j in zip(field_, sizes, jump))
-            jump = None
-    for out in node.outputs:
-        if out:
-            rf[out] = (field_, jump)
+        field_, sizes = tuple(int(f) for f in field_), spatial
+    elif jump is not None and (node.op_type in _COLLAPSING or (out is not None and len(out) <= 2)):
+        if sizes is None or None in sizes:
+            return None, None
+        field_ = tuple(int(f + (i - 1) * j) for f, i, j in zip(field_, sizes, jump))
+        jump = None
+    elif jump is not None and spatial is not None and sizes is not None and spatial != sizes and 0 not in spatial:
+        jump = tuple(Fraction(j) * i / o for j, i, o in zip(jump, sizes, spatial))
+        sizes = spatial
+    for name in node.outputs:
+        if name:
+            rf[name] = (field_, jump, sizes)
     return field_, jump
 
 
@@ -183,30 +286,33 @@ def last_uses(graph: Graph) -> dict[str, int]:
 
 def liveness(graph: Graph, shapes: Shapes):
     """Walk the main graph in execution order; after each node allocates its outputs, yield
-    (index, node, live tensors → bytes, live bytes). Inputs count, weights do not; a tensor is
-    freed after its last consumer, graph outputs never; unknown sizes count 0."""
+    (index, node, live tensors → bytes or None when unknown, live bytes of the known ones). Inputs count,
+    weights do not; a tensor is freed after its last consumer, graph outputs never."""
     last = last_uses(graph)
     keep = set(graph.outputs)
-    live = {name: tensor_bytes(shapes, name) or 0 for name in shapes.input_dims}
-    current = sum(live.values())
+    live = {name: tensor_bytes(shapes, name) for name in shapes.input_dims}
+    current = sum(b or 0 for b in live.values())
     for index, node in enumerate(graph.main_nodes()):
         for out in node.outputs:
             if out and out not in shapes.constants and out not in live:
-                live[out] = tensor_bytes(shapes, out) or 0
-                current += live[out]
+                live[out] = tensor_bytes(shapes, out)
+                current += live[out] or 0
         yield index, node, live, current
         for name in node.inputs + node.outputs:
             if name in live and name not in keep and last.get(name, -1) <= index:
-                current -= live.pop(name)
+                current -= live.pop(name) or 0
 
 
-def peak_activation(graph: Graph, shapes: Shapes) -> tuple[int, int | None]:
-    """Peak bytes of live activations and the index of the node where it occurs (DOMAIN.md §9)."""
-    peak, peak_index = 0, None
-    for index, _node, _live, current in liveness(graph, shapes):
+def peak_activation(graph: Graph, shapes: Shapes) -> tuple[int, int | None, int]:
+    """Peak bytes of live activations, the index of the node where it occurs (DOMAIN.md §9), and how many
+    activations have an unknown size (then the peak is a lower bound)."""
+    peak, peak_index, unknown = 0, None, 0
+    for index, node, live, current in liveness(graph, shapes):
+        unknown += sum(1 for out in node.outputs if out and live.get(out, 0) is None)
         if current > peak:
             peak, peak_index = current, index
-    return peak, peak_index
+    unknown += sum(1 for name in shapes.input_dims if tensor_bytes(shapes, name) is None)
+    return peak, peak_index, unknown
 
 
 def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:
@@ -216,7 +322,7 @@ def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:
 def conv_spec(layer: Layer) -> ConvSpec | None:
     """The layer itself as a ConvSpec (2-D Conv with known shapes), or None."""
     w, out = layer.window, layer.output_shape
-    if (layer.op_type != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
+    if (layer.node.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
             or w.c_in is None or w.c_out is None or w.group <= 0 or any(a.size is None for a in w.axes)):
         return None
     stride = w.strides[0] if len(set(w.strides)) == 1 else 0

@@ -187,7 +187,7 @@ def run_rules(ctx: Context, rules: list[Rule],
         else:
             diagnostics.extend(rule.check_model(ctx))
     for layer in ctx.layers:
-        for rule in by_op.get(layer.node.op_type, ()):
+        for rule in by_op.get(layer.node.op, ()):
             diagnostics.extend(rule.check_node(ctx, layer))
     order = {layer.node.path: i for i, layer in enumerate(ctx.layers)}
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))

@@ -14,6 +14,21 @@ from onnx.helper import get_attribute_value
 from onnxlint.loader import LoadError, display_name
 
 MAIN = "graph"
+_MS = "com.microsoft"
+# Quantized and fused forms, by (domain, op type), and the float op they compute: the rules treat them alike.
+CANONICAL = {("", "QLinearConv"): "Conv", ("", "ConvInteger"): "Conv", (_MS, "FusedConv"): "Conv",
+             (_MS, "QGemm"): "Gemm", (_MS, "FusedGemm"): "Gemm", ("", "QLinearMatMul"): "MatMul",
+             ("", "MatMulInteger"): "MatMul", (_MS, "FusedMatMul"): "MatMul",
+             (_MS, "QLinearAveragePool"): "AveragePool", (_MS, "QLinearGlobalAveragePool"): "GlobalAveragePool"}
+
+
+def canonical_op(domain: str, op_type: str) -> str:
+    """The float op a node computes: `Conv` for QLinearConv; `domain:Op` for an op of a custom domain."""
+    domain = "" if domain == "ai.onnx" else domain
+    found = CANONICAL.get((domain, op_type))
+    if found is not None:
+        return found
+    return op_type if domain in ("", "ai.onnx.ml") else f"{domain}:{op_type}"
 
 
 @dataclass(slots=True, eq=False)
@@ -26,11 +41,20 @@ class Node:
     attrs: dict
     location: str  # path of the graph holding the node
     proto: onnx.NodeProto
-    index: int  # position in its graph's node list in the file
+    index: int  # position in its graph's node list in the file (of the call, for a node inlined from a function)
+    parent: Node | None = None  # the If/Loop/Scan node whose body holds this node
+    branch: str = ""  # the attribute of `parent` that holds it (then_branch, body...)
+    function: str | None = None  # "call (domain.Function)" for a node inlined from a model-local function
+    op: str = ""  # the float op it computes (canonical_op): what rules dispatch on
+
+    @property
+    def scope(self) -> str:
+        """Where a person finds the node: its graph, and the function call it was inlined from."""
+        return self.location if self.function is None else f"{self.location}/{self.function}"
 
     @property
     def path(self) -> str:
-        return f"{self.location}/{self.name}"
+        return f"{self.scope}/{self.name}"
 
 
 @dataclass(slots=True)
@@ -48,6 +72,7 @@ class Graph:
     declared: dict[str, TensorType]  # types the file declares: inputs, outputs, value_info, subgraph inputs
     producer: dict[str, Node] = field(default_factory=dict)
     consumers: dict[str, list[Node]] = field(default_factory=dict)  # main-graph nodes only
+    inlined: set[str] = field(default_factory=set)  # tensors that exist only inside an inlined function call
 
     def main_nodes(self) -> list[Node]:
         return [n for n in self.nodes if n.location == MAIN]
@@ -66,7 +91,8 @@ def tensor_type(value_info: onnx.ValueInfoProto) -> TensorType | None:
 def build_graph(model: onnx.ModelProto, source: str) -> Graph:
     g = model.graph
     graph = Graph(nodes=[], inputs={}, outputs=_names(o.name for o in g.output), initializers={}, declared={})
-    _walk(g, MAIN, set(), graph, source)
+    functions = {(f.domain, f.name): f for f in model.functions}
+    _walk(g, MAIN, set(), graph, source, functions)
     for vi in g.input:
         name = display_name(vi.name)
         if name not in graph.initializers:
@@ -89,7 +115,8 @@ def build_graph(model: onnx.ModelProto, source: str) -> Graph:
     return graph
 
 
-def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, source: str) -> None:
+def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, source: str, functions: dict,
+          parent: Node | None = None, branch: str = "") -> None:
     for init in g.initializer:
         graph.initializers[display_name(init.name)] = init
     for sparse in g.sparse_initializer:
@@ -100,7 +127,7 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
             graph.declared.setdefault(display_name(vi.name), t)
     available = set(outer) | set(_names([vi.name for vi in g.input])) | set(_names([i.name for i in g.initializer])) \
         | set(_names([s.values.name for s in g.sparse_initializer]))
-    protos = list(g.node)
+    protos, calls = _inline(list(g.node), functions, graph, source)
     # One pass over the protobuf: reading its fields is the expensive part of the walk.
     inputs = [_names(p.input) for p in protos]
     outputs = [_names(p.output) for p in protos]
@@ -117,16 +144,81 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
         proto = protos[index]
         name = display_name(proto.name) or f"{proto.op_type}_{position}"
         attrs = {a.name: get_attribute_value(a) for a in proto.attribute} if proto.attribute else {}
-        node = Node(name, display_name(proto.op_type), display_name(proto.domain), inputs[index], outputs[index],
-                    attrs, location, proto, index)
+        call, file_index = calls[index]
+        op_type, domain = display_name(proto.op_type), display_name(proto.domain)
+        node = Node(name, op_type, domain, inputs[index], outputs[index], attrs, location, proto, file_index, parent,
+                    branch, call, canonical_op(domain, op_type))
         if subs[index]:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
             for label, sub in subs[index]:
-                _walk(sub, f"{location}/{name}/{label}", scope, graph, source)
+                _walk(sub, f"{location}/{name}/{label}", scope, graph, source, functions, node, label)
         graph.nodes.append(node)
         for out in node.outputs:
             if out:
                 graph.producer[out] = node
+
+
+_MAX_INLINE_DEPTH = 16
+
+
+def _inline(protos: list[onnx.NodeProto], functions: dict, graph: Graph, source: str, depth: int = 0,
+            label: str | None = None, file_index: int | None = None) -> tuple[list, list]:
+    """The nodes with every call of a model-local function replaced by the function's body, and for each node
+    (call label, file index): the label names the call and the function ("conv_block_0 (local.ConvBlock)")."""
+    if not functions:
+        return protos, [(None, i) for i in range(len(protos))]
+    out, calls = [], []
+    for i, proto in enumerate(protos):
+        index = i if file_index is None else file_index
+        function = functions.get((proto.domain, proto.op_type))
+        if function is None:
+            out.append(proto)
+            calls.append((label, index))
+            continue
+        if depth >= _MAX_INLINE_DEPTH:
+            raise LoadError(source, f"model-local function '{display_name(proto.op_type)}' calls itself "
+                                    f"(more than {_MAX_INLINE_DEPTH} levels deep)")
+        name = display_name(proto.name) or f"{proto.op_type}_{i}"
+        here = f"{name} ({display_name(function.domain)}.{display_name(function.name)})"
+        body, body_calls = _inline(_function_body(proto, function, name, graph), functions, graph, source,
+                                   depth + 1, here if label is None else f"{label}/{here}", index)
+        out.extend(body)
+        calls.extend(body_calls)
+    return out, calls
+
+
+def _function_body(call: onnx.NodeProto, function: onnx.FunctionProto, prefix: str, graph: Graph) -> list:
+    """The function's nodes for this call: formal inputs/outputs renamed to the call's tensors, the function's
+    own tensors prefixed with the call's name, attribute references replaced by the call's values."""
+    rename = {formal: call.input[i] if i < len(call.input) else "" for i, formal in enumerate(function.input)}
+    rename.update({formal: call.output[i] if i < len(call.output) else "" for i, formal in enumerate(function.output)})
+    given = {a.name: a for a in function.attribute_proto}  # defaults
+    given.update({a.name: a for a in call.attribute})
+    body = []
+    for inner in function.node:
+        node = onnx.NodeProto()
+        node.CopyFrom(inner)
+        node.name = f"{prefix}/{inner.name or inner.op_type}"
+        for field_ in (node.input, node.output):
+            for j, tensor in enumerate(field_):
+                if tensor and tensor not in rename:
+                    rename[tensor] = f"{prefix}/{tensor}"
+                    graph.inlined.add(rename[tensor])
+                field_[j] = rename.get(tensor, "")
+        attributes = []
+        for attr in node.attribute:
+            if attr.ref_attr_name:
+                if attr.ref_attr_name not in given:
+                    continue  # an optional attribute the call leaves out
+                value = onnx.AttributeProto()
+                value.CopyFrom(given[attr.ref_attr_name])
+                value.name = attr.name
+                attr = value
+            attributes.append(attr)
+        del node.attribute[:]
+        node.attribute.extend(attributes)
+        body.append(node)
+    return body
 
 
 def _names(names) -> list[str]:
@@ -187,6 +279,11 @@ def subgraphs(proto: onnx.NodeProto) -> list[tuple[str, onnx.GraphProto]]:
         elif attr.type == onnx.AttributeProto.GRAPHS:
             found.extend((f"{attr.name}[{i}]", g) for i, g in enumerate(attr.graphs))
     return found
+
+
+def outer_names(node: Node) -> list[str]:
+    """The enclosing-scope tensors that an If/Loop/Scan node's bodies read."""
+    return sorted(_outer_names(subgraphs(node.proto))) if node.proto.attribute else []
 
 
 def _outer_names(subs: list[tuple[str, onnx.GraphProto]]) -> set[str]:

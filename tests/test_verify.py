@@ -107,15 +107,15 @@ def test_profile_adds_measured_hotspots():
 
 
 def test_runtime_memory_bomb_hits_the_memory_limit():
-    # Tile with repeats computed at run time (2^28): statically unknown, so it runs, under RLIMIT_AS
+    # Tile with repeats computed from the input data (0·x + 2^28): statically unknown, so it runs, under RLIMIT_AS
     big = numpy_helper.from_array(np.array([2.0**28], np.float32), "big")
-    nodes = [helper.make_node("Shape", ["x"], ["s"]),
-             helper.make_node("Cast", ["s"], ["sf"], to=TensorProto.FLOAT),
-             helper.make_node("Mul", ["sf", "big"], ["rf"]),
+    zero = numpy_helper.from_array(np.array([0.0], np.float32), "zero")
+    nodes = [helper.make_node("Mul", ["x", "zero"], ["sf"]),
+             helper.make_node("Add", ["sf", "big"], ["rf"]),
              helper.make_node("Cast", ["rf"], ["r"], to=TensorProto.INT64),
              helper.make_node("Tile", ["x", "r"], ["y"])]
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [big])
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [big, zero])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     report = onnxlint.lint(model, verify=True, limits=Limits(memory=512 * 2**20))
     [d] = codes(report, "OL502")

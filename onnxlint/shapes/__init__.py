@@ -1,0 +1,118 @@
+"""The shape stage: every tensor's dims and dtype, the small values that shape arithmetic computes, and the
+typed facts the rules read (window arithmetic, matrix-product operands, contradictions).
+
+Per node, in execution order: the own handler (ops.py, windows.py) where there is one; onnx's per-op
+inference (onnx_infer.py), fed with the types and values held here, for whatever is still unknown; the
+file's declared shape for an op no schema knows; and, for small input-independent tensors, the value
+computed by onnx's reference implementation (values.py). Dims are ints, an unknown dim is None, an
+unknown rank a None shape.
+"""
+from __future__ import annotations
+
+import onnx
+
+from onnxlint.graph import Graph, Node, outer_names
+from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
+from onnxlint.shapes.inputs import InputShapeError, fmt_dims, resolve_input_shapes
+from onnxlint.shapes.onnx_infer import has_schema, infer
+from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, broadcast, matmul_shape
+from onnxlint.shapes.values import NONDETERMINISTIC, evaluable, evaluate, tensor_value
+from onnxlint.shapes.windows import handlers as _window_handlers
+
+__all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "PASSTHROUGH", "POINTWISE", "Shapes", "WindowFacts",
+           "broadcast", "fmt_dims", "infer_shapes", "matmul_shape"]
+
+_HANDLERS = {**HANDLERS, **_window_handlers()}
+_MALFORMED = (ValueError, TypeError, IndexError, ZeroDivisionError, KeyError, AttributeError, OverflowError)
+
+
+def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None = None) -> Shapes:
+    opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
+    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer)
+    resolve_input_shapes(graph, input_shapes, shapes)
+    for name, init in graph.initializers.items():
+        shapes.dims[name] = tuple(init.dims)
+        shapes.dtype[name] = init.data_type
+        shapes.constants.add(name)
+        value = tensor_value(init)
+        if value is not None:
+            shapes.values[name] = value
+    for node in graph.nodes:
+        if node.parent is not None and (node.parent in shapes.dead or _not_taken(node, shapes)):
+            shapes.dead.add(node)  # an If branch that never runs: no shapes, no costs, no findings
+            continue
+        for name in node.inputs:
+            if name and name not in shapes.dims and name in graph.declared:  # subgraph inputs
+                declared = graph.declared[name]
+                shapes.dims[name] = None if declared.dims is None else tuple(
+                    d if isinstance(d, int) and d > 0 else None for d in declared.dims)
+                shapes.dtype[name] = declared.elem_type
+        _infer_node(node, shapes, graph, opsets, model.ir_version)
+    return shapes
+
+
+def _not_taken(node: Node, shapes: Shapes) -> bool:
+    parent = node.parent
+    if parent.op_type != "If":
+        return False
+    cond = shapes.values.get(parent.inputs[0])
+    if cond is None or cond.size != 1:
+        return False
+    return node.branch != ("then_branch" if bool(cond.reshape(-1)[0]) else "else_branch")
+
+
+def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_version: int) -> None:
+    count = len(node.outputs)
+    handler = _HANDLERS.get(("" if node.domain == "ai.onnx" else node.domain, node.op_type))
+    out = None
+    if handler is not None:
+        try:
+            out = handler(node, shapes)
+        except _MALFORMED:
+            out = None  # malformed attributes: OL002 reports them, the walk goes on
+    out = out or Out([None] * count)
+    dims = (list(out.dims) + [None] * count)[:count]
+    first = shapes.dtype.get(node.inputs[0], 0) if node.inputs and node.inputs[0] else 0
+    dtypes = [(out.dtypes[i] if out.dtypes and i < len(out.dtypes) else (first if handler and i == 0 else 0))
+              for i in range(count)]
+    if out.facts is not None:
+        (shapes.windows if isinstance(out.facts, WindowFacts) else shapes.matmuls)[node] = out.facts
+    problem = out.problem
+    if problem is None and any(d is None or None in d or not t for d, t in zip(dims, dtypes) if d != ()):
+        found = infer(node, shapes, opsets, ir_version, outer_names(node) if node.op_type in ("Loop", "Scan") else ())
+        if isinstance(found, str):
+            problem = found
+        elif found:
+            for i, (d, t) in enumerate(found):
+                dims[i] = d if dims[i] is None else dims[i] if d is None or len(d) != len(dims[i]) else tuple(
+                    a if a is not None else b for a, b in zip(dims[i], d))
+                dtypes[i] = dtypes[i] or t
+        elif not has_schema(node, opsets):  # a custom op: the file's own declaration is all there is
+            for i, name in enumerate(node.outputs):
+                declared = graph.declared.get(name)
+                if dims[i] is None and declared is not None and declared.dims is not None:
+                    dims[i] = tuple(d if isinstance(d, int) and d > 0 else None for d in declared.dims)
+                    dtypes[i] = dtypes[i] or declared.elem_type
+                    shapes.declared_only.add(name)
+    if problem is not None:
+        shapes.problems[node] = problem
+        dims = [None] * count
+    values = out.values or [None] * count
+    if not any(v is not None for v in values):
+        inputs = [shapes.values.get(n) if n else None for n in node.inputs]
+        if evaluable(node, [v for n, v in zip(node.inputs, inputs) if n], dims):
+            values = evaluate(node, inputs, opsets) or values
+    for i, name in enumerate(node.outputs):
+        if not name:
+            continue
+        value = values[i] if i < len(values) else None
+        if value is not None and hasattr(value, "shape") and value.size <= 4096:
+            shapes.values[name] = value
+            dims[i] = tuple(int(d) for d in value.shape)
+            dtypes[i] = dtypes[i] or onnx.helper.np_dtype_to_tensor_dtype(value.dtype)
+        shapes.dims[name] = dims[i]
+        shapes.dtype[name] = dtypes[i]
+    if node.op_type in ("Constant", "ConstantOfShape") or (
+            node.inputs and all(not n or n in shapes.constants for n in node.inputs)
+            and node.op_type not in NONDETERMINISTIC):
+        shapes.constants.update(o for o in node.outputs if o)

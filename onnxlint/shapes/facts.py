@@ -1,0 +1,125 @@
+"""The facts the shape stage hands to costs and rules: per-axis window arithmetic, the operands of a
+matrix product, and the store of every tensor's dims, dtype and (when small and input-independent) value."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AxisWindow:
+    """One spatial axis of a sliding-window op (DOMAIN.md §1-2), its arithmetic computed once."""
+    size: int | None  # I: the input extent (for a transpose: the input it upsamples)
+    kernel: int
+    stride: int
+    dilation: int
+    pad_begin: int
+    pad_end: int
+    output: int | None
+    ceil_mode: bool = False
+    outer_pad_end: int = 0  # rows at the end of I that a separate Pad node made: not real input
+    k_eff: int = field(init=False)
+    span: int | None = field(init=False)  # I + P − k_eff: how far the window slides over the padded input
+    remainder: int | None = field(init=False)  # span mod s: trailing rows no window starts over
+    gap: int = field(init=False)  # pixels the windows skip between each other by design (k_eff < s)
+    dropped: int = field(init=False)  # real input rows at the end that no window reads
+
+    def __post_init__(self) -> None:
+        k_eff = self.dilation * (self.kernel - 1) + 1
+        span = None if self.size is None else self.size + self.pad_begin + self.pad_end - k_eff
+        remainder = None if span is None or span < 0 or self.stride <= 0 else span % self.stride
+        gap = max(0, self.stride - k_eff)
+        dropped = 0
+        if remainder is not None and not self.ceil_mode:
+            tail = remainder - self.pad_end - self.outer_pad_end  # real rows after the last window
+            if tail > gap:  # more than the regular gap between windows
+                dropped = tail
+        for name, value in (("k_eff", k_eff), ("span", span), ("remainder", remainder), ("gap", gap),
+                            ("dropped", dropped)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def valid(self) -> bool:
+        return self.kernel > 0 and self.stride > 0 and self.dilation > 0 and self.pad_begin >= 0 and self.pad_end >= 0
+
+
+@dataclass(slots=True)
+class WindowFacts:
+    """Typed facts of a Conv / ConvTranspose / pooling node (and their quantized and fused forms)."""
+    kind: str  # "conv", "transpose" or "pool"
+    axes: list[AxisWindow]
+    group: int = 1
+    c_in: int | None = None
+    c_out: int | None = None
+    weight_shape: tuple | None = None
+    has_bias: bool = False
+    output_padding: tuple = ()
+    explicit_output_shape: bool = False
+    weight: str | None = None  # tensor names, for the parameter count
+    bias: str | None = None
+
+    @property
+    def kernel(self) -> tuple:
+        return tuple(a.kernel for a in self.axes)
+
+    @property
+    def strides(self) -> tuple:
+        return tuple(a.stride for a in self.axes)
+
+    @property
+    def depthwise(self) -> bool:
+        return self.kind == "conv" and self.group > 1 and self.group == self.c_in
+
+    @property
+    def valid(self) -> bool:
+        return self.group > 0 and all(a.valid for a in self.axes)
+
+
+@dataclass(frozen=True, slots=True)
+class MatmulFacts:
+    """The operands of a Gemm / MatMul (and QGemm, QLinearMatMul, MatMulInteger, FusedGemm...)."""
+    a: str
+    b: str
+    bias: str | None
+    k: int | None  # the contracted dimension
+    trans_a: bool = False
+    trans_b: bool = False
+
+
+@dataclass(slots=True)
+class Out:
+    """What a shape handler knows about a node's outputs."""
+    dims: list  # per output: a tuple (None for an unknown dim) or None when the rank is unknown
+    dtypes: list | None = None  # per output ONNX elem type; None: the first input's
+    facts: Any = None  # WindowFacts or MatmulFacts
+    problem: str | None = None  # a contradiction: the shapes cannot work, with the arithmetic
+    values: list | None = None  # per output: a known value (numpy array) or None
+
+
+@dataclass
+class Shapes:
+    dims: dict[str, tuple | None] = field(default_factory=dict)
+    dtype: dict[str, int] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # small input-independent tensors (numpy arrays)
+    constants: set[str] = field(default_factory=set)  # tensors that do not depend on any model input
+    windows: dict = field(default_factory=dict)  # Node → WindowFacts
+    matmuls: dict = field(default_factory=dict)  # Node → MatmulFacts
+    problems: dict = field(default_factory=dict)  # Node → why its shapes contradict each other
+    dead: set = field(default_factory=set)  # nodes of an If branch that never runs (the condition is known)
+    declared_only: set[str] = field(default_factory=set)  # dims taken from the file's declarations (custom ops)
+    input_dims: dict[str, tuple | None] = field(default_factory=dict)  # resolved model inputs
+    unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → dims still symbolic
+    notes: list[str] = field(default_factory=list)
+    opset: int = 0  # of the default domain
+    nbytes: dict[str, int | None] = field(default_factory=dict)  # memo of cost.tensor_bytes
+    producer: dict = field(default_factory=dict, repr=False)  # the graph's producer map, for handlers
+
+    def shape(self, name: str) -> tuple | None:
+        return self.dims.get(name)
+
+    def ints(self, name: str) -> list[int] | None:
+        """A known integer tensor's value as a flat list."""
+        value = self.values.get(name)
+        if value is None or value.dtype.kind not in "iub":
+            return None
+        return [int(v) for v in value.reshape(-1)]

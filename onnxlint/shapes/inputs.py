@@ -1,0 +1,49 @@
+"""The model inputs' shapes: declared dims, --input-shape overrides, a symbolic batch taken as 1."""
+from __future__ import annotations
+
+from onnxlint.graph import Graph
+from onnxlint.shapes.facts import Shapes
+
+
+class InputShapeError(ValueError):
+    """A --input-shape that does not fit the model."""
+
+
+def fmt_dims(dims) -> str:
+    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | None, shapes: Shapes) -> None:
+    overrides = dict(overrides or {})
+    unnamed = overrides.pop("", None)
+    if unnamed is not None:
+        overrides[None] = unnamed
+    if None in overrides:  # `--input-shape 1,3,224,224` without a name: the model's only input
+        if len(graph.inputs) != 1:
+            raise InputShapeError(f"--input-shape without NAME= needs a model with one input; this one has "
+                                  f"{len(graph.inputs)}: {', '.join(graph.inputs)}")
+        overrides[next(iter(graph.inputs))] = overrides.pop(None)
+    for name in overrides:
+        if name not in graph.inputs:
+            raise InputShapeError(f"--input-shape names '{name}', which is not a model input "
+                                  f"(inputs: {', '.join(graph.inputs) or 'none'})")
+    for name, declared in graph.inputs.items():
+        dims = declared.dims
+        if name in overrides:
+            given = tuple(overrides[name])
+            if dims is not None and len(dims) != len(given):
+                raise InputShapeError(f"--input-shape {name} has rank {len(given)} but the model declares "
+                                      f"rank {len(dims)} {fmt_dims(dims)}")
+            dims = given
+        elif dims is None:
+            shapes.unresolved_inputs[name] = None  # no shape declared at all
+        else:
+            if dims and (not isinstance(dims[0], int) or dims[0] == 0):
+                shapes.notes.append(f"input '{name}': symbolic batch dim '{dims[0] or '?'}' taken as 1")
+                dims = (1,) + dims[1:]
+            if any(not isinstance(d, int) or d == 0 for d in dims):
+                shapes.unresolved_inputs[name] = dims
+                dims = tuple(d if isinstance(d, int) and d > 0 else None for d in dims)
+        shapes.input_dims[name] = dims
+        shapes.dims[name] = dims
+        shapes.dtype[name] = declared.elem_type

@@ -1,0 +1,180 @@
+"""Sliding-window ops: Conv, ConvTranspose and the pools, with their quantized and fused forms.
+One attribute parser and one validity guard serve them all (DOMAIN.md §1, §2, §10)."""
+from __future__ import annotations
+
+import onnx
+
+from onnxlint.graph import Node
+from onnxlint.shapes.facts import AxisWindow, Out, Shapes, WindowFacts
+
+MS = "com.microsoft"
+# (x, weight, bias) input positions of the convolutions, by (domain, op type); None: no such input
+CONV_OPERANDS = {("", "Conv"): (0, 1, 2), ("", "ConvInteger"): (0, 1, None), ("", "QLinearConv"): (0, 3, 8),
+                 (MS, "FusedConv"): (0, 1, 2)}
+TRANSPOSE_OPERANDS = {("", "ConvTranspose"): (0, 1, 2)}
+POOLS = {("", "MaxPool"), ("", "AveragePool"), ("", "LpPool"), (MS, "QLinearAveragePool")}
+# the output dtype, where it is not the input's: the zero point's type, or int32 accumulators
+_OUTPUT_DTYPE_FROM = {"QLinearConv": 7}
+_INT32_OUTPUT = {"ConvInteger"}
+
+
+def _ints(node: Node, name: str, default):
+    value = node.attrs.get(name)
+    return [int(v) for v in value] if value is not None else default
+
+
+def _auto_pad(node: Node) -> str:
+    value = node.attrs.get("auto_pad", b"NOTSET")
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _window_attrs(node: Node, rank: int):
+    """strides, dilations, pads (begin…, end…), auto_pad, with ONNX's defaults; ValueError on wrong lengths."""
+    strides = _ints(node, "strides", [1] * rank)
+    dilations = _ints(node, "dilations", [1] * rank)
+    pads = _ints(node, "pads", [0] * (2 * rank))
+    if len(strides) != rank or len(dilations) != rank or len(pads) != 2 * rank:
+        raise ValueError(f"{node.name}: window attributes do not match the kernel's rank {rank}")
+    return strides, dilations, pads, _auto_pad(node)
+
+
+def outer_pad_end(shapes: Shapes, tensor: str, rank: int) -> list[int]:
+    """Per spatial axis, the rows a Pad node producing `tensor` added at the end (0 where unknown or none)."""
+    pad = shapes.producer.get(tensor)
+    if pad is None or pad.op_type != "Pad" or pad.domain not in ("", "ai.onnx"):
+        return [0] * rank
+    pads = _ints(pad, "pads", None) if "pads" in pad.attrs else (
+        shapes.ints(pad.inputs[1]) if len(pad.inputs) > 1 and pad.inputs[1] else None)
+    x = shapes.shape(pad.inputs[0])
+    if pads is None or x is None or len(x) != rank + 2:
+        return [0] * rank
+    axes = shapes.ints(pad.inputs[3]) if len(pad.inputs) > 3 and pad.inputs[3] else list(range(rank + 2))
+    if axes is None or len(pads) != 2 * len(axes):
+        return [0] * rank
+    ends = [0] * (rank + 2)
+    for axis, end in zip(axes, pads[len(axes):]):
+        ends[axis % (rank + 2)] = max(0, end)
+    return ends[2:]
+
+
+def window_axes(node: Node, sizes, kernel, *, ceil_mode: bool = False, outer_end=None) -> list[AxisWindow]:
+    """Per-axis arithmetic of Conv and pooling (DOMAIN.md §1): O = floor((I + P − k_eff) / s) + 1."""
+    rank = len(kernel)
+    strides, dilations, pads, auto_pad = _window_attrs(node, rank)
+    outer_end = outer_end or [0] * rank
+    axes = []
+    for i in range(rank):
+        size, k, s, d = sizes[i], kernel[i], strides[i], dilations[i]
+        pb, pe, out = pads[i], pads[i + rank], None
+        if size is not None and s > 0 and d > 0 and k > 0:
+            k_eff = d * (k - 1) + 1
+            if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+                out = -(-size // s)
+                total = max((out - 1) * s + k_eff - size, 0)
+                pb, pe = (total // 2, total - total // 2) if auto_pad == "SAME_UPPER" else (total - total // 2,
+                                                                                            total // 2)
+            else:
+                if auto_pad == "VALID":
+                    pb = pe = 0
+                span = size + pb + pe - k_eff
+                if span >= 0 and pb >= 0 and pe >= 0:
+                    out = (-(-span // s) if ceil_mode else span // s) + 1
+                    if ceil_mode and (out - 1) * s >= size + pb:
+                        out -= 1  # the last window must start inside the input or its begin padding
+        axes.append(AxisWindow(size, k, s, d, pb, pe, out, ceil_mode, outer_end[i]))
+    return axes
+
+
+def _operand(node: Node, position: int | None) -> str | None:
+    if position is None or position >= len(node.inputs) or not node.inputs[position]:
+        return None
+    return node.inputs[position]
+
+
+def _out_dtypes(node: Node, shapes: Shapes, count: int) -> list | None:
+    if node.op_type in _OUTPUT_DTYPE_FROM:
+        source = _operand(node, _OUTPUT_DTYPE_FROM[node.op_type])
+        return [shapes.dtype.get(source, onnx.TensorProto.UINT8) if source else onnx.TensorProto.UINT8] * count
+    if node.op_type in _INT32_OUTPUT:
+        return [onnx.TensorProto.INT32] * count
+    return None
+
+
+def _spatial(x, rank: int) -> list:
+    return list(x[2:]) if x is not None and len(x) == rank + 2 else [None] * rank
+
+
+def conv(node: Node, shapes: Shapes) -> Out | None:
+    xi, wi, bi = CONV_OPERANDS[(node.domain, node.op_type)]
+    x_name, w_name = node.inputs[xi], node.inputs[wi]
+    x, w = shapes.shape(x_name), shapes.shape(w_name)
+    kernel = _ints(node, "kernel_shape", list(w[2:]) if w else None)
+    if kernel is None or None in kernel:
+        return None
+    rank = len(kernel)
+    if x is not None and len(x) != rank + 2:
+        return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D kernel needs rank {rank + 2}")
+    group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
+    axes = window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank))
+    bias = _operand(node, bi)
+    c_out = w[0] if w else None
+    facts = WindowFacts("conv", axes, group, x[1] if x else None, c_out, w, bias is not None, weight=w_name, bias=bias)
+    out = (x[0] if x else None, c_out, *(a.output for a in axes))
+    return Out([out], _out_dtypes(node, shapes, 1), facts)
+
+
+def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
+    """O = s·(I − 1) + output_padding + k_eff − p_begin − p_end (DOMAIN.md §2)."""
+    xi, wi, bi = TRANSPOSE_OPERANDS[(node.domain, node.op_type)]
+    x, w = shapes.shape(node.inputs[xi]), shapes.shape(node.inputs[wi])
+    kernel = _ints(node, "kernel_shape", list(w[2:]) if w else None)
+    if kernel is None or None in kernel:
+        return None
+    rank = len(kernel)
+    strides, dilations, pads, auto_pad = _window_attrs(node, rank)
+    output_padding = _ints(node, "output_padding", [0] * rank)
+    output_shape = _ints(node, "output_shape", None)
+    group = int(node.attrs.get("group", 1))
+    sizes = _spatial(x, rank)
+    axes = []
+    for i in range(rank):
+        size, s, d, k = sizes[i], strides[i], dilations[i], kernel[i]
+        pb, pe, out = pads[i], pads[i + rank], None
+        if output_shape:
+            out = output_shape[-rank:][i]
+        elif size is not None and s > 0 and d > 0 and k > 0:
+            if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+                out = size * s
+            else:
+                if auto_pad == "VALID":
+                    pb = pe = 0
+                out = s * (size - 1) + output_padding[i] + d * (k - 1) + 1 - pb - pe
+        axes.append(AxisWindow(size, k, s, d, pb, pe, out))
+    c_out = w[1] * group if w and w[1] is not None else None
+    bias = _operand(node, bi)
+    facts = WindowFacts("transpose", axes, group, x[1] if x else None, c_out, w, bias is not None,
+                        tuple(output_padding), bool(output_shape), weight=node.inputs[wi], bias=bias)
+    return Out([(x[0] if x else None, c_out, *(a.output for a in axes))], None, facts)
+
+
+def pool(node: Node, shapes: Shapes) -> Out | None:
+    x = shapes.shape(node.inputs[0])
+    kernel = _ints(node, "kernel_shape", None)
+    if x is None or kernel is None:
+        return None
+    rank = len(kernel)
+    if len(x) != rank + 2:
+        return Out([None] * len(node.outputs),
+                   problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D window needs rank {rank + 2}")
+    axes = window_axes(node, list(x[2:]), kernel, ceil_mode=bool(node.attrs.get("ceil_mode", 0)),
+                       outer_end=outer_pad_end(shapes, node.inputs[0], rank))
+    out = (x[0], x[1], *(a.output for a in axes))
+    dtypes = [shapes.dtype.get(node.inputs[0], 0), onnx.TensorProto.INT64]  # MaxPool's indices
+    return Out([out, out][:len(node.outputs)], dtypes[:len(node.outputs)], WindowFacts("pool", axes, 1, x[1], x[1]))
+
+
+def handlers() -> dict:
+    table = {key: conv for key in CONV_OPERANDS}
+    table.update({key: conv_transpose for key in TRANSPOSE_OPERANDS})
+    table.update({key: pool for key in POOLS})
+    return table
