@@ -13,7 +13,7 @@ from onnxlint.config import Settings, settings_from
 from onnxlint.cost import compute_costs
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Context, run_rules, selected_rules
-from onnxlint.graph import build_graph
+from onnxlint.graph import MAIN, build_graph
 from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
 from onnxlint.report import Report
 from onnxlint.shapes import InputShapeError, infer_shapes
@@ -91,30 +91,35 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
     try:
         graph = build_graph(loaded.model, loaded.source)
         shapes = infer_shapes(loaded.model, graph, settings.input_shapes)
-        layers, totals = compute_costs(graph, shapes)
     finally:
         if gc_was_enabled:
             gc.enable()
+    active = active_rules(settings, loaded.source)
+    executed = None
+    if verify or profile:  # before costs: the shapes execution fills in reach every total and rule
+        from onnxlint.verify import Limits
+        from onnxlint.verify import verify as run_verification
+
+        executed = run_verification(loaded, graph, shapes, profile_runs=profile, limits=limits or Limits())
+    layers, totals = compute_costs(graph, shapes)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals, layers=layers,
                     notes=loaded.notes + shapes.notes)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
                       "dtype": dtype_name(graph.inputs[name].elem_type)}
                      for name, dims in shapes.input_dims.items()]
-    if totals.unknown_macs:
-        report.notes.append(f"{totals.unknown_macs} layer(s) have unknown MACs (unknown shapes); totals exclude them")
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides), loaded=loaded)
-    active = active_rules(settings, loaded.source)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
     report.diagnostics = run_rules(ctx, rules, settings.ignore_nodes)
     report.context = ctx
-    if verify or profile:
-        from onnxlint.verify import Limits
-        from onnxlint.verify import verify as run_verification
-
-        found = run_verification(loaded, graph, shapes, report, profile_runs=profile, limits=limits or Limits())
+    if executed is not None:
         codes = {rule.code for rule in active}
-        report.diagnostics += [d for d in found if d.code in codes]
+        report.diagnostics += [d for d in executed.diagnostics if d.code in codes]
+        report.verification = executed.summary
+        if executed.node_ms:
+            for layer in layers:
+                if layer.node.location == MAIN and layer.node.function is None:
+                    layer.measured_ms = executed.node_ms.get(layer.node.proto.name or "")
     if what_if:
         from onnxlint.whatif import measure
 

@@ -70,7 +70,8 @@ class Context:
         """Savings of replacing ConvSpec(s) `before` by the ConvSpecs `after`."""
         before = [before] if isinstance(before, ConvSpec) else list(before)
         (p0, m0), (p1, m1) = replacement_cost(before, batch), replacement_cost(after, batch)
-        return Savings(p0, p1, m0, m1, self.totals.params, self.totals.macs)
+        model_macs = self.totals.macs if self.totals.macs_complete else 0  # a share of a partial total would lie
+        return Savings(p0, p1, m0, m1, self.totals.params, model_macs)
 
 
 class Rule:

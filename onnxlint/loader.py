@@ -117,37 +117,47 @@ def _check_size(name: str, size: int, max_size: int) -> None:
         raise LoadError(name, f"model is {size:,} bytes, over the size cap of {max_size:,} (see --max-size)")
 
 
-def _check_head(name: str, data: bytes) -> None:
-    if data.startswith(_LFS_MAGIC):
+def _refuse(name: str, head: bytes, problem: str) -> None:
+    """Raise the error for a file that is not an ONNX model: what it looks like when that is clear. Only
+    called after the parse failed: a real export may begin with long runs of printable metadata."""
+    if head.startswith(_LFS_MAGIC):
         raise LoadError(name, "is a Git LFS pointer, not the model: run `git lfs pull`")
-    if _looks_like_text(data):
+    if _looks_like_text(head):
         raise LoadError(name, "is a text file, not a binary ONNX model")
+    raise LoadError(name, problem)
+
+
+def _depth_problem(exc: Exception) -> str:
+    if "depth" in str(exc).lower() or "deep" in str(exc):
+        return "nesting too deep: the protobuf exceeds the parser's depth limit"
+    return "not a valid ONNX protobuf (truncated or corrupt)"
 
 
 def _parse_without_payloads(name: str, f) -> onnx.ModelProto:
     from onnxlint.wire import parse_without_payloads
 
-    _check_head(name, f.read(4096))
+    head = f.read(4096)
+    f.seek(0)
     try:
-        return parse_without_payloads(f)
+        model = parse_without_payloads(f)
     except (ValueError, IndexError, DecodeError) as exc:
-        if "deep" in str(exc) or "Depth" in str(exc):
-            raise LoadError(name, "nesting too deep: the protobuf exceeds the parser's depth limit") from None
-        raise LoadError(name, "not a valid ONNX protobuf (truncated or corrupt)") from None
+        _refuse(name, head, _depth_problem(exc))
+    if not model.HasField("graph"):
+        _refuse(name, head, "model has no graph (not an ONNX model, or an empty one)")
+    return model
 
 
 def _parse(name: str, data: bytes, max_size: int) -> onnx.ModelProto:
     _check_size(name, len(data), max_size)
-    _check_head(name, data)
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
     except DecodeError as exc:
-        if "Depth" in str(exc) or "depth" in str(exc):
-            raise LoadError(name, "nesting too deep: the protobuf exceeds the parser's depth limit") from None
-        raise LoadError(name, "not a valid ONNX protobuf (truncated or corrupt)") from None
+        _refuse(name, data[:4096], _depth_problem(exc))
     except Exception as exc:  # protobuf raises a few other types on hostile input
-        raise LoadError(name, f"not a valid ONNX protobuf ({type(exc).__name__})") from None
+        _refuse(name, data[:4096], f"not a valid ONNX protobuf ({type(exc).__name__})")
+    if not model.HasField("graph"):
+        _refuse(name, data[:4096], "model has no graph (not an ONNX model, or an empty one)")
     return model
 
 

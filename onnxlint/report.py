@@ -42,7 +42,11 @@ class Report:
         data.update(
             opset=self.opset, inputs=self.inputs,
             totals={"nodes": t.nodes, "params": t.params, "param_bytes": t.param_bytes, "macs": t.macs,
-                    "peak_activation_bytes": t.peak_activation_bytes, "peak_at": t.peak_at},
+                    "peak_activation_bytes": t.peak_activation_bytes, "peak_at": t.peak_at,
+                    # macs and the peak are lower bounds unless complete
+                    "complete": t.complete, "macs_complete": t.macs_complete, "unknown_tensors": t.unknown_tensors,
+                    "unknown_layers": [{"node": node, "op_type": op, "reason": why}
+                                       for node, op, why in t.unknown_layers]},
             layers=[layer_dict(layer) for layer in self.layers],
             diagnostics=[d.to_dict() for d in self.diagnostics],
             verification=self.verification, notes=self.notes)

@@ -56,7 +56,39 @@ def layer_label(layer) -> str:
 
 def savings_text(s) -> str:
     """'28% fewer params (102,464 → 73,856) and MACs (321.1 M → 231.2 M; this layer is 4.1% of the model's MACs)'."""
-    share = 100 * s.macs_before / s.model_macs if s.model_macs else 0
+    share = (f"this layer is {100 * s.macs_before / s.model_macs:.1f}% of the model's MACs" if s.model_macs
+             else "the model's total MACs are unknown")
     return (f"{s.params_saved_pct:.0f}% fewer params ({num(s.params_before)} → {num(s.params_after)}) and "
-            f"{s.macs_saved_pct:.0f}% fewer MACs ({count(s.macs_before)} → {count(s.macs_after)}; "
-            f"this layer is {share:.1f}% of the model's MACs)")
+            f"{s.macs_saved_pct:.0f}% fewer MACs ({count(s.macs_before)} → {count(s.macs_after)}; {share})")
+
+
+def model_share(s) -> str:
+    """'27.4% of the model's MACs', or the saving in MACs when the model's total is unknown."""
+    saved = s.macs_before - s.macs_after
+    return f"{100 * saved / s.model_macs:.1f}% of the model's MACs" if s.model_macs else f"{count(saved)} MACs"
+
+
+def unknown_layers(entries) -> str:
+    """'3 layers unknown: LSTM ×2, custom.Foo ×1' from (node, op, why) entries."""
+    counts: dict[str, int] = {}
+    for _node, op, _why in entries:
+        counts[op] = counts.get(op, 0) + 1
+    kinds = ", ".join(f"{op} ×{n}" for op, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return f"{len(entries)} layer{'s' if len(entries) != 1 else ''} unknown: {kinds}"
+
+
+def macs_total(totals) -> str:
+    """'191.4 M MACs', '≥ 1.2 G MACs (3 layers unknown: …)' or 'unknown MACs (…)': never a silent zero."""
+    if totals.macs_complete:
+        return f"{count(totals.macs)} MACs"
+    known = f"≥ {count(totals.macs)} MACs" if totals.macs else "unknown MACs"
+    return f"{known} ({unknown_layers(totals.unknown_layers)})"
+
+
+def peak_total(totals) -> str:
+    if not totals.unknown_tensors:
+        return f"peak activations {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'}"
+    unknown = f"{totals.unknown_tensors} tensor{'s' if totals.unknown_tensors != 1 else ''} of unknown size"
+    if not totals.peak_activation_bytes:
+        return f"peak activations unknown ({unknown})"
+    return f"peak activations ≥ {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'} ({unknown})"

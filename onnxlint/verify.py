@@ -35,10 +35,23 @@ def _fmt(dims) -> str:
     return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
-def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile_runs: int = 0,
-           limits: Limits = Limits()) -> list[Diagnostic]:
-    """Run the model once (and `profile_runs` more times with the profiler) and compare shapes.
-    Fills report.verification and unknown layer shapes; returns OL501/OL502/OL503 diagnostics."""
+@dataclass
+class Verification:
+    """What execution found: the diagnostics (OL501-OL503), the summary for the report, the measured times."""
+    diagnostics: list[Diagnostic]
+    summary: dict | None = None
+    node_ms: dict[str, float] | None = None
+
+
+def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, *, profile_runs: int = 0,
+           limits: Limits = Limits()) -> Verification:
+    """Run the model once (and `profile_runs` more times with the profiler) and compare shapes. Shapes the
+    static analysis left unknown are filled in from execution, before costs are counted."""
+    found = _verify(loaded, graph, shapes, profile_runs, limits)
+    return found if isinstance(found, Verification) else Verification(found)
+
+
+def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int, limits: Limits):
     from onnxlint.engine import find_rule
 
     start = time.perf_counter()
@@ -47,7 +60,8 @@ def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile
         return [aborted.report("verification refused: the model has unsafe external data (OL003); "
                                "nothing was executed")]
     main_nodes = graph.main_nodes()
-    exposed = [o for n in main_nodes for o in n.outputs if o and o not in shapes.constants]
+    # tensors inside an inlined function call do not exist in the file: only the call's outputs can be exposed
+    exposed = [o for n in main_nodes for o in n.outputs if o and o not in shapes.constants and o not in graph.inlined]
     for name in exposed:
         size = tensor_bytes(shapes, name)
         if size is not None and size > limits.memory:
@@ -89,23 +103,18 @@ def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, report, *, profile
             diagnostics.append(declared_rule.report(
                 f"the file declares '{name}' as {_fmt(declared.dims)} but onnxruntime returned {_fmt(got)}; "
                 "code that trusts the declaration will break", node=producer))
-    for layer in report.layers:
-        if layer.node.outputs and layer.node.outputs[0] in executed and (
-                layer.output_shape is None or None in layer.output_shape):
-            layer.output_shape = executed[layer.node.outputs[0]]
-        if result.get("node_ms") and layer.node.location == MAIN:
-            layer.measured_ms = result["node_ms"].get(layer.node.proto.name or "")
+    shapes.nbytes.clear()  # sizes filled from execution change what the memo knew
     unchecked = sum(1 for n in graph.nodes if n.location != MAIN for o in n.outputs if o)
-    unchecked += sum(1 for n in main_nodes for o in n.outputs if o and o in shapes.constants)
-    report.verification = {"runtime": f"onnxruntime {result['runtime']}", "tensors_checked": len(executed) - filled,
-                           "tensors_unknown_filled": filled, "tensors_unchecked": unchecked,
-                           "mismatches": mismatches, "seconds": round(time.perf_counter() - start, 3)}
+    unchecked += sum(1 for n in main_nodes for o in n.outputs if o and (o in shapes.constants or o in graph.inlined))
+    summary = {"runtime": f"onnxruntime {result['runtime']}", "tensors_checked": len(executed) - filled,
+               "tensors_unknown_filled": filled, "tensors_unchecked": unchecked,
+               "mismatches": mismatches, "seconds": round(time.perf_counter() - start, 3)}
     if profile_runs:
-        report.verification["profile_runs"] = profile_runs
-        report.verification["profile_total_ms"] = round(sum(result["node_ms"].values()), 3)
+        summary["profile_runs"] = profile_runs
+        summary["profile_total_ms"] = round(sum(result["node_ms"].values()), 3)
     for d in diagnostics:
         d.source = "onnxruntime"
-    return diagnostics
+    return Verification(diagnostics, summary, result.get("node_ms"))
 
 
 def _contradicts(declared, got) -> bool:

@@ -29,7 +29,8 @@ class ActivationHotspot(Rule):
     What it checks
         Walks the execution order keeping every tensor alive from its producer to its last
         consumer and reports the peak when it is at least `min-peak`: the node, the tensors
-        live there and their sizes.
+        live there and their sizes. Silent when some activation's size is unknown (the peak could
+        be elsewhere).
 
     Why it matters
         In inference a tensor is freed after its last consumer, so the memory a model needs is
@@ -55,8 +56,8 @@ class ActivationHotspot(Rule):
 
     def check_model(self, ctx):
         totals = ctx.totals
-        if totals.peak_index is None or totals.peak_activation_bytes < self.min_peak:
-            return
+        if totals.unknown_tensors or totals.peak_index is None or totals.peak_activation_bytes < self.min_peak:
+            return  # with tensors of unknown size the peak may sit elsewhere: no claim
         tensors = live_at_peak(ctx)
         node = ctx.graph.main_nodes()[totals.peak_index]
         yield self.report(
@@ -72,7 +73,9 @@ class MemoryOverBudget(Rule):
     What it checks
         With a budget (`--memory-budget 512MB` or `memory-budget` in config): inference peak
         activation memory, or with `--training` every activation kept for the backward pass
-        plus parameters ×4 (weights, gradients and Adam's two moments), against the budget.
+        plus parameters ×4 (weights, gradients and Adam's two moments), against the budget. When
+        some activation's size is unknown the known part is a lower bound: it fires only when that
+        bound already exceeds the budget, and says "at least".
 
     Why it matters
         Out of memory on the target device is a deployment failure; in training, activations
@@ -103,16 +106,18 @@ class MemoryOverBudget(Rule):
             activations = sum(s for _, s in sizes) + inputs
             used = activations + 4 * totals.param_bytes
             if used > budget:
+                at_least = "at least " if totals.unknown_tensors else ""
                 yield self.report(
-                    f"training needs {nbytes(used)} = activations kept for backward {nbytes(activations)} + "
+                    f"training needs {at_least}{nbytes(used)} = activations kept for backward {nbytes(activations)} + "
                     f"params ×4 (weights, gradients, Adam moments) {nbytes(4 * totals.param_bytes)}, over the budget "
                     f"of {nbytes(budget)}; largest activations: {contributors(ctx, sizes, activations)}",
                     suggestion="reduce the batch size or early resolution/width, or use gradient checkpointing")
         elif totals.peak_activation_bytes > budget:
             node = ctx.graph.main_nodes()[totals.peak_index]
             tensors = live_at_peak(ctx)
+            at_least = "at least " if totals.unknown_tensors else ""
             yield self.report(
-                f"peak activations {nbytes(totals.peak_activation_bytes)} exceed the budget of {nbytes(budget)} at "
+                f"peak activations {at_least}{nbytes(totals.peak_activation_bytes)} exceed the budget of {nbytes(budget)} at "
                 f"{node.name} ({node.op_type}); live there: "
                 f"{contributors(ctx, tensors, totals.peak_activation_bytes)}", ctx.by_node[node],
                 suggestion="reduce the batch size, or the resolution/width of the early layers named")

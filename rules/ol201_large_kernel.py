@@ -1,7 +1,7 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule
-from onnxlint.units import layer_label, num, savings_text
+from onnxlint.units import layer_label, model_share, num, savings_text
 
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
@@ -68,11 +68,10 @@ class LargeKernel(Rule):
             return
         chain = "→".join(str(c) for c in [spec.c_in] + [width] * (n - 1) + [spec.c_out])
         where = " (stride on the last)" if spec.stride > 1 else ""
-        model_share = 100 * (savings.macs_before - savings.macs_after) / savings.model_macs if savings.model_macs else 0
         yield self.report(
             f"{layer_label(layer)}: {_WORDS.get(n, n)} stacked 3×3 convs see the same {k}×{k} window with "
             f"{savings_text(savings)}", layer,
             suggestion=f"replace it with {n} stacked 3×3 convs {chain}{where} with a non-linearity between them "
                        f"(retrain): saves {num(savings.params_before - savings.params_after)} params and "
-                       f"{model_share:.1f}% of the model's MACs",
+                       f"{model_share(savings)}",
             savings=savings, replacement=tuple(stack))

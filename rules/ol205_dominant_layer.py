@@ -8,7 +8,8 @@ class DominantLayer(Rule):
 
     What it checks
         Layers whose params or MACs are at least `threshold` (default 50%) of the model's total,
-        in models with at least three layers that have params or MACs.
+        in models with at least three layers that have params or MACs. A share of MACs is claimed only
+        when every layer's MACs are known.
 
     Why it matters
         When one layer dominates, it is where size and speed are won or lost: VGG16's fc6 alone
@@ -37,7 +38,7 @@ class DominantLayer(Rule):
             if totals.params and layer.params >= self.opts["threshold"] * totals.params:
                 shares.append(f"{100 * layer.params / totals.params:.0f}% of the model's params "
                               f"({num(layer.params)} of {num(totals.params)})")
-            if totals.macs and layer.macs and layer.macs >= self.opts["threshold"] * totals.macs:
+            if totals.macs_complete and totals.macs and layer.macs and layer.macs >= self.opts["threshold"] * totals.macs:
                 shares.append(f"{100 * layer.macs / totals.macs:.0f}% of the model's MACs ({count(layer.macs)} of "
                               f"{count(totals.macs)})")
             if shares:

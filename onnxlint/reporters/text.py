@@ -30,8 +30,7 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
             lines.extend(layer_table(report))
         t = report.totals
         lines.append(paint(f"{report.path}: {t.nodes:,} nodes, {units.count(t.params)} params "
-                           f"({units.nbytes(t.param_bytes)}), {units.count(t.macs)} MACs, peak activations "
-                           f"{units.nbytes(t.peak_activation_bytes)} at {t.peak_at or '-'}", _DIM))
+                           f"({units.nbytes(t.param_bytes)}), {units.macs_total(t)}, {units.peak_total(t)}", _DIM))
         if report.verification:
             lines.append(verification_line(report))
             if report.verification.get("profile_runs"):
@@ -98,17 +97,20 @@ def layer_table(report: Report) -> list[str]:
         if layer.output_shape is not None and not layer.params and not layer.macs and layer.node.op_type in (
                 "Constant", "ConstantOfShape"):
             continue
-        macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs else ""
+        macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and report.totals.macs_complete else ""
         rf = units.shape(layer.receptive_field) if layer.receptive_field else ""
         row = [layer.node.path if layer.node.location != "graph" else layer.name, layer.op_type,
                units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
-               units.count(layer.macs) if layer.macs else "", macs_pct, units.nbytes(layer.output_bytes), rf]
+               units.count(layer.macs) if layer.macs else ("?" if layer.macs is None else ""), macs_pct, units.nbytes(layer.output_bytes), rf]
         if has_ms:
             row.append(f"{layer.measured_ms:.3f}" if layer.measured_ms is not None else "")
         rows.append(row)
     t = report.totals
-    rows.append(["total", "", "", units.count(t.params), units.count(t.macs), "100.0" if t.macs else "",
-                 f"peak {units.nbytes(t.peak_activation_bytes)}", ""] + ([""] if has_ms else []))
+    macs = units.count(t.macs) if t.macs_complete else (f"≥ {units.count(t.macs)}" if t.macs else "?")
+    peak = units.nbytes(t.peak_activation_bytes) if not t.unknown_tensors else (
+        f"≥ {units.nbytes(t.peak_activation_bytes)}" if t.peak_activation_bytes else "?")
+    rows.append(["total", "", "", units.count(t.params), macs, "100.0" if t.macs and t.macs_complete else "",
+                 f"peak {peak}", ""] + ([""] if has_ms else []))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     right = {3, 4, 5, 6, 8}
     return ["  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
