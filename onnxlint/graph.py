@@ -77,6 +77,16 @@ class Graph:
     def main_nodes(self) -> list[Node]:
         return [n for n in self.nodes if n.location == MAIN]
 
+    def downstream(self, tensor: str) -> list[Node]:
+        """Main-graph nodes that depend on `tensor`, in execution order."""
+        seen, todo = set(), [tensor]
+        while todo:
+            for node in self.consumers.get(todo.pop(), ()):
+                if node not in seen:
+                    seen.add(node)
+                    todo.extend(o for o in node.outputs if o)
+        return [n for n in self.main_nodes() if n in seen]
+
 
 def tensor_type(value_info: onnx.ValueInfoProto) -> TensorType | None:
     if not value_info.type.HasField("tensor_type"):

@@ -20,12 +20,20 @@ def describe(layer, lost) -> tuple[str, str]:
         sums.append(f"({a.size} + {a.pad_begin + a.pad_end} − {a.k_eff}) / {a.stride} + 1 = {exact:g} → {a.output}")
     losses = " and ".join(f"{a.dropped} {names[i]}{'s' if a.dropped > 1 else ''}" for i, a in lost)
     verb = "is" if len(lost) == 1 and lost[0][1].dropped == 1 else "are"
+    axes = [a for _, a in lost]
+    why = f"remainder {axes_label(a.remainder for a in axes)} > pad_end {axes_label(a.pad_end for a in axes)}"
+    if any(a.outer_pad_end for a in axes) or any(a.gap for a in axes):
+        why = (f"remainder {axes_label(a.remainder for a in axes)} − pad_end {axes_label(a.pad_end for a in axes)}"
+               + (f" − the Pad node's {axes_label(a.outer_pad_end for a in axes)}"
+                  if any(a.outer_pad_end for a in axes) else "")
+               + f" = {axes_label(a.dropped for a in axes)} real rows past the last window"
+               + (f", more than the regular gap of {axes_label(a.gap for a in axes)} between windows"
+                  if any(a.gap for a in axes) else ""))
     message = (f"{layer_label(layer)}: {'; '.join(dict.fromkeys(sums))}: the last {losses} of the input "
-               f"{verb} never read (remainder {axes_label(a.remainder for _, a in lost)} > pad_end "
-               f"{axes_label(a.pad_end for _, a in lost)})")
-    below = [a.size - a.remainder for _, a in lost]
-    above = [a.size + a.stride - a.remainder for _, a in lost]
-    extra = [a.stride - a.remainder for _, a in lost]
+               f"{verb} never read ({why})")
+    below = [a.size - a.remainder for a in axes]
+    above = [a.size + a.stride - a.remainder for a in axes]
+    extra = [a.stride - a.remainder for a in axes]
     fix = (f"make the arithmetic exact: feed this layer {axes_label(above)} or {axes_label(below)}, "
            f"or add {axes_label(extra)} to its end padding so the last window covers the tail")
     return message, fix
@@ -36,9 +44,10 @@ class ConvDropsInput(Rule):
 
     What it checks
         Per spatial axis, r = (I + P − k_eff) mod s. The last r rows of the padded input are
-        never covered by a window. It fires when r exceeds the end padding (so real pixels are
-        lost, not just padding) and exceeds the regular gap max(0, s − k_eff) that a 1×1
-        stride-2 projection skips by design.
+        never covered by a window; of them, r − pad_end are real input (also minus the rows a
+        separate Pad node added just before the layer: padding too, not input). It fires when
+        that real tail exceeds the regular gap max(0, s − k_eff) that the windows skip between
+        each other by design (a 1×1 stride-2 projection), and reports the whole tail.
 
     Why it matters
         Frameworks floor the output size without a word: the model silently ignores a border of

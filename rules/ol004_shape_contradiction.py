@@ -1,0 +1,60 @@
+from onnxlint.diagnostics import Severity
+from onnxlint.engine import Rule
+from onnxlint.units import axes_label
+
+
+class ShapeContradiction(Rule):
+    """The shapes contradict each other at a node: the model cannot run at this input size.
+
+    What it checks
+        Every node where the inferred shapes cannot work: Gemm/MatMul inner dimensions that differ
+        (a flattened feature map of the wrong size), a Reshape whose element count, `-1` or `0`
+        cannot work, Concat inputs that differ outside the concat axis, operands that cannot
+        broadcast, or any other case onnx's own per-op inference rejects with every input shape
+        known. When the input size was given with `--input-shape`, it says whether the size the
+        model declares runs.
+
+    Why it matters
+        onnxruntime refuses such a model when it runs: a classifier whose fully-connected layer was
+        sized for 224×224 fails on 227×227 at fc6. The shapes and costs after the node are unknown,
+        so every total is a lower bound.
+
+    Example
+        fc6 (Gemm): its input has 6,912 = 192×6×6 features, its weight expects 4,800: the model
+        runs at the input size it declares, 224×224, not at this one.
+
+    What to do
+        Feed the size the model was built for, or rebuild the layer named (a global pool before the
+        classifier makes it independent of the input size).
+    """
+    code = "OL004"
+    name = "shape-contradiction"
+    severity = Severity.ERROR
+    summary = "the shapes contradict each other at a node (inner dims, Reshape, Concat, broadcast): it cannot run"
+
+    def check_model(self, ctx):
+        problems = ctx.shapes.problems
+        if not problems:
+            return
+        declared = _runs_at_declared(ctx)
+        for layer in ctx.layers:
+            problem = problems.get(layer.node)
+            if problem is not None:
+                yield self.report(f"{layer.name} ({layer.op_type}): {problem}{declared}", layer,
+                                  suggestion="feed the input size the model was built for, or fix this layer")
+
+
+def _runs_at_declared(ctx) -> str:
+    """': the model runs at the input size it declares, 224×224, not at this one' when an --input-shape
+    override is what breaks it (checked by inferring the shapes again at the declared size)."""
+    declared = {name: t.dims for name, t in ctx.graph.inputs.items()}
+    changed = {name: dims for name, dims in ctx.shapes.input_dims.items()
+               if declared.get(name) is not None and all(isinstance(d, int) and d > 0 for d in declared[name][1:])
+               and tuple(declared[name][1:]) != tuple(dims[1:] if dims else ())}
+    if not changed or ctx.reinfer is None:
+        return ""
+    shapes = ctx.reinfer({name: (1, *declared[name][1:]) for name in changed})
+    if shapes.problems:
+        return ""
+    sizes = ", ".join(axes_label(declared[name][2:]) for name in changed)
+    return f": the model runs at the input size it declares, {sizes}, not at this one"
