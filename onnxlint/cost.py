@@ -171,6 +171,33 @@ def _rnn_macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
     return seq * batch * w[0] * gates * hidden * (x[2] + hidden), None
 
 
+def _runs(node: Node, shapes: Shapes) -> tuple[int | None, tuple | None]:
+    """How many times a subgraph node runs per model run (None: unknown), and (If, branch) when it runs only
+    if the condition of an If, unknown here, picks its branch."""
+    runs, branch, child, parent = 1, None, node, node.parent
+    while parent is not None:
+        if parent.op_type == "If":
+            if branch is None and parent.inputs[0] not in shapes.values:
+                branch = (parent, child.branch)
+        elif parent.op_type == "Loop":
+            trips = shapes.ints(parent.inputs[0]) if parent.inputs and parent.inputs[0] else None
+            condition = parent.inputs[1] if len(parent.inputs) > 1 else ""
+            if not trips or (condition and condition not in shapes.values):
+                return None, None
+            runs *= trips[0]
+        elif parent.op_type == "Scan":
+            scanned = int(parent.attrs.get("num_scan_inputs", 1))
+            axes = parent.attrs.get("scan_input_axes") or [0]
+            dims = shapes.dims.get(parent.inputs[-scanned]) if len(parent.inputs) >= scanned else None
+            if dims is None or not -len(dims) <= axes[0] < len(dims) or dims[axes[0]] is None:
+                return None, None
+            runs *= dims[axes[0]]
+        else:
+            return None, None
+        child, parent = parent, parent.parent
+    return runs, branch
+
+
 def stored_weight(graph: Graph, tensor: str) -> str | None:
     """The stored tensor that `tensor` is — an initializer, or a Constant/ConstantOfShape output — possibly
     through reshapes, casts or a DequantizeLinear; None for anything computed (a parameter is stored)."""
@@ -188,13 +215,14 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
     return None
 
 
-def parameter_inputs(node: Node, shapes: Shapes) -> list[str]:
+def parameter_inputs(node: Node, graph: Graph, shapes: Shapes) -> list[str]:
     """The inputs of a layer that may be trainable parameters (weights, biases, norm scale and shift)."""
     window, operands = shapes.windows.get(node), shapes.matmuls.get(node)
     if window is not None:
         return [n for n in (window.weight, window.bias) if n]
-    if operands is not None:
-        return [n for n in (operands.a, operands.b, operands.bias) if n]
+    if operands is not None:  # the weight is B (x·Wᵀ from a Linear); A only when B is computed (W·x)
+        weight = operands.b if stored_weight(graph, operands.b) is not None else operands.a
+        return [n for n in (weight, operands.bias) if n]
     if node.op_type in _NORMS:
         return [n for n in node.inputs[1:3] if n]
     return []
@@ -209,11 +237,12 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     layers = []
     total_params = total_param_bytes = total_macs = 0
     unknown_layers = []
+    branches: dict = {}  # If with an unknown condition → MACs of each branch
     for node in graph.nodes:
         if node in shapes.dead:
             continue
         params = param_bytes = 0
-        for name in parameter_inputs(node, shapes):
+        for name in parameter_inputs(node, graph, shapes):
             # one count per tensor a layer reads (a tied weight is read under one name; the copies an exporter
             # deduplicates into Identity nodes are distinct parameters), priced at the stored dtype
             stored = stored_weight(graph, name) if name not in counted else None
@@ -232,11 +261,22 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
         layers.append(layer)
         total_params += params
         total_param_bytes += param_bytes
+        op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+        runs, branch = _runs(node, shapes) if node.parent is not None else (1, None)
         if layer_macs is None:
-            op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
             unknown_layers.append((node.name, op, why))
+        elif runs is None:
+            unknown_layers.append((node.name, op, "runs inside a loop whose trip count is unknown"))
+        elif branch is not None:
+            branches.setdefault(branch[0], {"then_branch": 0, "else_branch": 0})[branch[1]] += layer_macs * runs
         else:
-            total_macs += layer_macs
+            total_macs += layer_macs * runs
+    for if_node, cost in branches.items():  # an If whose condition is unknown: exact only if both cost the same
+        if cost["then_branch"] == cost["else_branch"]:
+            total_macs += cost["then_branch"]
+        else:
+            unknown_layers.append((if_node.name, "If", f"condition unknown: its branches cost "
+                                   f"{cost['then_branch']:,} or {cost['else_branch']:,} MACs"))
     peak, peak_index, unknown_tensors = peak_activation(graph, shapes)
     main = graph.main_nodes()
     totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, peak,

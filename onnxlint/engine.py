@@ -106,7 +106,7 @@ class Rule:
         node = layer.node if layer is not None else node
         return Diagnostic(self.code, self.name, severity or self.severity, message,
                           node.name if node else None, node.op_type if node else None,
-                          node.location if node else "graph", suggestion, savings, replacement=replacement)
+                          node.scope if node else "graph", suggestion, savings, replacement=replacement)
 
     @classmethod
     def doc(cls) -> str:
@@ -190,7 +190,7 @@ def run_rules(ctx: Context, rules: list[Rule],
     for layer in ctx.layers:
         for rule in by_op.get(layer.node.op, ()):
             diagnostics.extend(rule.check_node(ctx, layer))
-    order = {layer.node.path: i for i, layer in enumerate(ctx.layers)}
+    order = {layer.node.path: i for i, layer in enumerate(ctx.layers)}  # path = scope/name, as in a Diagnostic
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
     return [d for d in diagnostics if not _suppressed(d, ignore_nodes or {})]
 

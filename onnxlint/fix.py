@@ -63,7 +63,8 @@ class _Rewriter:
         self.model, self.ctx, self.changes = model, ctx, []
         self.graph = model.graph
         # the engine's nodes are views of the original: the copy's node sits at the same file position
-        self.nodes = {n.name: self.graph.node[n.index] for n in ctx.graph.nodes if n.location == MAIN}
+        self.nodes = {n.name: self.graph.node[n.index] for n in ctx.graph.nodes
+                      if n.location == MAIN and n.function is None}
         self.inits = {t.name: t for t in self.graph.initializer}
 
     # -- helpers --------------------------------------------------------------------------------
@@ -151,7 +152,8 @@ class _Rewriter:
     def fc_as_conv(self, name: str) -> None:
         from onnxlint.rules.ol203_fc_as_conv import flattened_map, following_fcs
 
-        layer = self.ctx.by_node[next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN)]
+        layer = self.ctx.by_node[next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN
+                                         and n.function is None)]
         flat_layer, (c, h, w) = flattened_map(self.ctx, layer)
         fcs = [layer] + following_fcs(self.ctx, layer)
         flat = self.nodes[flat_layer.name]

@@ -44,7 +44,7 @@ class Node:
     index: int  # position in its graph's node list in the file (of the call, for a node inlined from a function)
     parent: Node | None = None  # the If/Loop/Scan node whose body holds this node
     branch: str = ""  # the attribute of `parent` that holds it (then_branch, body...)
-    function: str | None = None  # "call (domain.Function)" for a node inlined from a model-local function
+    function: str | None = None  # "domain.Function" (nested: "outer/inner") for a node inlined from a function
     op: str = ""  # the float op it computes (canonical_op): what rules dispatch on
 
     @property
@@ -174,7 +174,8 @@ _MAX_INLINE_DEPTH = 16
 def _inline(protos: list[onnx.NodeProto], functions: dict, graph: Graph, source: str, depth: int = 0,
             label: str | None = None, file_index: int | None = None) -> tuple[list, list]:
     """The nodes with every call of a model-local function replaced by the function's body, and for each node
-    (call label, file index): the label names the call and the function ("conv_block_0 (local.ConvBlock)")."""
+    (function label, file index): the label names the functions it sits in, outermost first
+    ("local.Stage/local.ConvRelu"); the node's name starts with the calls' names."""
     if not functions:
         return protos, [(None, i) for i in range(len(protos))]
     out, calls = [], []
@@ -189,7 +190,7 @@ def _inline(protos: list[onnx.NodeProto], functions: dict, graph: Graph, source:
             raise LoadError(source, f"model-local function '{display_name(proto.op_type)}' calls itself "
                                     f"(more than {_MAX_INLINE_DEPTH} levels deep)")
         name = display_name(proto.name) or f"{proto.op_type}_{i}"
-        here = f"{name} ({display_name(function.domain)}.{display_name(function.name)})"
+        here = f"{display_name(function.domain)}.{display_name(function.name)}"
         body, body_calls = _inline(_function_body(proto, function, name, graph), functions, graph, source,
                                    depth + 1, here if label is None else f"{label}/{here}", index)
         out.extend(body)

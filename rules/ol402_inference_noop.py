@@ -29,7 +29,7 @@ class InferenceNoop(Rule):
         if node.op_type == "Dropout" and len(node.inputs) > 2 and node.inputs[2]:
             if node.inputs[2] not in ctx.shapes.constants:
                 return  # training mode decided at run time
-        if node.location != "graph":
+        if node.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
             return
         yield self.report(f"{node.name} ({node.op_type}) does nothing at inference", layer,
                           suggestion=f"remove it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)")
