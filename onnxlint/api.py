@@ -101,6 +101,8 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
         from onnxlint.verify import verify as run_verification
 
         executed = run_verification(loaded, graph, shapes, profile_runs=profile, limits=limits or Limits())
+        if executed.filled:  # infer again with what execution knew: facts downstream of those tensors follow
+            shapes = infer_shapes(loaded.model, graph, settings.input_shapes, executed.filled)
     layers, totals = compute_costs(graph, shapes)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals, layers=layers,
                     notes=loaded.notes + shapes.notes)

@@ -85,6 +85,7 @@ class Totals:
     unknown_macs: int  # layers whose MACs could not be computed
     unknown_layers: list = field(default_factory=list)  # (node, op, why) of each such layer
     unknown_tensors: int = 0  # activations of unknown size (the peak is then a lower bound)
+    inputs_unknown: bool = False  # a model input's size is unknown
 
     @property
     def macs_complete(self) -> bool:
@@ -281,7 +282,8 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     main = graph.main_nodes()
     totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, peak,
                     main[peak_index].name if peak_index is not None else None, peak_index, len(unknown_layers),
-                    unknown_layers, unknown_tensors)
+                    unknown_layers, unknown_tensors,
+                    any(tensor_bytes(shapes, name) is None for name in shapes.input_dims))
     return layers, totals
 
 
@@ -289,8 +291,9 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
     """RF_l = RF_{l−1} + (k_eff − 1)·J_{l−1}, J_l = J_{l−1}·s along the path from the input (§5). Between
     windows, an op that resizes the map (Resize, space-to-depth...) scales the jump by the size ratio; one
     that changes the rank carries it to where the rank comes back; a global pool or flatten collapses it."""
-    sources = [rf[n] for n in node.inputs if n in rf]
-    if not sources or not node.outputs:
+    # only data flows carry a receptive field: shape arithmetic (tensors with a known value) does not
+    sources = [rf[n] for n in node.inputs if n in rf and n not in shapes.values]
+    if not sources or not node.outputs or node.outputs[0] in shapes.values:
         return None, None
     field_, jump, sizes = max(sources, key=lambda s: math.prod(s[0]))
     k = len(field_)

@@ -89,6 +89,6 @@ def peak_total(totals) -> str:
     if not totals.unknown_tensors:
         return f"peak activations {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'}"
     unknown = f"{totals.unknown_tensors} tensor{'s' if totals.unknown_tensors != 1 else ''} of unknown size"
-    if not totals.peak_activation_bytes:
+    if not totals.peak_activation_bytes or totals.inputs_unknown:  # a bound without the input says nothing
         return f"peak activations unknown ({unknown})"
     return f"peak activations ≥ {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'} ({unknown})"

@@ -41,6 +41,7 @@ class Verification:
     diagnostics: list[Diagnostic]
     summary: dict | None = None
     node_ms: dict[str, float] | None = None
+    filled: dict | None = None  # executed shapes of the tensors the static analysis left unknown
 
 
 def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, *, profile_runs: int = 0,
@@ -84,7 +85,7 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int
         return [aborted.report(problem)]
     executed = {name: tuple(dims) for name, dims in result["shapes"].items()}
     diagnostics: list[Diagnostic] = []
-    mismatches, filled = [], 0
+    mismatches, filled = [], {}
     for name, got in executed.items():
         inferred = shapes.dims.get(name)
         producer = graph.producer[name]
@@ -96,25 +97,23 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int
                     f"tensor '{name}' (output of {producer.name}): inferred {_fmt(inferred)}, onnxruntime "
                     f"executed {_fmt(got)}", node=producer))
         else:
-            filled += 1
-            shapes.dims[name] = got
+            filled[name] = got
         declared = graph.declared.get(name)
         if declared is not None and declared.dims is not None and _contradicts(declared.dims, got):
             diagnostics.append(declared_rule.report(
                 f"the file declares '{name}' as {_fmt(declared.dims)} but onnxruntime returned {_fmt(got)}; "
                 "code that trusts the declaration will break", node=producer))
-    shapes.nbytes.clear()  # sizes filled from execution change what the memo knew
     unchecked = sum(1 for n in graph.nodes if n.location != MAIN for o in n.outputs if o)
     unchecked += sum(1 for n in main_nodes for o in n.outputs if o and (o in shapes.constants or o in graph.inlined))
-    summary = {"runtime": f"onnxruntime {result['runtime']}", "tensors_checked": len(executed) - filled,
-               "tensors_unknown_filled": filled, "tensors_unchecked": unchecked,
+    summary = {"runtime": f"onnxruntime {result['runtime']}", "tensors_checked": len(executed) - len(filled),
+               "tensors_unknown_filled": len(filled), "tensors_unchecked": unchecked,
                "mismatches": mismatches, "seconds": round(time.perf_counter() - start, 3)}
     if profile_runs:
         summary["profile_runs"] = profile_runs
         summary["profile_total_ms"] = round(sum(result["node_ms"].values()), 3)
     for d in diagnostics:
         d.source = "onnxruntime"
-    return Verification(diagnostics, summary, result.get("node_ms"))
+    return Verification(diagnostics, summary, result.get("node_ms"), filled)
 
 
 def _contradicts(declared, got) -> bool:

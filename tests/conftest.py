@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import onnx
+import pytest
 
 import onnxlint
 
@@ -47,3 +48,39 @@ def load_builder():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+CORPUS = FIXTURES / "corpus"
+
+
+def corpus_references() -> dict:
+    import json
+
+    return json.loads((CORPUS / "references.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory) -> Path:
+    """The 30 real torchvision/timm exports of fixtures/corpus/zoo-dev.tar.gz, unpacked once per run."""
+    import tarfile
+
+    target = tmp_path_factory.mktemp("corpus")
+    with tarfile.open(CORPUS / "zoo-dev.tar.gz") as archive:
+        archive.extractall(target, filter="data")
+    return target
+
+
+def with_random_weights(source: Path, target: Path) -> Path:
+    """A copy of a corpus model whose stripped initializers (dims and dtype kept) hold random values."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(source)
+    rng = np.random.default_rng(0)
+    for i, init in enumerate(model.graph.initializer):
+        if init.doc_string == "zoo:stripped":
+            dtype = helper.tensor_dtype_to_np_dtype(init.data_type)
+            values = (rng.standard_normal(list(init.dims)) * 0.02).astype(dtype)
+            model.graph.initializer[i].CopyFrom(numpy_helper.from_array(values, init.name))
+    onnx.save(model, target)
+    return target

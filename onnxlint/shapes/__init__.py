@@ -26,7 +26,9 @@ _HANDLERS = {**HANDLERS, **_window_handlers()}
 _MALFORMED = (ValueError, TypeError, IndexError, ZeroDivisionError, KeyError, AttributeError, OverflowError)
 
 
-def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None = None) -> Shapes:
+def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None = None,
+                 executed: dict | None = None) -> Shapes:
+    """`executed`: shapes onnxruntime produced (--verify), for the tensors the analysis alone cannot know."""
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
     shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer)
     resolve_input_shapes(graph, input_shapes, shapes)
@@ -47,7 +49,7 @@ def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None
                 shapes.dims[name] = None if declared.dims is None else tuple(
                     d if isinstance(d, int) and d > 0 else None for d in declared.dims)
                 shapes.dtype[name] = declared.elem_type
-        _infer_node(node, shapes, graph, opsets, model.ir_version)
+        _infer_node(node, shapes, graph, opsets, model.ir_version, executed or {})
     return shapes
 
 
@@ -61,7 +63,7 @@ def _not_taken(node: Node, shapes: Shapes) -> bool:
     return node.branch != ("then_branch" if bool(cond.reshape(-1)[0]) else "else_branch")
 
 
-def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_version: int) -> None:
+def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_version: int, executed: dict) -> None:
     count = len(node.outputs)
     handler = _HANDLERS.get(("" if node.domain == "ai.onnx" else node.domain, node.op_type))
     out = None
@@ -78,7 +80,8 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
     if out.facts is not None:
         (shapes.windows if isinstance(out.facts, WindowFacts) else shapes.matmuls)[node] = out.facts
     problem = out.problem
-    if problem is None and any(d is None or None in d or not t for d, t in zip(dims, dtypes) if d != ()):
+    invalid = isinstance(out.facts, WindowFacts) and not out.facts.valid  # OL002's to report, not a contradiction
+    if problem is None and not invalid and any(d is None or None in d or not t for d, t in zip(dims, dtypes) if d != ()):
         found = infer(node, shapes, opsets, ir_version, outer_names(node) if node.op_type in ("Loop", "Scan") else ())
         if isinstance(found, str):
             problem = found
@@ -110,6 +113,8 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
             shapes.values[name] = value
             dims[i] = tuple(int(d) for d in value.shape)
             dtypes[i] = dtypes[i] or onnx.helper.np_dtype_to_tensor_dtype(value.dtype)
+        if (dims[i] is None or None in dims[i]) and name in executed:
+            dims[i] = executed[name]
         shapes.dims[name] = dims[i]
         shapes.dtype[name] = dtypes[i]
     if node.op_type in ("Constant", "ConstantOfShape") or (

@@ -1,0 +1,54 @@
+"""The 30 real torchvision/timm exports of fixtures/corpus: params and MACs against the reference figures
+(fixtures/corpus/README.md says how each was obtained), every layer counted, and shapes proved by
+onnxruntime on a sample with random weights."""
+import pytest
+from conftest import corpus_references, run_cli, with_random_weights
+
+import onnxlint
+
+REFERENCES = corpus_references()
+
+
+def _input_shapes(ref: dict) -> dict | None:
+    """--input-shape only where the reference says the spatial dims were exported symbolic."""
+    spatial = set(ref["dynamic_input_axes"]) - {"0"}
+    return {"": ref["input_shape"]} if spatial else None
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_params_and_macs_match_the_reference(name, corpus_dir):
+    ref = REFERENCES[name]
+    report = onnxlint.lint(corpus_dir / ref["file"], input_shapes=_input_shapes(ref))
+    totals = report.totals
+    assert totals.complete, totals.unknown_layers
+    # params_onnx: weights, biases and norm scale/shift stored in the graph (BatchNorm folded by the export)
+    assert totals.params == pytest.approx(ref["params_onnx"], rel=0.01)
+    assert totals.macs == pytest.approx(ref["macs"], rel=0.01)
+    assert not report.context.shapes.problems
+    assert not [d for d in report.diagnostics if d.code in ("OL004", "OL501")]
+
+
+def test_symbolic_spatial_dims_are_unknown_not_zero(corpus_dir):
+    # tv_fcn_resnet50 leaves height and width symbolic: without --input-shape nothing can be counted
+    result = run_cli(corpus_dir / "tv_fcn_resnet50.onnx")
+    summary = next(line for line in result.stdout.splitlines() if " nodes, " in line)
+    assert "unknown MACs (" in summary and "peak activations unknown (" in summary
+    assert " 0 MACs" not in summary and " 0 B" not in summary
+    report = onnxlint.lint(corpus_dir / "tv_fcn_resnet50.onnx")
+    assert not report.totals.complete and report.totals.macs == 0
+    assert {op for _, op, _ in report.totals.unknown_layers} == {"Conv"}
+    assert "OL001" in {d.code for d in report.diagnostics}
+    assert not {"OL205", "OL301"} & {d.code for d in report.diagnostics}  # no claim on facts it does not have
+
+
+@pytest.mark.parametrize("name", ["tv_shufflenet_v2_x1_0", "timm_tf_efficientnet_b0", "tv_swin_t",
+                                  "timm_edgenext_small", "tv_mobilenet_v3_small", "timm_ghostnet_100"])
+def test_verify_proves_the_shapes_with_random_weights(name, corpus_dir, tmp_path):
+    ref = REFERENCES[name]
+    model = with_random_weights(corpus_dir / ref["file"], tmp_path / ref["file"])
+    report = onnxlint.lint(model, verify=True)
+    v = report.verification
+    assert v is not None, [d.message for d in report.diagnostics if d.code == "OL502"]
+    assert v["mismatches"] == [] and v["tensors_checked"] > 100
+    assert v["tensors_unknown_filled"] == 0  # the static analysis knew every shape execution produced
+    assert report.totals.macs == pytest.approx(ref["macs"], rel=0.01)
