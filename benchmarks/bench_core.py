@@ -2,12 +2,14 @@
 
     python benchmarks/bench_core.py
 
-1. lint ÷ onnx.load on generated Conv+Relu chains of 1k, 10k, 50k nodes (goal ≤ 2×), and 50k ÷ 1k (≤ 60×);
+1. lint ÷ onnx.load on generated Conv+Relu chains of 1k, 10k, 20k, 50k nodes (goal ≤ 3×), beside the ratio to
+   the parse floor onnx.load(path, load_external_data=False), and 50k ÷ 1k (≤ 60×);
 2. a whole `onnxlint light_resnet50.onnx` process ÷ `python -c "import onnx; onnx.load(path)"` (goal ≤ 2×);
 3. peak RSS linting a model with 1.5 GB of external weights (goal < 300 MB; the weight file is sparse
    and must never be opened);
 4. `onnxlint --version` start-up (goal < 0.5 s);
-5. the same 1.5 GB embedded in the .onnx: lint (payloads skipped at the wire level) vs a plain onnx.load.
+5. the same 1.5 GB embedded in the .onnx: lint (payloads skipped at the wire level) vs a plain onnx.load;
+6. a whole `onnxlint MODEL` process on each model of the real-model corpus (fixtures/corpus).
 """
 from __future__ import annotations
 
@@ -108,16 +110,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         lint_times = {}
-        print("\n1. lint ÷ onnx.load on Conv+Relu chains (goal ≤ 2×)")
-        for n in (1_000, 10_000, 50_000):
+        print("\n1. lint ÷ onnx.load(path) on Conv+Relu chains (goal ≤ 3×); ÷ the parse floor "
+              "onnx.load(path, load_external_data=False)")
+        for n in (1_000, 10_000, 20_000, 50_000):
             path = tmp / f"chain{n}.onnx"
             path.write_bytes(chain(n).SerializeToString())
             repeat = 5 if n < 50_000 else 3
             load = best_of(lambda: onnx.load(path), repeat)
+            floor = best_of(lambda: onnx.load(path, load_external_data=False), repeat)
             lint = best_of(lambda: onnxlint.lint(path), repeat)
             lint_times[n] = lint
-            print(f"   {n:>6,} nodes: onnx.load {load * 1000:7.1f} ms, lint {lint * 1000:7.1f} ms, "
-                  f"ratio {lint / load:.2f}×")
+            print(f"   {n:>6,} nodes: onnx.load {load * 1000:7.1f} ms, floor {floor * 1000:7.1f} ms, lint "
+                  f"{lint * 1000:7.1f} ms: {lint / load:.2f}× onnx.load, {lint / floor:.1f}× the floor")
         print(f"   linearity: 50k ÷ 1k = {lint_times[50_000] / lint_times[1_000]:.1f}× (goal ≤ 60×)")
 
         resnet = LIGHT / "light_resnet50.onnx"
@@ -152,7 +156,22 @@ def main() -> None:
             print(f"\n5. {label} on {embedded.stat().st_size / 1e6:,.0f} MB of embedded weights: "
                   f"{time.perf_counter() - start:.2f} s, peak RSS {int(out.stdout) / 1024:.0f} MiB", end="")
         print()
+        corpus_runs(tmp, exe)
 
+
+def corpus_runs(tmp: Path, exe: list[str]) -> None:
+    import json
+    import tarfile
+
+    corpus = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
+    with tarfile.open(corpus / "zoo-dev.tar.gz") as archive:
+        archive.extractall(tmp / "zoo", filter="data")
+    references = json.loads((corpus / "references.json").read_text())
+    print("\n6. whole `onnxlint MODEL` process on the corpus (median of 3)")
+    for name, ref in references.items():
+        args = ["--input-shape", ",".join(map(str, ref["input_shape"]))] if "2" in ref["dynamic_input_axes"] else []
+        seconds = median_process(exe + [str(tmp / "zoo" / ref["file"]), *args], repeat=3)
+        print(f"   {name:<26} {seconds * 1000:6.0f} ms")
 
 
 if __name__ == "__main__":

@@ -178,12 +178,12 @@ def _runs(node: Node, shapes: Shapes) -> tuple[int | None, tuple | None]:
     runs, branch, child, parent = 1, None, node, node.parent
     while parent is not None:
         if parent.op_type == "If":
-            if branch is None and parent.inputs[0] not in shapes.values:
+            if branch is None and not shapes.known(parent.inputs[0]):
                 branch = (parent, child.branch)
         elif parent.op_type == "Loop":
             trips = shapes.ints(parent.inputs[0]) if parent.inputs and parent.inputs[0] else None
             condition = parent.inputs[1] if len(parent.inputs) > 1 else ""
-            if not trips or (condition and condition not in shapes.values):
+            if not trips or (condition and not shapes.known(condition)):
                 return None, None
             runs *= trips[0]
         elif parent.op_type == "Scan":
@@ -292,10 +292,10 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
     windows, an op that resizes the map (Resize, space-to-depth...) scales the jump by the size ratio; one
     that changes the rank carries it to where the rank comes back; a global pool or flatten collapses it."""
     # only data flows carry a receptive field: shape arithmetic (tensors with a known value) does not
-    sources = [rf[n] for n in node.inputs if n in rf and n not in shapes.values]
-    if not sources or not node.outputs or node.outputs[0] in shapes.values:
+    sources = [rf[n] for n in node.inputs if n in rf and not shapes.known(n)]
+    if not sources or not node.outputs or shapes.known(node.outputs[0]):
         return None, None
-    field_, jump, sizes = max(sources, key=lambda s: math.prod(s[0]))
+    field_, jump, sizes = sources[0] if len(sources) == 1 else max(sources, key=lambda s: math.prod(s[0]))
     k = len(field_)
     out = shapes.dims.get(node.outputs[0])
     spatial = tuple(out[2:]) if out is not None and len(out) == k + 2 and None not in out[2:] else None

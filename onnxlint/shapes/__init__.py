@@ -16,7 +16,7 @@ from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFa
 from onnxlint.shapes.inputs import InputShapeError, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, broadcast, matmul_shape
-from onnxlint.shapes.values import NONDETERMINISTIC, evaluable, evaluate, tensor_value
+from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, evaluable, evaluate, small
 from onnxlint.shapes.windows import handlers as _window_handlers
 
 __all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "PASSTHROUGH", "POINTWISE", "Shapes", "WindowFacts",
@@ -36,9 +36,8 @@ def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None
         shapes.dims[name] = tuple(init.dims)
         shapes.dtype[name] = init.data_type
         shapes.constants.add(name)
-        value = tensor_value(init)
-        if value is not None:
-            shapes.values[name] = value
+        if small(init):
+            shapes.stored[name] = init
     for node in graph.nodes:
         if node.parent is not None and (node.parent in shapes.dead or _not_taken(node, shapes)):
             shapes.dead.add(node)  # an If branch that never runs: no shapes, no costs, no findings
@@ -57,7 +56,7 @@ def _not_taken(node: Node, shapes: Shapes) -> bool:
     parent = node.parent
     if parent.op_type != "If":
         return False
-    cond = shapes.values.get(parent.inputs[0])
+    cond = shapes.value(parent.inputs[0])
     if cond is None or cond.size != 1:
         return False
     return node.branch != ("then_branch" if bool(cond.reshape(-1)[0]) else "else_branch")
@@ -74,42 +73,27 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
             out = None  # malformed attributes: OL002 reports them, the walk goes on
     out = out or Out([None] * count)
     dims = (list(out.dims) + [None] * count)[:count]
-    first = shapes.dtype.get(node.inputs[0], 0) if node.inputs and node.inputs[0] else 0
-    dtypes = [(out.dtypes[i] if out.dtypes and i < len(out.dtypes) else (first if handler and i == 0 else 0))
-              for i in range(count)]
+    first = shapes.dtype.get(node.inputs[0], 0) if handler is not None and node.inputs else 0
+    dtypes = list(out.dtypes) + [0] * (count - len(out.dtypes)) if out.dtypes else [first] + [0] * (count - 1)
     if out.facts is not None:
         (shapes.windows if isinstance(out.facts, WindowFacts) else shapes.matmuls)[node] = out.facts
     problem = out.problem
     invalid = isinstance(out.facts, WindowFacts) and not out.facts.valid  # OL002's to report, not a contradiction
-    if problem is None and not invalid and any(d is None or None in d or not t for d, t in zip(dims, dtypes) if d != ()):
-        found = infer(node, shapes, opsets, ir_version, outer_names(node) if node.op_type in ("Loop", "Scan") else ())
-        if isinstance(found, str):
-            problem = found
-        elif found:
-            for i, (d, t) in enumerate(found):
-                dims[i] = d if dims[i] is None else dims[i] if d is None or len(d) != len(dims[i]) else tuple(
-                    a if a is not None else b for a, b in zip(dims[i], d))
-                dtypes[i] = dtypes[i] or t
-        elif not has_schema(node, opsets):  # a custom op: the file's own declaration is all there is
-            for i, name in enumerate(node.outputs):
-                declared = graph.declared.get(name)
-                if dims[i] is None and declared is not None and declared.dims is not None:
-                    dims[i] = tuple(d if isinstance(d, int) and d > 0 else None for d in declared.dims)
-                    dtypes[i] = dtypes[i] or declared.elem_type
-                    shapes.declared_only.add(name)
+    if problem is None and not invalid and not all(t and d is not None and None not in d for d, t in zip(dims, dtypes)):
+        problem = _onnx_inference(node, shapes, graph, opsets, ir_version, dims, dtypes)
     if problem is not None:
         shapes.problems[node] = problem
         dims = [None] * count
-    values = out.values or [None] * count
-    if not any(v is not None for v in values):
-        inputs = [shapes.values.get(n) if n else None for n in node.inputs]
+    values, known, stored = out.values, shapes.values, shapes.stored
+    if values is None and all(n in known or n in stored for n in node.inputs if n):
+        inputs = [shapes.value(n) if n else None for n in node.inputs]
         if evaluable(node, [v for n, v in zip(node.inputs, inputs) if n], dims):
-            values = evaluate(node, inputs, opsets) or values
+            values = evaluate(node, inputs, opsets)
     for i, name in enumerate(node.outputs):
         if not name:
             continue
-        value = values[i] if i < len(values) else None
-        if value is not None and hasattr(value, "shape") and value.size <= 4096:
+        value = values[i] if values and i < len(values) else None
+        if value is not None and hasattr(value, "shape") and value.size <= MAX_ELEMENTS:
             shapes.values[name] = value
             dims[i] = tuple(int(d) for d in value.shape)
             dtypes[i] = dtypes[i] or onnx.helper.np_dtype_to_tensor_dtype(value.dtype)
@@ -117,7 +101,37 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
             dims[i] = executed[name]
         shapes.dims[name] = dims[i]
         shapes.dtype[name] = dtypes[i]
+    constants = shapes.constants
     if node.op_type in ("Constant", "ConstantOfShape") or (
-            node.inputs and all(not n or n in shapes.constants for n in node.inputs)
-            and node.op_type not in NONDETERMINISTIC):
-        shapes.constants.update(o for o in node.outputs if o)
+            node.inputs and all(not n or n in constants for n in node.inputs) and node.op_type not in NONDETERMINISTIC):
+        constants.update(o for o in node.outputs if o)
+
+
+def _onnx_inference(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_version: int, dims: list,
+                    dtypes: list) -> str | None:
+    """Complete `dims` and `dtypes` in place with onnx's per-op inference (or, for an op no schema knows, the
+    file's declarations); return the contradiction onnx found, if any."""
+    found = infer(node, shapes, opsets, ir_version, outer_names(node) if node.op_type in ("Loop", "Scan") else ())
+    if isinstance(found, str):
+        return found
+    if found:
+        for i, (d, t) in enumerate(found):
+            dims[i] = _merge(dims[i], d)
+            dtypes[i] = dtypes[i] or t
+    elif not has_schema(node, opsets):  # a custom op: the file's own declaration is all there is
+        for i, name in enumerate(node.outputs):
+            declared = graph.declared.get(name)
+            if dims[i] is None and declared is not None and declared.dims is not None:
+                dims[i] = tuple(d if isinstance(d, int) and d > 0 else None for d in declared.dims)
+                dtypes[i] = dtypes[i] or declared.elem_type
+                shapes.declared_only.add(name)
+    return None
+
+
+def _merge(mine: tuple | None, theirs: tuple | None) -> tuple | None:
+    """Per axis, what either side knows (mine first); ranks that differ keep mine."""
+    if mine is None:
+        return theirs
+    if theirs is None or len(theirs) != len(mine):
+        return mine
+    return tuple(a if a is not None else b for a, b in zip(mine, theirs))

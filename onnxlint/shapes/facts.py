@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AxisWindow:
-    """One spatial axis of a sliding-window op (DOMAIN.md §1-2), its arithmetic computed once."""
+    """One spatial axis of a sliding-window op (DOMAIN.md §1-2), its arithmetic computed once (read-only)."""
     size: int | None  # I: the input extent (for a transpose: the input it upsamples)
     kernel: int
     stride: int
@@ -23,6 +23,7 @@ class AxisWindow:
     remainder: int | None = field(init=False)  # span mod s: trailing rows no window starts over
     gap: int = field(init=False)  # pixels the windows skip between each other by design (k_eff < s)
     dropped: int = field(init=False)  # real input rows at the end that no window reads
+    valid: bool = field(init=False)  # kernel, stride, dilation > 0 and pads ≥ 0
 
     def __post_init__(self) -> None:
         k_eff = self.dilation * (self.kernel - 1) + 1
@@ -34,13 +35,9 @@ class AxisWindow:
             tail = remainder - self.pad_end - self.outer_pad_end  # real rows after the last window
             if tail > gap:  # more than the regular gap between windows
                 dropped = tail
-        for name, value in (("k_eff", k_eff), ("span", span), ("remainder", remainder), ("gap", gap),
-                            ("dropped", dropped)):
-            object.__setattr__(self, name, value)
-
-    @property
-    def valid(self) -> bool:
-        return self.kernel > 0 and self.stride > 0 and self.dilation > 0 and self.pad_begin >= 0 and self.pad_end >= 0
+        self.k_eff, self.span, self.remainder, self.gap, self.dropped = k_eff, span, remainder, gap, dropped
+        self.valid = self.kernel > 0 and self.stride > 0 and self.dilation > 0 and self.pad_begin >= 0 \
+            and self.pad_end >= 0
 
 
 @dataclass(slots=True)
@@ -57,6 +54,10 @@ class WindowFacts:
     explicit_output_shape: bool = False
     weight: str | None = None  # tensor names, for the parameter count
     bias: str | None = None
+    valid: bool = field(init=False)  # every axis valid and group > 0: the arithmetic means something
+
+    def __post_init__(self) -> None:
+        self.valid = self.group > 0 and all(a.valid for a in self.axes)
 
     @property
     def kernel(self) -> tuple:
@@ -70,9 +71,6 @@ class WindowFacts:
     def depthwise(self) -> bool:
         return self.kind == "conv" and self.group > 1 and self.group == self.c_in
 
-    @property
-    def valid(self) -> bool:
-        return self.group > 0 and all(a.valid for a in self.axes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +99,7 @@ class Shapes:
     dims: dict[str, tuple | None] = field(default_factory=dict)
     dtype: dict[str, int] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)  # small input-independent tensors (numpy arrays)
+    stored: dict = field(default_factory=dict, repr=False)  # small initializers, read into `values` on first use
     constants: set[str] = field(default_factory=set)  # tensors that do not depend on any model input
     windows: dict = field(default_factory=dict)  # Node → WindowFacts
     matmuls: dict = field(default_factory=dict)  # Node → MatmulFacts
@@ -117,9 +116,24 @@ class Shapes:
     def shape(self, name: str) -> tuple | None:
         return self.dims.get(name)
 
+    def value(self, name: str):
+        """The tensor's value (a numpy array) when it is small and known without the input data, else None."""
+        value = self.values.get(name)
+        if value is None and name in self.stored:
+            from onnxlint.shapes.values import tensor_value
+
+            value = tensor_value(self.stored.pop(name))
+            if value is not None:
+                self.values[name] = value
+        return value
+
+    def known(self, name: str) -> bool:
+        """Whether the tensor's value is known (without reading a stored one)."""
+        return name in self.values or name in self.stored
+
     def ints(self, name: str) -> list[int] | None:
         """A known integer tensor's value as a flat list."""
-        value = self.values.get(name)
+        value = self.value(name)
         if value is None or value.dtype.kind not in "iub":
             return None
         return [int(v) for v in value.reshape(-1)]

@@ -58,10 +58,11 @@ def infer(node: Node, shapes: Shapes, opsets: dict[str, int], ir_version: int, o
                 return None  # onnx cannot infer without every input's type
             continue
         types[name] = proto
-        if name in shapes.values and name in node.inputs:
+        value = shapes.value(name) if name in node.inputs else None
+        if value is not None:
             from onnx import numpy_helper
 
-            data[name] = numpy_helper.from_array(shapes.values[name], name)
+            data[name] = numpy_helper.from_array(value, name)
     imports = [onnx.helper.make_opsetid(d, v) for d, v in opsets.items()]
     try:
         inferred = onnx.shape_inference.infer_node_outputs(schema, node.proto, types, data, opset_imports=imports,

@@ -371,7 +371,7 @@ def identity(node: Node, shapes: Shapes) -> Out | None:
 
 def if_(node: Node, shapes: Shapes) -> Out | None:
     """A known condition takes its branch; otherwise what both branches agree on."""
-    cond = shapes.values.get(node.inputs[0])
+    cond = shapes.value(node.inputs[0])
     branches = [node.attrs.get("then_branch"), node.attrs.get("else_branch")]
     if None in branches:
         return None
@@ -379,7 +379,7 @@ def if_(node: Node, shapes: Shapes) -> Out | None:
     if cond is not None and cond.size == 1:
         taken = outs[0] if bool(cond.reshape(-1)[0]) else outs[1]
         return Out([shapes.dims.get(n) for n in taken], [shapes.dtype.get(n, 0) for n in taken],
-                   values=[shapes.values.get(n) for n in taken])
+                   values=[shapes.value(n) for n in taken])
     dims = []
     for a, b in zip(*outs):
         da, db = shapes.dims.get(a), shapes.dims.get(b)

@@ -16,10 +16,15 @@ NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "Random
 _ops: dict = {}
 
 
+def small(tensor: onnx.TensorProto) -> bool:
+    """Whether an embedded tensor is small enough that its value may be read."""
+    return math.prod(tensor.dims) <= MAX_ELEMENTS and tensor.data_location != onnx.TensorProto.EXTERNAL \
+        and tensor.data_type not in (onnx.TensorProto.STRING, onnx.TensorProto.UNDEFINED)
+
+
 def tensor_value(tensor: onnx.TensorProto):
     """The value of a small embedded tensor, or None (large, external, string or malformed)."""
-    if math.prod(tensor.dims) > MAX_ELEMENTS or tensor.data_location == onnx.TensorProto.EXTERNAL \
-            or tensor.data_type in (onnx.TensorProto.STRING, onnx.TensorProto.UNDEFINED):
+    if not small(tensor):
         return None
     from onnx import numpy_helper
 
