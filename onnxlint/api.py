@@ -1,6 +1,7 @@
 """The pipeline: load → graph → shapes → cost → rules → Report."""
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import gc
 import os
@@ -86,15 +87,10 @@ def lint_safely(model: Source, settings: Settings, **run: Any) -> Report:
 
 def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0, what_if: int = 0,
              limits=None) -> Report:
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the walk allocates many small objects and frees none: the cyclic GC only costs time
-    try:
+    active = active_rules(settings, loaded.source)
+    with _no_cyclic_gc():  # the walk allocates many small objects and frees none: the cyclic GC only costs time
         graph = build_graph(loaded.model, loaded.source)
         shapes = infer_shapes(loaded.model, graph, settings.input_shapes)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    active = active_rules(settings, loaded.source)
     executed = None
     if verify or profile:  # before costs: the shapes execution fills in reach every total and rule
         from onnxlint.verify import Limits
@@ -103,7 +99,8 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
         executed = run_verification(loaded, graph, shapes, profile_runs=profile, limits=limits or Limits())
         if executed.filled:  # infer again with what execution knew: facts downstream of those tensors follow
             shapes = infer_shapes(loaded.model, graph, settings.input_shapes, executed.filled)
-    layers, totals = compute_costs(graph, shapes)
+    with _no_cyclic_gc():
+        layers, totals = compute_costs(graph, shapes)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals, layers=layers,
                     notes=loaded.notes + shapes.notes)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
@@ -127,6 +124,17 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
 
         measure(ctx, report.diagnostics, what_if)
     return report
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def active_rules(settings: Settings, source: str):

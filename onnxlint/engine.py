@@ -188,6 +188,8 @@ def run_rules(ctx: Context, rules: list[Rule],
         else:
             diagnostics.extend(rule.check_model(ctx))
     for layer in ctx.layers:
+        if layer.node in ctx.shapes.problems:
+            continue  # its shapes contradict each other (OL004): no other claim stands on them
         for rule in by_op.get(layer.node.op, ()):
             diagnostics.extend(rule.check_node(ctx, layer))
     order = {layer.node.path: i for i, layer in enumerate(ctx.layers)}  # path = scope/name, as in a Diagnostic

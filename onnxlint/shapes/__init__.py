@@ -16,7 +16,7 @@ from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFa
 from onnxlint.shapes.inputs import InputShapeError, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, broadcast, matmul_shape
-from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, evaluable, evaluate, small
+from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable_now, evaluate, small
 from onnxlint.shapes.windows import handlers as _window_handlers
 
 __all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "PASSTHROUGH", "POINTWISE", "Shapes", "WindowFacts",
@@ -30,14 +30,14 @@ def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None
                  executed: dict | None = None) -> Shapes:
     """`executed`: shapes onnxruntime produced (--verify), for the tensors the analysis alone cannot know."""
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
-    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer)
+    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets)
     resolve_input_shapes(graph, input_shapes, shapes)
     for name, init in graph.initializers.items():
         shapes.dims[name] = tuple(init.dims)
         shapes.dtype[name] = init.data_type
         shapes.constants.add(name)
         if small(init):
-            shapes.stored[name] = init
+            shapes.pending[name] = init
     for node in graph.nodes:
         if node.parent is not None and (node.parent in shapes.dead or _not_taken(node, shapes)):
             shapes.dead.add(node)  # an If branch that never runs: no shapes, no costs, no findings
@@ -84,11 +84,14 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
     if problem is not None:
         shapes.problems[node] = problem
         dims = [None] * count
-    values, known, stored = out.values, shapes.values, shapes.stored
-    if values is None and all(n in known or n in stored for n in node.inputs if n):
-        inputs = [shapes.value(n) if n else None for n in node.inputs]
-        if evaluable(node, [v for n, v in zip(node.inputs, inputs) if n], dims):
-            values = evaluate(node, inputs, opsets)
+    values, known, pending = out.values, shapes.values, shapes.pending
+    if values is None and all(n in known or n in pending for n in node.inputs if n):
+        if deferrable(node, dims):  # computed if and when some consumer asks for the value
+            pending.update((name, node) for name in node.outputs if name)
+        else:
+            inputs = [shapes.value(n) if n else None for n in node.inputs]
+            if evaluable_now(node, [v for n, v in zip(node.inputs, inputs) if n]):
+                values = evaluate(node, inputs, opsets)
     for i, name in enumerate(node.outputs):
         if not name:
             continue

@@ -99,7 +99,9 @@ class Shapes:
     dims: dict[str, tuple | None] = field(default_factory=dict)
     dtype: dict[str, int] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)  # small input-independent tensors (numpy arrays)
-    stored: dict = field(default_factory=dict, repr=False)  # small initializers, read into `values` on first use
+    # small tensors whose value is known but not computed yet: a TensorProto to read, or the Node to evaluate
+    pending: dict = field(default_factory=dict, repr=False)
+    opsets: dict = field(default_factory=dict, repr=False)
     constants: set[str] = field(default_factory=set)  # tensors that do not depend on any model input
     windows: dict = field(default_factory=dict)  # Node → WindowFacts
     matmuls: dict = field(default_factory=dict)  # Node → MatmulFacts
@@ -117,19 +119,18 @@ class Shapes:
         return self.dims.get(name)
 
     def value(self, name: str):
-        """The tensor's value (a numpy array) when it is small and known without the input data, else None."""
+        """The tensor's value (a numpy array) when it is small and known without the input data, else None;
+        computed on first use (most known values are never needed)."""
         value = self.values.get(name)
-        if value is None and name in self.stored:
-            from onnxlint.shapes.values import tensor_value
+        if value is None and name in self.pending:
+            from onnxlint.shapes.values import materialize
 
-            value = tensor_value(self.stored.pop(name))
-            if value is not None:
-                self.values[name] = value
+            value = materialize(self, name)
         return value
 
     def known(self, name: str) -> bool:
-        """Whether the tensor's value is known (without reading a stored one)."""
-        return name in self.values or name in self.stored
+        """Whether the tensor's value can be known (without computing it)."""
+        return name in self.values or name in self.pending
 
     def ints(self, name: str) -> list[int] | None:
         """A known integer tensor's value as a flat list."""

@@ -34,16 +34,52 @@ def tensor_value(tensor: onnx.TensorProto):
         return None
 
 
-def evaluable(node: Node, inputs: list, out_dims: list) -> bool:
-    """Whether `node` can be evaluated here: every input known, deterministic, no subgraph, and outputs
-    that are known to be small (or, for ops that never grow their input, small inputs)."""
-    if node.op_type in NONDETERMINISTIC or node.domain not in ("", "ai.onnx") or node.op_type in ("If", "Loop", "Scan"):
-        return False
-    if any(value is None for value in inputs):
-        return False
-    if out_dims and all(d is not None and None not in d for d in out_dims[:1]):
-        return math.prod(out_dims[0]) <= MAX_ELEMENTS
-    return node.op_type not in _EXPANDING and sum(v.size for v in inputs) <= MAX_ELEMENTS
+def _pure(node: Node) -> bool:
+    return node.op_type not in NONDETERMINISTIC and node.domain in ("", "ai.onnx") and node.op_type not in (
+        "If", "Loop", "Scan")
+
+
+def deferrable(node: Node, out_dims: list) -> bool:
+    """Whether `node` (every input known) can wait to be evaluated until a value is asked for: its outputs'
+    dims are known and small."""
+    return _pure(node) and bool(out_dims) and all(
+        d is not None and None not in d and math.prod(d) <= MAX_ELEMENTS for d in out_dims)
+
+
+def evaluable_now(node: Node, inputs: list) -> bool:
+    """Whether `node`, whose output dims are not known, can be evaluated to learn them: every input known and
+    small, and an op that never grows its input (ConstantOfShape of a huge shape is not evaluated)."""
+    return _pure(node) and node.op_type not in _EXPANDING and all(v is not None for v in inputs) and sum(
+        v.size for v in inputs) <= MAX_ELEMENTS
+
+
+def materialize(shapes, name: str):
+    """Compute a pending value (and, first, the pending values it depends on), without recursion."""
+    values, pending, stack = shapes.values, shapes.pending, [name]
+    while stack:
+        source = pending.get(stack[-1])
+        if source is None:
+            stack.pop()
+            continue
+        if isinstance(source, onnx.TensorProto):
+            del pending[stack.pop()]
+            value = tensor_value(source)
+            if value is not None:
+                values[source.name] = value
+            continue
+        waiting = [n for n in source.inputs if n and n not in values and n in pending]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        for out in source.outputs:
+            pending.pop(out, None)
+        inputs = [values.get(n) if n else None for n in source.inputs]
+        if all(v is not None for n, v in zip(source.inputs, inputs) if n):
+            for out, value in zip(source.outputs, evaluate(source, inputs, shapes.opsets) or ()):
+                if out and hasattr(value, "shape") and value.size <= MAX_ELEMENTS:
+                    values[out] = value
+        stack.pop()
+    return values.get(name)
 
 
 def evaluate(node: Node, inputs: list, opsets: dict[str, int]) -> list | None:
