@@ -109,10 +109,12 @@ def test_demo_at_227_is_a_contradiction_not_a_clean_report():
     assert not codes(report, "OL203")  # it printed 6·6·192·1024 = 4,915,200 on a node whose shapes cannot work
 
 
-@pytest.mark.parametrize("model, suggested", [("demo", (195, 195)), ("zfnet512", (219, 219)),
-                                              ("inception_v1", (222, 222))])
-def test_ol104_suggests_only_sizes_that_run(model, suggested):
+@pytest.mark.parametrize("model, suggested, old", [("demo", (195, 195), 227), ("zfnet512", (219, 219), 251),
+                                                   ("inception_v1", (222, 222), 253)])
+def test_ol104_suggests_only_sizes_that_run(model, suggested, old):
     path = fixture(model) if model == "demo" else light(model)
+    name = onnxlint.lint(path).inputs[0]["name"]
+    assert codes(onnxlint.lint(path, input_shapes={name: (1, 3, old, old)}), "OL004")  # what it used to suggest
     [d] = codes(onnxlint.lint(path), "OL104")
     assert d.suggestion.startswith(f"feed {suggested[0]}×{suggested[1]}:")  # 227, 251 and 253 do not run
     inputs = onnxlint.lint(path).inputs
