@@ -65,22 +65,20 @@ def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.
     return _analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if, limits=limits)
 
 
-def lint_safely(model: Source, settings: Settings, **run: Any) -> Report:
-    """lint() for the CLI: an unreadable model becomes a Report carrying the error.
-    `run` holds the execution flags: verify, profile, what_if, limits."""
+def lint_safely(model: Source, settings: Settings, *, name: str | None = None, **run: Any) -> Report:
+    """lint() for the CLI: an unreadable model becomes a Report carrying the error. `name`: what to call
+    serialized bytes (`-` for stdin); `run` holds the execution flags: verify, profile, what_if, limits."""
+    name = name or (os.fspath(model) if isinstance(model, (str, os.PathLike)) else "<model>")
     try:
-        loaded = load(model, max_size=settings.max_size)
+        loaded = load(model, max_size=settings.max_size, name=name)
         return _analyse(loaded, settings, **run)
     except LoadError as exc:
-        return Report(path=exc.source, error=exc.problem, error_class="LoadError")
+        return Report(path=exc.source, error=exc.problem, error_class="LFSPointer" if exc.lfs_pointer else "LoadError")
     except InputShapeError as exc:
-        name = model if isinstance(model, str) else "<model>"
         return Report(path=name, error=str(exc), error_class="InputShapeError")
     except RecursionError:
-        name = model if isinstance(model, str) else "<model>"
         return Report(path=name, error="nesting too deep to analyse", error_class="LoadError")
     except Exception as exc:  # a bug on input we did not foresee: still one line, and the other models go on
-        name = model if isinstance(model, str) else "<model>"
         return Report(path=name, error=f"internal error ({type(exc).__name__}: {exc}); please report it with the model",
                       error_class="InternalError")
 
@@ -109,7 +107,7 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides), loaded=loaded)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
-    report.diagnostics = run_rules(ctx, rules, settings.ignore_nodes)
+    report.diagnostics, report.groups = run_rules(ctx, rules, settings.ignore_nodes)
     report.context = ctx
     if executed is not None:
         codes = {rule.code for rule in active}
@@ -139,8 +137,14 @@ def _no_cyclic_gc():
 
 def active_rules(settings: Settings, source: str):
     ignore = list(settings.ignore)
+    names = {source, Path(source).name}
+    if settings.root is not None:  # the path relative to the config's folder, however it was typed
+        try:
+            names.add(Path(source).resolve().relative_to(settings.root).as_posix())
+        except (ValueError, OSError):
+            pass
     for pattern, codes in settings.per_file_ignores.items():
-        if fnmatch.fnmatch(source, pattern) or fnmatch.fnmatch(Path(source).name, pattern):
+        if any(fnmatch.fnmatch(name, pattern) for name in names):
             ignore.extend(codes)
     return selected_rules(settings.select, settings.extend_select, ignore)
 

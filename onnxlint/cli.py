@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,7 +17,10 @@ class _DefaultGroup(click.Group):
     """`onnxlint MODEL...` runs `check`; `onnxlint rules|explain|fix` are subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if not args:  # a bare `onnxlint`: the help, as any command-line tool
+            click.echo(ctx.get_help())
+            ctx.exit(EXIT_CLEAN)
+        if args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
@@ -26,8 +30,28 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"onnxlint: {message}", err=True)
+    _echo(f"onnxlint: {printable(message)}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+def printable(text: str) -> str:
+    """A name or message as one line: control characters (a newline in a node or file name) escaped."""
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
+
+
+_ASCII = str.maketrans({"→": "->", "×": "x", "≥": ">=", "≤": "<=", "·": "*", "−": "-", "…": "...", "²": "^2",
+                        "√": "sqrt", "γ": "gamma", "σ": "sigma", "μ": "mu", "ε": "eps", "β": "beta", "›": ">"})
+
+
+def _echo(text: str, *, err: bool = False, nl: bool = True, color: bool | None = None) -> None:
+    """click.echo, with an ASCII rendering when the stream cannot encode the output (a cp1252 console)."""
+    stream = sys.stderr if err else sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = text.translate(_ASCII).encode(encoding, "replace").decode(encoding)
+    click.echo(text, err=err, nl=nl, color=color)
 
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,8 +72,13 @@ def main() -> None:
 @main.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--summary", is_flag=True, help="Print the per-layer table (shape, params, MACs, memory, RF).")
-@click.option("--format", "--output-format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]),
-              default="text", show_default=True, help="Output format.")
+@click.option("--show-all", is_flag=True,
+              help="List every node behind a grouped finding and the per-layer findings folded under a root cause.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings only (no totals, notes or count).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach --fail-on (2 still means unreadable).")
+@click.option("--format", "--output-format", "fmt",
+              type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default="text", show_default=True,
+              help="Output format (gitlab: a GitLab Code Quality report).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of stdout.")
 @click.option("--select", multiple=True, metavar="CODES", help="Rules to run (codes, names or prefixes like OL2).")
@@ -84,15 +113,17 @@ def main() -> None:
               help="Wall-clock and CPU limit in seconds for --verify/--profile, per model.")
 @click.option("--memory-limit", default="4GiB", show_default=True, metavar="SIZE",
               help="Address-space limit of the onnxruntime child process.")
-def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, input_shape, memory_budget,
-          training, rule_options, config, max_size, statistics, show_settings, color, jobs, verify, profile, what_if,
-          runs, timeout, memory_limit) -> None:
-    """Lint ONNX models (files or directories, searched recursively for *.onnx)."""
+def check(paths, summary, show_all, quiet, exit_zero, fmt, output, select, extend_select, ignore, fail_on,
+          input_shape, memory_budget, training, rule_options, config, max_size, statistics, show_settings, color, jobs,
+          verify, profile, what_if, runs, timeout, memory_limit) -> None:
+    """Lint ONNX models (files or directories, searched recursively for *.onnx; `-` reads one from stdin)."""
     from onnxlint.config import ConfigError, parse_size
     from onnxlint.diagnostics import Severity
     from onnxlint.runner import expand_paths, iter_lint, resolve_settings
     from onnxlint.verify import Limits
 
+    if training and not memory_budget:
+        _fail("--training prices training memory against a budget: give --memory-budget SIZE too")
     cli = {"select": _split(select), "extend-select": _split(extend_select), "ignore": _split(ignore),
            "fail-on": fail_on, "memory-budget": memory_budget, "training": training, "max-size": max_size}
     try:
@@ -110,11 +141,13 @@ def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, i
         _fail(f"no .onnx files found in {', '.join(paths)}")
     if show_settings:
         for model in models:
-            click.echo(f"# {model}\n{settings_for[model].show()}")
+            settings = settings_for[model]
+            _echo(f"# {model}\n{settings if isinstance(settings, str) else settings.show()}")
         sys.exit(EXIT_CLEAN)
+    stdin = _read_stdin(settings_for["-"]) if "-" in models and not isinstance(settings_for["-"], str) else None
     run = {"verify": verify or profile, "profile": runs if profile else 0, "what_if": runs if what_if else 0,
            "limits": limits}
-    reports_iter = iter_lint(models, settings_for, jobs=jobs, **run)
+    reports_iter = iter_lint(models, settings_for, jobs=jobs, stdin=stdin, **run)
     if sys.stderr.isatty() and (len(models) > 3 or run["verify"] or what_if):  # long work: show progress
         with click.progressbar(reports_iter, length=len(models), label="onnxlint", file=sys.stderr) as bar:
             reports = list(bar)
@@ -122,18 +155,41 @@ def check(paths, summary, fmt, output, select, extend_select, ignore, fail_on, i
         reports = list(reports_iter)
     for report in reports:
         if report.error is not None:
-            click.echo(f"onnxlint: {report.path}: {report.error}", err=True)
+            _echo(f"onnxlint: {printable(report.path)}: {printable(report.error)}", err=True)
     from onnxlint.reporters import RENDERERS
+    from onnxlint.reporters.text import statistics_lines
 
     use_color = output is None and fmt == "text" and _color_wanted(color)
-    rendered = RENDERERS[fmt](reports, color=use_color, summary=summary, statistics=statistics)
+    width = shutil.get_terminal_size().columns if output is None and fmt == "text" and sys.stdout.isatty() else None
+    rendered = RENDERERS[fmt](reports, color=use_color, summary=summary, statistics=statistics, quiet=quiet,
+                              show_all=show_all, width=width)
     if output is not None:
-        output.write_text(rendered, encoding="utf-8")
+        try:
+            output.write_text(rendered, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot write the report: {exc.strerror or exc}")
     else:
-        click.echo(rendered, nl=False, color=use_color)
-    failing = any(r.failing(settings_for[r.path].fail_on if r.path in settings_for else Severity.WARNING)
-                  for r in reports)
-    sys.exit(EXIT_FINDINGS if failing else EXIT_USAGE if any(r.error for r in reports) else EXIT_CLEAN)
+        _echo(rendered, nl=False, color=use_color)
+    if statistics and fmt not in ("text", "json"):  # the machine format stays valid: the table goes to stderr
+        _echo("\n".join(statistics_lines(reports)), err=True)
+    failing = not exit_zero and any(r.failing(settings_for[r.path].fail_on if r.path in settings_for
+                                              and not isinstance(settings_for[r.path], str) else Severity.WARNING)
+                                    for r in reports)
+    # a Git LFS pointer is skipped, not a failure: a commit that only touches pointers passes
+    unreadable = any(r.error and r.error_class != "LFSPointer" for r in reports)
+    sys.exit(EXIT_FINDINGS if failing else EXIT_USAGE if unreadable else EXIT_CLEAN)
+
+
+def _read_stdin(settings) -> bytes:
+    """The model on standard input, read in chunks up to the size cap (the loader then refuses a larger one)."""
+    chunks, size = [], 0
+    while size <= settings.max_size:
+        chunk = sys.stdin.buffer.read(min(1 << 20, settings.max_size + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _color_wanted(mode: str) -> bool:
@@ -202,17 +258,27 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     their outputs agree. The input file is never overwritten without --in-place.
     """
     from onnxlint.api import LoadError
+    from onnxlint.engine import check_selector, selected_rules
     from onnxlint.fix import FIXABLE, FixError, fix, save
     from onnxlint.verify import Limits
 
-    codes = tuple(c.upper() for c in _split(select)) or FIXABLE
-    if unknown := [c for c in codes if c not in FIXABLE]:
-        _fail(f"no fix for {', '.join(unknown)} (fixable: {', '.join(FIXABLE)})")
-    if not diff and not in_place and output is None:
+    try:  # the same selectors as `check --select`: codes, names or prefixes
+        wanted = [check_selector(s) for s in _split(select)]
+    except ValueError as exc:
+        _fail(str(exc))
+    codes = tuple(r.code for r in selected_rules(wanted) if r.code in FIXABLE) if wanted else FIXABLE
+    if not codes:
+        _fail(f"no fix among {', '.join(wanted)} (fixable: {', '.join(FIXABLE)})")
+    given = [flag for flag, on in (("-o", output is not None), ("--in-place", in_place), ("--diff", diff)) if on]
+    if len(given) > 1:
+        _fail(f"{' and '.join(given)} contradict each other: give one of -o OUT.onnx, --in-place or --diff")
+    if not given:
         _fail("say where to write the fixed model: -o OUT.onnx (or --in-place, or --diff)")
     target = model if in_place else output
-    if not in_place and target is not None and target.resolve() == model.resolve():
+    if output is not None and output.resolve() == model.resolve():
         _fail(f"{model}: -o names the input file; use --in-place to overwrite it")
+    if target is not None and not target.resolve().parent.is_dir():
+        _fail(f"{target}: the folder {target.parent} does not exist")  # said before minutes of verifying
     try:
         options = {"input_shapes": _input_shapes(input_shape)} if input_shape else {}
         result = fix(str(model), select=codes, limits=Limits(seconds=timeout), **options)
@@ -220,30 +286,42 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
         _fail(str(exc))
     except (FixError, ValueError) as exc:
         _fail(f"{model}: {exc}")
+    for skipped in result.skipped[:5]:
+        _echo(f"  skipped {skipped}")
+    if len(result.skipped) > 5:
+        _echo(f"  skipped {len(result.skipped) - 5} more for the same reasons")
     if not result.changes:
-        click.echo(f"{model}: nothing to fix ({', '.join(codes)})")
+        _echo(f"{model}: nothing to fix ({', '.join(codes)})")
         return
     for change in result.changes:
-        click.echo(f"  {change}")
-    click.echo(f"verified by onnxruntime: max abs error {result.max_abs_error:.3g}, max rel error "
-               f"{result.max_rel_error:.3g} (tolerance {result.tolerance:.3g}); the rewritten model passes "
-               "onnx.checker")
-    gone = _counts(result.before) - _counts(result.after)
-    click.echo(f"findings gone: {', '.join(f'{c} ×{n}' for c, n in sorted(gone.items())) or 'none'}; "
-               f"{len(result.after.diagnostics)} remain")
+        _echo(f"  {change}")
+    _echo(f"verified by onnxruntime: max abs error {result.max_abs_error:.3g}, max rel error "
+          f"{result.max_rel_error:.3g} (tolerance {result.tolerance:.3g}); the rewritten model passes onnx.checker")
+    before = {(d.code, d.location, d.node) for d in result.before.diagnostics}
+    after = {(d.code, d.location, d.node) for d in result.after.diagnostics}
+    gone = _counts(key for key in before - after)
+    created = [d for d in result.after.diagnostics if (d.code, d.location, d.node) not in before]
+    _echo(f"findings gone: {', '.join(f'{c} ×{n}' for c, n in sorted(gone.items())) or 'none'}; "
+          f"new: {', '.join(f'{c} ×{n}' for c, n in sorted(_counts((d.code,) for d in created).items())) or 'none'}; "
+          f"{len(result.after.diagnostics)} remain")
+    for d in created:  # what the rewrite itself brings: the FC that became a conv may now be a wide one
+        _echo(f"  new {d.code} at {d.node or '-'}: {d.message}")
     if diff:
-        click.echo(f"{model}: --diff: nothing written")
+        _echo(f"{model}: --diff: nothing written")
         return
     external = _uses_external_data(result.before)
-    save(result.model, target, external=external)
+    try:
+        save(result.model, target, external=external)
+    except OSError as exc:
+        _fail(f"{target}: cannot write: {exc.strerror or exc}")
     weights = f" (weights in {target.name}.data)" if external else ""
-    click.echo(f"{model} → {target}: {len(result.changes)} rewrites{weights}")
+    _echo(f"{model} → {target}: {len(result.changes)} rewrites{weights}")
 
 
-def _counts(report):
+def _counts(keys):
     from collections import Counter
 
-    return Counter(d.code for d in report.diagnostics)
+    return Counter(key[0] for key in keys)
 
 
 def _uses_external_data(report) -> bool:

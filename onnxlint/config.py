@@ -33,12 +33,13 @@ class Settings:
     memory_budget: int | None = None
     training: bool = False
     max_size: int = DEFAULT_MAX_SIZE
+    root: Path | None = None  # the folder per-file-ignores globs are relative to
     origin: dict[str, str] = field(default_factory=dict)  # setting → where its value came from
 
     def show(self) -> str:
         lines = []
         for f in fields(self):
-            if f.name == "origin":
+            if f.name in ("origin", "root"):
                 continue
             value = getattr(self, f.name)
             value = str(value) if isinstance(value, Severity) else value
@@ -73,16 +74,22 @@ def parse_shape(text: str) -> tuple[str | None, tuple[int, ...]]:
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.onnxlint] table, searching upward (like ruff)."""
+    """The nearest pyproject.toml with a [tool.onnxlint] table, searching upward (like ruff). One that mentions
+    [tool.onnxlint] but is not valid TOML is an error (naming the file and line), never silently skipped."""
     start = start.resolve()
     for folder in [start] + list(start.parents) if start.is_dir() else list(start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                if "onnxlint" in tomllib.loads(candidate.read_text("utf-8")).get("tool", {}):
-                    return candidate
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+                text = candidate.read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
                 continue
+            try:
+                if "onnxlint" in tomllib.loads(text).get("tool", {}):
+                    return candidate
+            except tomllib.TOMLDecodeError as exc:
+                if "tool.onnxlint" in text:
+                    raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
     return None
 
 
@@ -101,8 +108,10 @@ def read_config(path: Path) -> dict[str, Any]:
 _LIST_KEYS = {"select", "extend-select"}
 
 
-def settings_from(table: dict[str, Any], where: str, base: Settings | None = None) -> Settings:
-    """Validate a [tool.onnxlint] table (keys in kebab-case) into Settings."""
+def settings_from(table: dict[str, Any], where: str, base: Settings | None = None, *,
+                  discovered: bool = False) -> Settings:
+    """Validate a [tool.onnxlint] table (keys in kebab-case) into Settings. `discovered`: a file found beside
+    a model rather than named by the user; it may not raise the limits that protect the machine."""
     from onnxlint.engine import check_selector, find_rule
 
     settings = base or Settings()
@@ -139,6 +148,9 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
                 changes[attr] = Severity.parse(value)
             elif key == "memory-budget" or key == "max-size":
                 changes[attr] = parse_size(value)
+                if key == "max-size" and discovered and changes[attr] > settings.max_size:
+                    raise fail(key, "a configuration found beside the model cannot raise the size cap; use "
+                                    "--max-size or --config")
             elif key == "training":
                 if not isinstance(value, bool):
                     raise fail(key, "must be true or false")
@@ -156,6 +168,8 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
                 if not isinstance(value, dict):
                     raise fail(key, "must be a table of file glob → [codes]")
                 changes[attr] = {glob: tuple(check_selector(c) for c in codes) for glob, codes in value.items()}
+                # globs are relative to the folder of the file that sets them (as in ruff)
+                changes["root"] = Path(where).resolve().parent if in_file else Path.cwd().resolve()
             elif key == "options":
                 if not isinstance(value, dict):
                     raise fail(key, "must be a table of rule code → {option = value}")

@@ -69,9 +69,31 @@ class Diagnostic:
     savings: Savings | None = None
     source: str = "static"  # "onnxruntime" for findings from execution
     replacement: tuple = ()  # ConvSpecs of a suggested rewrite, for --what-if (not serialised)
+    worth: float | None = None  # what acting on it saves, as a share of the model (MACs); None: not a number
+    nodes: tuple = ()  # the other nodes the finding names (OL104: the layers its input size makes round)
+    folded_into: str | None = None  # the code of the finding that states its root cause (OL104)
 
     def to_dict(self) -> dict:
         return {"code": self.code, "name": self.name, "severity": str(self.severity), "node": self.node,
                 "op_type": self.op_type, "location": self.location, "message": self.message,
                 "suggestion": self.suggestion, "savings": self.savings.to_dict() if self.savings else None,
-                "source": self.source}
+                "source": self.source, "worth": None if self.worth is None else round(self.worth, 4),
+                "nodes": list(self.nodes), "folded_into": self.folded_into}
+
+
+@dataclass
+class Group:
+    """One finding for a pattern that repeats on many nodes: the nodes stay listed (JSON, SARIF, --show-all)."""
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    suggestion: str | None
+    members: list[Diagnostic]
+    worth: float | None = None
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "severity": str(self.severity), "message": self.message,
+                "suggestion": self.suggestion, "count": len(self.members),
+                "worth": None if self.worth is None else round(self.worth, 4),
+                "nodes": [{"node": d.node, "location": d.location} for d in self.members]}

@@ -11,7 +11,7 @@ def rule_doc(rule: type[Rule], heading: str = "##") -> str:
     if rule.options:
         lines += ["Options (set with `--option " + rule.code + ".NAME=VALUE` or `[tool.onnxlint.options."
                   + rule.code + "]`):", ""]
-        lines += [f"- `{o.name}` ({o.type.__name__}, default `{o.default}`): {o.doc}" for o in rule.options]
+        lines += [f"- {o.describe()}" for o in rule.options]
         lines.append("")
     return "\n".join(lines)
 

@@ -12,7 +12,8 @@ from functools import cache
 from typing import Any, ClassVar
 
 from onnxlint.cost import ConvSpec, Layer, Totals, replacement_cost
-from onnxlint.diagnostics import Diagnostic, Savings, Severity
+from onnxlint.diagnostics import Diagnostic, Group, Savings, Severity
+from onnxlint.units import count
 from onnxlint.graph import Graph, Node
 from onnxlint.shapes import Shapes
 
@@ -21,25 +22,47 @@ DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "What to do")
 
 @dataclass(frozen=True)
 class Option:
-    """A rule option: declared with type, default and doc; validated when settings load."""
+    """A rule option: declared with type, default, doc and range; validated when settings load."""
     name: str
     type: type
     default: Any
     doc: str
+    minimum: float | None = None
+    maximum: float | None = None
 
     def convert(self, value: Any) -> Any:
         if self.type is bool and not isinstance(value, bool):
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.lower() in ("true", "1", "yes")
             raise ValueError(f"option '{self.name}' must be true or false, not {value!r}")
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, self.type) or (self.type is int and isinstance(value, bool)):
-            if isinstance(value, str):
-                try:
-                    return self.type(value) if self.type is not bool else value.lower() in ("1", "true", "yes")
-                except ValueError:
-                    pass
-            raise ValueError(f"option '{self.name}' must be {self.type.__name__}, not {value!r}")
+            try:
+                value = self.type(value) if isinstance(value, str) else None
+            except ValueError:
+                value = None
+            if value is None:
+                raise ValueError(f"option '{self.name}' must be {self.type.__name__}")
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            raise ValueError(f"option '{self.name}' must be between {self.minimum:g} and {self.maximum:g}, not {value}"
+                             if self.maximum is not None else
+                             f"option '{self.name}' must be at least {self.minimum:g}, not {value}")
         return value
+
+    def describe(self) -> str:
+        bounds = ""
+        if self.minimum is not None and self.maximum is not None:
+            bounds = f", {self.minimum:g} to {self.maximum:g}"
+        elif self.minimum is not None:
+            bounds = f", at least {self.minimum:g}"
+        return f"`{self.name}` ({self.type.__name__}, default `{self.default}`{bounds}): {self.doc}"
+
+
+def share(name: str = "min-model-saving", default: float = 0.01) -> Option:
+    """The materiality threshold of a suggestion that saves MACs: a share of the model's total."""
+    return Option(name, float, default, "smallest saving worth showing, as a share of the model's MACs "
+                  "(applied when the model's total is known)", 0.0, 1.0)
 
 
 @dataclass
@@ -84,6 +107,9 @@ class Rule:
     op_types: ClassVar[tuple[str, ...]] = ()
     default_enabled: ClassVar[bool] = True
     options: ClassVar[tuple[Option, ...]] = ()
+    groups: ClassVar[bool] = True  # suggestions on several nodes become one finding listing them
+    only_when_alone: ClassVar[bool] = False  # dropped on a node that another finding already names
+    group_advice: ClassVar[str | None] = None  # the suggestion of a group (default: its largest member's)
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         self.opts = {o.name: o.default for o in self.options}
@@ -102,11 +128,36 @@ class Rule:
 
     def report(self, message: str, layer: Layer | None = None, *, suggestion: str | None = None,
                savings: Savings | None = None, severity: Severity | None = None, replacement: tuple = (),
-               node: Node | None = None) -> Diagnostic:
+               node: Node | None = None, nodes: tuple = ()) -> Diagnostic:
         node = layer.node if layer is not None else node
+        worth = None
+        if savings is not None and savings.model_macs:
+            worth = (savings.macs_before - savings.macs_after) / savings.model_macs
         return Diagnostic(self.code, self.name, severity or self.severity, message,
                           node.name if node else None, node.op_type if node else None,
-                          node.scope if node else "graph", suggestion, savings, replacement=replacement)
+                          node.scope if node else "graph", suggestion, savings, replacement=replacement,
+                          worth=worth, nodes=nodes)
+
+    def material(self, savings: Savings) -> bool:
+        """Whether a MACs saving reaches the rule's `min-model-saving` (always, when the total is unknown)."""
+        if not savings.model_macs:
+            return True
+        return savings.macs_before - savings.macs_after >= self.opts.get("min-model-saving", 0) * savings.model_macs
+
+    def summarize(self, members: list[Diagnostic], ctx: Context) -> tuple[str, str | None]:
+        """The message and suggestion of the one finding that stands for `members` (the same rule on many
+        nodes). The default names the count, what they save together and the largest."""
+        totals = ctx.totals
+        largest = max(members, key=lambda d: d.worth or 0)
+        saved = sum(d.savings.macs_before - d.savings.macs_after for d in members if d.savings)
+        together = ""
+        if saved:
+            share_ = (f", {100 * saved / totals.macs:.1f}% of the model's" if totals.macs_complete and totals.macs
+                      else "")
+            together = f": together they would save {count(saved)} MACs{share_}"
+        biggest = f"; the largest saving is at {largest.node}" if largest.worth else ""
+        return (f"{len(members)} layers: {self.summary}{together}{biggest}",
+                f"{self.group_advice or largest.suggestion}; --show-all lists each layer with its numbers")
 
     @classmethod
     def doc(cls) -> str:
@@ -135,6 +186,18 @@ def all_rules() -> tuple[type[Rule], ...]:
                 raise ValueError(f"plugin rule {rule.code} from '{ep.value}' reuses a code already taken")
             found[rule.code] = rule
     return tuple(sorted(found.values(), key=lambda r: r.code))
+
+
+def rule_docs_url(rule: type[Rule]) -> str | None:
+    """The rule's section in the documentation the installed package declares (Documentation URL), if any."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("onnxlint").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return None
+    docs = next((u.split(",", 1)[1].strip() for u in urls if u.lower().startswith("documentation,")), None)
+    return f"{docs}#{rule.code.lower()}-{rule.name}" if docs else None
 
 
 def find_rule(key: str) -> type[Rule] | None:
@@ -178,7 +241,9 @@ def selected_rules(select: Iterable[str] = (), extend_select: Iterable[str] = ()
 
 
 def run_rules(ctx: Context, rules: list[Rule],
-              ignore_nodes: dict[str, tuple[str, ...]] | None = None) -> list[Diagnostic]:
+              ignore_nodes: dict[str, tuple[str, ...]] | None = None) -> tuple[list[Diagnostic], list[Group]]:
+    """Every rule over the facts, then the findings a person reads: suppressions applied, the per-layer
+    consequences of an input size folded under it, redundant ones dropped, repeats grouped."""
     by_op: dict[str, list[Rule]] = {}
     diagnostics: list[Diagnostic] = []
     for rule in rules:
@@ -194,7 +259,48 @@ def run_rules(ctx: Context, rules: list[Rule],
             diagnostics.extend(rule.check_node(ctx, layer))
     order = {layer.node.path: i for i, layer in enumerate(ctx.layers)}  # path = scope/name, as in a Diagnostic
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
-    return [d for d in diagnostics if not _suppressed(d, ignore_nodes or {})]
+    diagnostics = [d for d in diagnostics if not _suppressed(d, ignore_nodes or {})]
+    by_code = {rule.code: rule for rule in rules}
+    _fold_into_root_causes(diagnostics)
+    diagnostics = _drop_redundant(diagnostics, by_code)
+    return diagnostics, _groups(diagnostics, by_code, ctx)
+
+
+_ROOT_CAUSES = {"OL104": ("OL101", "OL102")}  # a finding → the per-layer findings it explains
+
+
+def _fold_into_root_causes(diagnostics: list[Diagnostic]) -> None:
+    for root in diagnostics:
+        explained = _ROOT_CAUSES.get(root.code)
+        if explained and root.nodes:
+            for d in diagnostics:
+                if d.code in explained and d.node in root.nodes and d.folded_into is None:
+                    d.folded_into = root.code
+
+
+def _drop_redundant(diagnostics: list[Diagnostic], rules: dict[str, Rule]) -> list[Diagnostic]:
+    named = {(d.location, d.node) for d in diagnostics if d.node and not rules.get(d.code, Rule).only_when_alone}
+    return [d for d in diagnostics
+            if not (d.code in rules and rules[d.code].only_when_alone and (d.location, d.node) in named)]
+
+
+def _groups(diagnostics: list[Diagnostic], rules: dict[str, Rule], ctx: Context) -> list[Group]:
+    """One Group per rule whose suggestions fire on two or more nodes."""
+    by_code: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        if d.severity == Severity.SUGGESTION and d.node and d.folded_into is None and d.code in rules \
+                and rules[d.code].groups:
+            by_code.setdefault(d.code, []).append(d)
+    groups = []
+    for code, members in by_code.items():
+        if len(members) < 2:
+            continue
+        rule = rules[code]
+        message, suggestion = rule.summarize(members, ctx)
+        worths = [d.worth for d in members if d.worth is not None]
+        groups.append(Group(code, rule.name, rule.severity, message, suggestion, members,
+                            sum(worths) if worths else None))
+    return groups
 
 
 def _suppressed(d: Diagnostic, ignore_nodes: dict[str, tuple[str, ...]]) -> bool:

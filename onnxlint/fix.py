@@ -31,6 +31,7 @@ class FixError(Exception):
 class FixResult:
     model: onnx.ModelProto
     changes: list[str] = field(default_factory=list)  # one line per rewrite
+    skipped: list[str] = field(default_factory=list)  # rewrites left out, and why
     max_abs_error: float = 0.0
     max_rel_error: float = 0.0
     tolerance: float = 0.0
@@ -42,13 +43,16 @@ def fix(source, *, select=FIXABLE, limits: Limits = Limits(), **lint_options) ->
     """Rewrite a copy of the model with every selected exact fix and verify it with onnxruntime."""
     before = lint(source, **lint_options)
     ctx = before.context
+    if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read
+        raise FixError(f"refused: the model has unsafe external data (OL003: {ctx.loaded.unsafe_external[0]}); "
+                       "nothing was read or written")
     model = ctx.loaded.copy_with_weights()
     rewriter = _Rewriter(model, ctx)
     rewrites = {"OL203": rewriter.fc_as_conv, "OL401": rewriter.fold_batchnorm, "OL402": rewriter.remove_noop}
     for d in before.diagnostics:
         if d.code in select and d.location == MAIN:  # subgraph bodies are left as they are
             rewrites[d.code](d.node)
-    result = FixResult(model, rewriter.changes, before=before)
+    result = FixResult(model, rewriter.changes, rewriter.skipped, before=before)
     if not rewriter.changes:
         return result
     rewriter.prune()
@@ -60,7 +64,7 @@ def fix(source, *, select=FIXABLE, limits: Limits = Limits(), **lint_options) ->
 
 class _Rewriter:
     def __init__(self, model: onnx.ModelProto, ctx) -> None:
-        self.model, self.ctx, self.changes = model, ctx, []
+        self.model, self.ctx, self.changes, self.skipped = model, ctx, [], []
         self.graph = model.graph
         # the engine's nodes are views of the original: the copy's node sits at the same file position
         self.nodes = {n.name: self.graph.node[n.index] for n in ctx.graph.nodes
@@ -82,6 +86,22 @@ class _Rewriter:
                         np.zeros(1, np.float32))
             return np.full(self.value(producer.input[0]).astype(np.int64), fill.reshape(-1)[0], fill.dtype)
         raise ValueError(f"'{name}' is not a constant")
+
+    def fill(self, name: str) -> tuple[np.ndarray, list[int]] | None:
+        """(the fill value, dims) when `name` is a ConstantOfShape placeholder weight (as in the onnx package's
+        light models): rewritten weights then stay placeholders instead of megabytes of real data."""
+        producer = next((n for n in self.graph.node if name in n.output), None)
+        if producer is None or producer.op_type != "ConstantOfShape":
+            return None
+        value = next((numpy_helper.to_array(a.t) for a in producer.attribute if a.name == "value"),
+                     np.zeros(1, np.float32))
+        return value.reshape(-1)[:1], [int(d) for d in self.value(producer.input[0])]
+
+    def add_fill(self, fill: np.ndarray, dims: list[int], name: str) -> str:
+        shape = self.add_initializer(np.array(dims, dtype=np.int64), f"{name}_shape")
+        self.graph.node.insert(0, helper.make_node("ConstantOfShape", [shape], [name], name=f"{name}_fill",
+                                                   value=numpy_helper.from_array(fill.reshape(1))))
+        return name
 
     def add_initializer(self, array: np.ndarray, name: str) -> str:
         tensor = numpy_helper.from_array(array, name)
@@ -133,6 +153,10 @@ class _Rewriter:
         scale, bias, mean, var = (self.value(n).astype(np.float64) for n in bn.input[1:5])
         eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
         factor = scale / np.sqrt(var + eps)
+        if self.fill(conv.input[1]) is not None:
+            self.skipped.append(f"OL401 {name}: not folded; the Conv's weight is a ConstantOfShape placeholder, and "
+                                "folding would write every weight out in full")
+            return
         weight = self.value(conv.input[1])
         conv_bias = self.value(conv.input[2]) if len(conv.input) > 2 and conv.input[2] else np.zeros(len(factor))
         folded_w = (weight.astype(np.float64) * factor.reshape(-1, *([1] * (weight.ndim - 1)))).astype(weight.dtype)
@@ -159,25 +183,24 @@ class _Rewriter:
         flat = self.nodes[flat_layer.name]
         for i, fc_layer in enumerate(fcs):
             fc = self.nodes[fc_layer.name]
-            weight = self.value(fc.input[1])
             attrs = {a.name: helper.get_attribute_value(a) for a in fc.attribute}
+            placeholder = self.fill(fc.input[1])
+            if placeholder is not None:  # the same fill, reshaped: no weight is written out
+                value, dims = placeholder
+                n_out = dims[0] if fc.op_type == "Gemm" and attrs.get("transB", 0) else dims[1]
+                weight_name = self.add_fill((value * attrs.get("alpha", 1.0)).astype(value.dtype),
+                                            [n_out, c, h, w] if i == 0 else [n_out, dims[0] * dims[1] // n_out, 1, 1],
+                                            f"{fc.input[1]}_as_conv")
+                self._to_conv(fc, fc_layer, flat, i, weight_name, n_out, value.dtype, attrs)
+                continue
+            weight = self.value(fc.input[1])
             if fc.op_type == "Gemm" and attrs.get("transB", 0):
                 weight = weight.T
             weight = weight * attrs.get("alpha", 1.0)  # now [in, out]
             n_out = weight.shape[1]
             kernel = weight.T.reshape(n_out, c, h, w) if i == 0 else weight.T.reshape(n_out, -1, 1, 1)
-            inputs = [flat.input[0] if i == 0 else fc.input[0],
-                      self.add_initializer(kernel.astype(weight.dtype), f"{fc.input[1]}_as_conv")]
-            if fc.op_type == "Gemm" and len(fc.input) > 2 and fc.input[2]:
-                bias = np.broadcast_to(self.value(fc.input[2]) * attrs.get("beta", 1.0), (n_out,)).astype(weight.dtype)
-                inputs.append(self.add_initializer(np.ascontiguousarray(bias), f"{fc.input[1]}_as_conv_bias"))
-            k = [h, w] if i == 0 else [1, 1]
-            conv = helper.make_node("Conv", inputs, [fc.output[0]], name=f"{fc_layer.name}_conv", kernel_shape=k)
-            position = list(self.graph.node).index(fc)
-            self.remove(fc)
-            self.graph.node.insert(position, conv)
-            self.forget_shape(fc.output[0])
-            self.changes.append(f"OL203 {fc_layer.name} ({fc.op_type}) → Conv {k[0]}×{k[1]}")
+            weight_name = self.add_initializer(kernel.astype(weight.dtype), f"{fc.input[1]}_as_conv")
+            self._to_conv(fc, fc_layer, flat, i, weight_name, n_out, weight.dtype, attrs)
         # the map now stays 4-D through the former FCs and their activations: flatten once at the end
         last = fcs[-1].node.outputs[0]
         flat_out = f"{last}_spatial"
@@ -188,6 +211,21 @@ class _Rewriter:
         position = list(self.graph.node).index(next(n for n in self.graph.node if flat_out in n.output)) + 1
         self.graph.node.insert(position, helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"))
         self._forget_between(fcs)  # the Flatten/Reshape, now unread, goes in prune()
+
+    def _to_conv(self, fc, fc_layer, flat, i: int, weight_name: str, n_out: int, dtype, attrs: dict) -> None:
+        """Replace the FC node by the Conv reading `weight_name` (the first on the 4-D map, later ones 1×1)."""
+        inputs = [flat.input[0] if i == 0 else fc.input[0], weight_name]
+        if fc.op_type == "Gemm" and len(fc.input) > 2 and fc.input[2]:
+            bias = np.broadcast_to(self.value(fc.input[2]) * attrs.get("beta", 1.0), (n_out,)).astype(dtype)
+            inputs.append(self.add_initializer(np.ascontiguousarray(bias), f"{fc.input[1]}_as_conv_bias"))
+        kernel = self.ctx.shapes.dims.get(flat.input[0])[2:] if i == 0 else (1, 1)
+        conv = helper.make_node("Conv", inputs, [fc.output[0]], name=f"{fc_layer.name}_conv",
+                                kernel_shape=list(kernel))
+        position = list(self.graph.node).index(fc)
+        self.remove(fc)
+        self.graph.node.insert(position, conv)
+        self.forget_shape(fc.output[0])
+        self.changes.append(f"OL203 {fc_layer.name} ({fc.op_type}) → Conv {kernel[0]}×{kernel[1]}")
 
     def _forget_between(self, fcs) -> None:
         # activations between the converted FCs are 4-D now: their declared shapes are stale
@@ -218,8 +256,11 @@ def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits
     """Run the original and the rewritten model on the same random inputs in the sandbox."""
     inputs = [{"name": n, "dims": list(d), "elem_type": ctx.shapes.dtype.get(n, 1)}
               for n, d in ctx.shapes.input_dims.items()]
-    if any(None in spec["dims"] for spec in inputs):
-        raise FixError("the fix cannot be verified without concrete input shapes: pass --input-shape")
+    unresolved = [f"{spec['name']}: [{', '.join('?' if d is None else str(d) for d in spec['dims'])}]"
+                  for spec in inputs if None in spec["dims"]]
+    if unresolved:  # a symbolic batch is already 1, as in lint; other symbolic dims need a size
+        raise FixError(f"the fix cannot be verified with symbolic input dims ({'; '.join(unresolved)}): pass "
+                       "--input-shape NAME=DIMS")
     with tempfile.TemporaryDirectory(prefix="onnxlint-fix-") as tmp:
         outputs = {}
         for label, model in (("original", ctx.loaded.copy_with_weights()), ("fixed", fixed)):

@@ -22,10 +22,11 @@ _ORT_MEM_MARKER = "_ORT_MEM_ADDR_"
 class LoadError(Exception):
     """A model that cannot be analysed at all; the message is one line for the user."""
 
-    def __init__(self, source: str, problem: str) -> None:
+    def __init__(self, source: str, problem: str, *, lfs_pointer: bool = False) -> None:
         super().__init__(f"{source}: {problem}")
         self.source = source
         self.problem = problem
+        self.lfs_pointer = lfs_pointer  # not a broken model: the real one was never fetched
 
 
 @dataclass
@@ -60,19 +61,21 @@ def display_name(text: str | bytes) -> str:
 
 
 def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str | os.PathLike | None = None,
-         max_size: int = DEFAULT_MAX_SIZE) -> LoadedModel:
-    """Parse a model from a path, serialized bytes or a ModelProto, and validate its structure."""
+         max_size: int = DEFAULT_MAX_SIZE, name: str | None = None) -> LoadedModel:
+    """Parse a model from a path, serialized bytes or a ModelProto, and validate its structure. `name`: what
+    to call an in-memory model in messages (`-` for standard input)."""
     skipped = False
     if isinstance(source, onnx.ModelProto):
-        name, model = "<model>", source
+        name, model = name or "<model>", source
     elif isinstance(source, (bytes, bytearray, memoryview)):
-        name = "<bytes>"
+        name = name or "<bytes>"
         model = _parse(name, bytes(source), max_size)
     else:
         name = os.fspath(source)
         with _open_regular_file(name, max_size) as f:
-            skipped = os.fstat(f.fileno()).st_size > SKIP_PAYLOADS_ABOVE
-            model = _parse_without_payloads(name, f) if skipped else _parse(name, f.read(max_size + 1), max_size)
+            size = os.fstat(f.fileno()).st_size  # reads are bounded by the file's own size, not only the cap
+            skipped = size > SKIP_PAYLOADS_ABOVE
+            model = _parse_without_payloads(name, f) if skipped else _parse(name, f.read(size + 1), max_size)
         if base_dir is None:
             base_dir = Path(name).resolve().parent
     _check_structure(name, model)
@@ -121,7 +124,7 @@ def _refuse(name: str, head: bytes, problem: str) -> None:
     """Raise the error for a file that is not an ONNX model: what it looks like when that is clear. Only
     called after the parse failed: a real export may begin with long runs of printable metadata."""
     if head.startswith(_LFS_MAGIC):
-        raise LoadError(name, "is a Git LFS pointer, not the model: run `git lfs pull`")
+        raise LoadError(name, "is a Git LFS pointer, not the model: run `git lfs pull` (skipped)", lfs_pointer=True)
     if _looks_like_text(head):
         raise LoadError(name, "is a text file, not a binary ONNX model")
     raise LoadError(name, problem)
@@ -212,12 +215,19 @@ def _external_tensors(model: onnx.ModelProto):
 
 
 def _unsafe_external_references(model: onnx.ModelProto, base_dir: Path | None):
+    """One sentence per problem; the tensors that share one (a missing weight file) are counted, not listed."""
+    by_problem: dict[str, list[str]] = {}
     for tensor in _external_tensors(model):
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue
         problem = _external_problem(tensor, base_dir)
         if problem:
-            yield f"tensor '{display_name(tensor.name)}': {problem}"
+            by_problem.setdefault(problem, []).append(display_name(tensor.name))
+    for problem, tensors in by_problem.items():
+        if len(tensors) == 1:
+            yield f"tensor '{tensors[0]}': {problem}"
+        else:
+            yield f"{problem} ({len(tensors)} tensors: '{tensors[0]}', '{tensors[1]}'{', …' if len(tensors) > 2 else ''})"
 
 
 def _external_problem(tensor: onnx.TensorProto, base_dir: Path | None) -> str | None:
@@ -247,7 +257,7 @@ def _external_problem(tensor: onnx.TensorProto, base_dir: Path | None) -> str | 
         try:
             info_l = os.lstat(path)
         except OSError:
-            return f"external data file '{display_name(location)}' does not exist"
+            return f"the external data file '{display_name(location)}' is missing beside the model"
         if stat.S_ISLNK(info_l.st_mode):
             return f"location '{display_name(location)}' goes through a symlink"
     if not stat.S_ISREG(info_l.st_mode):

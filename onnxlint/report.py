@@ -7,7 +7,7 @@ from typing import Any
 
 from onnxlint import __version__
 from onnxlint.cost import Layer, Totals
-from onnxlint.diagnostics import Diagnostic, Severity
+from onnxlint.diagnostics import Diagnostic, Group, Severity
 
 SCHEMA_VERSION = 1
 
@@ -19,7 +19,8 @@ class Report:
     inputs: list[dict] = field(default_factory=list)
     totals: Totals | None = None
     layers: list[Layer] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # every finding, one per node
+    groups: list[Group] = field(default_factory=list)  # the repeated ones, as a person reads them
     notes: list[str] = field(default_factory=list)
     verification: dict | None = None
     error: str | None = None  # why the model could not be read (then nothing else is set)
@@ -31,6 +32,18 @@ class Report:
 
     def failing(self, fail_on: Severity) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity >= fail_on]
+
+    def findings(self) -> list[Diagnostic | Group]:
+        """What a person reads: groups for repeats, no finding whose root cause another one states; by
+        severity, then by what acting on it saves the model, then in execution order."""
+        position = {id(d): i for i, d in enumerate(self.diagnostics)}
+        grouped = {id(d) for g in self.groups for d in g.members}
+        items = list(self.groups) + [d for d in self.diagnostics if id(d) not in grouped and d.folded_into is None]
+
+        def key(item):
+            first = item.members[0] if isinstance(item, Group) else item
+            return (-item.severity, item.worth is None, -(item.worth or 0), position.get(id(first), 0))
+        return sorted(items, key=key)
 
     def model_dict(self) -> dict:
         data: dict = {"path": self.path}
@@ -48,7 +61,7 @@ class Report:
                     "unknown_layers": [{"node": node, "op_type": op, "reason": why}
                                        for node, op, why in t.unknown_layers]},
             layers=[layer_dict(layer) for layer in self.layers],
-            diagnostics=[d.to_dict() for d in self.diagnostics],
+            diagnostics=[d.to_dict() for d in self.diagnostics], groups=[g.to_dict() for g in self.groups],
             verification=self.verification, notes=self.notes)
         return data
 

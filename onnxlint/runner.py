@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from onnxlint.api import lint_safely
-from onnxlint.config import Settings, find_pyproject, read_config, settings_from
+from onnxlint.config import ConfigError, Settings, find_pyproject, read_config, settings_from
 from onnxlint.report import Report
 
 
@@ -24,26 +24,39 @@ def expand_paths(paths) -> list[str]:
     return list(dict.fromkeys(models))
 
 
-def resolve_settings(models: list[str], config: Path | None, cli_table: dict[str, Any]) -> dict[str, Settings]:
-    """Settings per model: --config FILE or the nearest pyproject.toml, then the CLI flags on top."""
-    cache: dict[Path | None, Settings] = {}
-    result = {}
+def resolve_settings(models: list[str], config: Path | None, cli_table: dict[str, Any]) -> dict[str, Settings | str]:
+    """Settings per model: --config FILE or the nearest pyproject.toml, then the CLI flags on top. A broken
+    config found beside a model is that model's error (a str), and the others go on; a --config FILE the user
+    named, or a bad flag, is an error for the whole run (ConfigError)."""
+    cache: dict[Path | None, Settings | str] = {}
+    result: dict[str, Settings | str] = {}
+    named = settings_from(read_config(config), str(config), Settings()) if config is not None else None
     for model in models:
-        source = config if config is not None else find_pyproject(Path(model).parent if model else Path.cwd())
+        try:
+            source = config if config is not None else find_pyproject(
+                Path(model).parent if model not in ("", "-") else Path.cwd())
+        except ConfigError as exc:
+            result[model] = str(exc)
+            continue
         if source not in cache:
-            settings = Settings()
-            if source is not None:
-                settings = settings_from(read_config(source), str(source), settings)
-            if cli_table:
-                settings = settings_from(cli_table, "command line", settings)
-            cache[source] = settings
-        result[model] = cache[source]
+            try:
+                settings = named if named is not None else Settings()
+                if source is not None and named is None:
+                    settings = settings_from(read_config(source), str(source), settings, discovered=True)
+                cache[source] = settings
+            except ConfigError as exc:
+                cache[source] = str(exc)
+        found = cache[source]
+        result[model] = found if isinstance(found, str) or not cli_table else settings_from(
+            cli_table, "command line", found)
     return result
 
 
-def iter_lint(models: list[str], settings_for: dict[str, Settings], *, jobs: int = 1, **run: Any):
-    """Reports in the order of `models`, as they finish; `jobs` > 1 lints in that many processes."""
-    work = [(m, settings_for[m], run) for m in models]
+def iter_lint(models: list[str], settings_for: dict[str, Settings | str], *, jobs: int = 1, stdin: bytes | None = None,
+              **run: Any):
+    """Reports in the order of `models`, as they finish; `jobs` > 1 lints in that many processes. A model whose
+    settings are an error string becomes a Report carrying it; `-` is the model read from stdin."""
+    work = [(m, settings_for[m], stdin if m == "-" else None, run) for m in models]
     if jobs > 1 and len(models) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(models))) as pool:
             yield from pool.map(_lint_one, work)
@@ -52,7 +65,9 @@ def iter_lint(models: list[str], settings_for: dict[str, Settings], *, jobs: int
 
 
 def _lint_one(job) -> Report:
-    model, settings, kwargs = job
-    report = lint_safely(model, settings, **kwargs)
+    model, settings, data, kwargs = job
+    if isinstance(settings, str):
+        return Report(path=model, error=settings, error_class="ConfigError")
+    report = lint_safely(model if data is None else data, settings, name=model, **kwargs)
     report.context = None  # graph and protobuf views: neither needed after the run nor picklable
     return report

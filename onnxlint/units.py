@@ -40,18 +40,19 @@ def axes_label(values) -> str:
 
 
 def layer_label(layer) -> str:
-    """'conv2 (Conv 5×5/2, 64→128, 56×56)': the facts a reader needs to find and judge a layer."""
+    """'Conv 5×5/2, 64→128, 56×56': the facts a reader needs to judge a layer (its name is the finding's
+    location, printed once)."""
     w = layer.window
     if w is None:
-        return f"{layer.name} ({layer.op_type})"
+        return layer.op_type
     kernel = axes_label(w.kernel)
     if any(s != 1 for s in w.strides):
         kernel += "/" + axes_label(sorted(set(w.strides))) if len(set(w.strides)) == 1 else "/" + axes_label(w.strides)
     size = axes_label(a.size if a.size is not None else "?" for a in w.axes)
     if w.kind == "pool":
-        return f"{layer.name} ({layer.op_type} {kernel}, {w.c_in} channels, {size})"
+        return f"{layer.op_type} {kernel}, {w.c_in} channels, {size}"
     groups = "" if w.group == 1 else (", depthwise" if w.depthwise else f", {w.group} groups")
-    return f"{layer.name} ({layer.op_type} {kernel}, {w.c_in}→{w.c_out}{groups}, {size})"
+    return f"{layer.op_type} {kernel}, {w.c_in}→{w.c_out}{groups}, {size}"
 
 
 def savings_text(s) -> str:

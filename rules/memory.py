@@ -10,7 +10,7 @@ def live_at_peak(ctx) -> list[tuple[str, int]]:
     """(tensor, bytes) live at the peak, largest first."""
     for index, _node, live, _current in liveness(ctx.graph, ctx.shapes):
         if index == ctx.totals.peak_index:
-            return sorted(live.items(), key=lambda item: -item[1])
+            return sorted(((name, size or 0) for name, size in live.items()), key=lambda item: (-item[1], item[0]))
     return []
 
 
@@ -101,7 +101,7 @@ class MemoryOverBudget(Rule):
         totals = ctx.totals
         if ctx.settings.training:  # every activation is kept for the backward pass
             outputs = {o for layer in ctx.layers for o in layer.node.outputs if o and o not in ctx.shapes.constants}
-            sizes = sorted(((o, tensor_bytes(ctx.shapes, o) or 0) for o in outputs), key=lambda t: -t[1])
+            sizes = sorted(((o, tensor_bytes(ctx.shapes, o) or 0) for o in outputs), key=lambda t: (-t[1], t[0]))
             inputs = sum(tensor_bytes(ctx.shapes, n) or 0 for n in ctx.shapes.input_dims)
             activations = sum(s for _, s in sizes) + inputs
             used = activations + 4 * totals.param_bytes

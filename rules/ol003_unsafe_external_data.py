@@ -30,5 +30,9 @@ class UnsafeExternalData(Rule):
 
     def check_model(self, ctx):
         for problem in ctx.unsafe_external:
+            if "is missing beside the model" in problem:  # not unsafe: absent
+                yield self.report(f"{problem}: the weights cannot be read",
+                                  suggestion="copy the weight file next to the model (or `git lfs pull` it)")
+                continue
             yield self.report(f"unsafe external data: {problem}; the file was not opened",
                               suggestion="re-save the model with its weight files beside it")

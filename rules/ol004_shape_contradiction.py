@@ -40,7 +40,7 @@ class ShapeContradiction(Rule):
         for layer in ctx.layers:
             problem = problems.get(layer.node)
             if problem is not None:
-                yield self.report(f"{layer.name} ({layer.op_type}): {problem}{declared}", layer,
+                yield self.report(f"{layer.op_type}: {problem}{declared}", layer,
                                   suggestion="feed the input size the model was built for, or fix this layer")
 
 

@@ -54,7 +54,8 @@ class InputSizeNotDivisible(Rule):
             names = ", ".join(layer.name for layer in losing[:5]) + (" …" if len(losing) > 5 else "")
             yield self.report(
                 f"input '{name}' is {axes_label(dims[2:])}{stride} {len(losing)} strided layer(s) drop real input "
-                f"rows/columns ({names})", suggestion=_advice(ctx, name, dims))
+                f"rows/columns ({names})", suggestion=_advice(ctx, name, dims),
+                nodes=tuple(layer.name for layer in losing))
 
 
 def _advice(ctx, name, dims) -> str:

@@ -1,6 +1,6 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Option, Rule
+from onnxlint.engine import Option, Rule, share
 from onnxlint.units import layer_label, model_share, num, savings_text
 
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
@@ -22,7 +22,7 @@ class LargeKernel(Rule):
         Dense or grouped square k×k Convs with odd k ≥ 5 and stride < k. It prices a stack of
         (k − 1)/2 stride-1 3×3 convs (the original stride on the last one) at intermediate
         width max(min(C_in, C_out), `min-width`), and fires when that saves at least
-        `min-saving` of the layer's MACs. Patchify stems (stride = kernel) and depthwise convs
+        `min-saving` of the layer's MACs and `min-model-saving` of the model's. Patchify stems (stride = kernel) and depthwise convs
         (unless `include-depthwise`) are skipped.
 
     Why it matters
@@ -45,8 +45,10 @@ class LargeKernel(Rule):
     severity = Severity.SUGGESTION
     summary = "a k×k Conv (odd k ≥ 5) that (k−1)/2 stacked 3×3 convs replace with fewer MACs"
     op_types = ("Conv",)
-    options = (Option("min-saving", float, 0.10, "smallest MACs saving (fraction of the layer) worth reporting"),
-               Option("min-width", int, 16, "narrowest intermediate layer a stack may use"),
+    group_advice = "replace each with a stack of 3×3 convs of the same receptive field (retrain)"
+    options = (Option("min-saving", float, 0.10, "smallest MACs saving (fraction of the layer) worth reporting", 0.0, 1.0),
+               share(),
+               Option("min-width", int, 16, "narrowest intermediate layer a stack may use", 1),
                Option("include-depthwise", bool, False, "also report depthwise convs (cheap by design)"))
 
     def check_node(self, ctx, layer):
@@ -64,7 +66,7 @@ class LargeKernel(Rule):
         in_size = tuple(a.size for a in w.axes)
         stack = stack_of_3x3(spec, in_size, n, width)
         savings = ctx.savings(spec, stack, layer.output_shape[0])
-        if savings.macs_saved_pct < 100 * self.opts["min-saving"]:
+        if savings.macs_saved_pct < 100 * self.opts["min-saving"] or not self.material(savings):
             return
         chain = "→".join(str(c) for c in [spec.c_in] + [width] * (n - 1) + [spec.c_out])
         where = " (stride on the last)" if spec.stride > 1 else ""

@@ -1,6 +1,6 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Option, Rule
+from onnxlint.engine import Option, Rule, share
 from onnxlint.shapes import PASSTHROUGH
 from onnxlint.units import layer_label, num, savings_text
 
@@ -44,7 +44,8 @@ class MissingChannelReduction(Rule):
         `min-channels` channels and does not come from a 1×1 conv (looking through BatchNorm,
         activations, constant scale/shift, and the spatial convs of a branch that a 1×1 conv
         reduced, as in Inception's 1×1 → 3×3 → 3×3). It prices a 1×1 conv C_in → C_in/`reduction`
-        before the k×k conv and fires when that saves at least `min-saving` of the MACs.
+        before the k×k conv and fires when that saves at least `min-saving` of the layer's MACs and
+        `min-model-saving` of the model's.
 
     Why it matters
         A 1×1 conv changes depth, not resolution: it is the cheap way to shrink channels before
@@ -67,9 +68,11 @@ class MissingChannelReduction(Rule):
     severity = Severity.SUGGESTION
     summary = "a wide k×k Conv (k ≥ 3, C_in ≥ 128) not preceded by a 1×1 channel reduction"
     op_types = ("Conv",)
-    options = (Option("min-channels", int, 128, "smallest input width worth reducing"),
-               Option("reduction", int, 4, "reduce the channels by this factor (C_in / reduction)"),
-               Option("min-saving", float, 0.25, "smallest MACs saving (fraction of the layer) worth reporting"))
+    group_advice = "insert a 1×1 conv that reduces the channels before each (retrain)"
+    options = (Option("min-channels", int, 128, "smallest input width worth reducing", 1),
+               Option("reduction", int, 4, "reduce the channels by this factor (C_in / reduction)", 2),
+               Option("min-saving", float, 0.25, "smallest MACs saving (fraction of the layer) worth reporting", 0.0, 1.0),
+               share())
 
     def check_node(self, ctx, layer):
         spec = layer.conv
@@ -82,7 +85,7 @@ class MissingChannelReduction(Rule):
         after = [ConvSpec((1, 1), spec.c_in, reduced, in_size, 1, 1, spec.bias),
                  ConvSpec(spec.kernel, reduced, spec.c_out, spec.out_size, 1, spec.stride, spec.bias)]
         savings = ctx.savings(spec, after, layer.output_shape[0])
-        if savings.macs_saved_pct < 100 * self.opts["min-saving"]:
+        if savings.macs_saved_pct < 100 * self.opts["min-saving"] or not self.material(savings):
             return
         yield self.report(
             f"{layer_label(layer)} runs on all {spec.c_in} input channels: a 1×1 reduction to {reduced} channels "

@@ -88,7 +88,7 @@ class FcAsConv(Rule):
             tail = "; then " + ", ".join(f"{fc.name} becomes a 1×1 conv {fc_weight(ctx, fc)[0]}→{fc_weight(ctx, fc)[1]}"
                                          for fc in later)
         yield self.report(
-            f"{layer.name} ({layer.op_type} {num(n_in)}→{num(n_out)}) on the flattened {c}×{h}×{w} map is exactly a "
+            f"{layer.op_type} {num(n_in)}→{num(n_out)} on the flattened {c}×{h}×{w} map is exactly a "
             f"{h}×{w} conv with {num(n_out)} filters, pad 0: the same {h}·{w}·{c}·{n_out} = {num(n_in * n_out)} weights"
             f"{f' (+{num(n_out)} bias)' if bias else ''}{tail}", layer,
             suggestion="make the network fully convolutional (`onnxlint fix --select OL203`): the weight count stays "

@@ -1,6 +1,6 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Option, Rule
+from onnxlint.engine import Option, Rule, share
 from onnxlint.units import layer_label, num, savings_text
 
 
@@ -30,9 +30,11 @@ class FactorizeKernel(Rule):
     severity = Severity.SUGGESTION
     summary = "a dense k×k Conv on a 12–20 map that 1×k + k×1 or a depthwise-separable pair replaces"
     op_types = ("Conv",)
+    group_advice = "factorize each into 1×k then k×1 (retrain)"
     default_enabled = False
-    options = (Option("min-size", int, 12, "smallest output map size (per axis) to consider"),
-               Option("max-size", int, 20, "largest output map size (per axis) to consider"))
+    options = (Option("min-size", int, 12, "smallest output map size (per axis) to consider", 1),
+               Option("max-size", int, 20, "largest output map size (per axis) to consider", 1),
+               share())
 
     def check_node(self, ctx, layer):
         spec = layer.conv
@@ -49,6 +51,8 @@ class FactorizeKernel(Rule):
                      ConvSpec((1, 1), spec.c_in, spec.c_out, spec.out_size, 1, 1, spec.bias)]
         batch = layer.output_shape[0]
         savings, sep = ctx.savings(spec, pair, batch), ctx.savings(spec, separable, batch)
+        if not self.material(savings):
+            return
         yield self.report(
             f"{layer_label(layer)}: 1×{k} then {k}×1 (width {m}) gives {savings_text(savings)}; a "
             f"depthwise-separable pair would give {sep.params_saved_pct:.0f}% fewer params "

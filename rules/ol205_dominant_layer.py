@@ -8,8 +8,9 @@ class DominantLayer(Rule):
 
     What it checks
         Layers whose params or MACs are at least `threshold` (default 50%) of the model's total,
-        in models with at least three layers that have params or MACs. A share of MACs is claimed only
-        when every layer's MACs are known.
+        in models with at least `min-layers` layers that have params or MACs, and which no other finding
+        already names (then that finding says where to start). A share of MACs is claimed only when
+        every layer's MACs are known.
 
     Why it matters
         When one layer dominates, it is where size and speed are won or lost: VGG16's fc6 alone
@@ -27,12 +28,14 @@ class DominantLayer(Rule):
     name = "dominant-layer"
     severity = Severity.SUGGESTION
     summary = "one layer holds ≥ 50% of all params or MACs"
-    options = (Option("threshold", float, 0.5, "share of the model's params or MACs that counts as dominant"),)
+    options = (Option("threshold", float, 0.5, "share of the model's params or MACs that counts as dominant", 0.0, 1.0),
+               Option("min-layers", int, 5, "fewest layers with params or MACs for a dominant one to be news", 2))
+    only_when_alone = True  # a layer another finding names is already where to start
 
     def check_model(self, ctx):
         totals = ctx.totals
-        if sum(1 for layer in ctx.layers if layer.params or layer.macs) < 3:
-            return  # in a one- or two-layer model every layer dominates: nothing to learn
+        if sum(1 for layer in ctx.layers if layer.params or layer.macs) < self.opts["min-layers"]:
+            return  # in a model of a few layers one always dominates: nothing to learn
         for layer in ctx.layers:
             shares = []
             if totals.params and layer.params >= self.opts["threshold"] * totals.params:
@@ -42,5 +45,5 @@ class DominantLayer(Rule):
                 shares.append(f"{100 * layer.macs / totals.macs:.0f}% of the model's MACs ({count(layer.macs)} of "
                               f"{count(totals.macs)})")
             if shares:
-                yield self.report(f"{layer.name} ({layer.op_type}) holds {' and '.join(shares)}", layer,
+                yield self.report(f"{layer.op_type} holds {' and '.join(shares)}", layer,
                                   suggestion="optimise this layer first: every other layer together weighs less")

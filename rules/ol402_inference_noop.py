@@ -6,7 +6,7 @@ class InferenceNoop(Rule):
     """Dropout and Identity nodes left in an inference graph.
 
     What it checks
-        Dropout nodes without `training_mode` set to true, and Identity nodes.
+        Dropout nodes whose `training_mode` is absent or a constant false, and Identity nodes.
 
     Why it matters
         At inference Dropout is the identity; both nodes are no-ops that still cost a kernel
@@ -27,9 +27,18 @@ class InferenceNoop(Rule):
     def check_node(self, ctx, layer):
         node = layer.node
         if node.op_type == "Dropout" and len(node.inputs) > 2 and node.inputs[2]:
-            if node.inputs[2] not in ctx.shapes.constants:
-                return  # training mode decided at run time
+            training = ctx.shapes.value(node.inputs[2])
+            if training is None or bool(training.reshape(-1)[0]):
+                return  # training mode on, or decided at run time: not a no-op
         if node.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
             return
-        yield self.report(f"{node.name} ({node.op_type}) does nothing at inference", layer,
+        yield self.report(f"{node.op_type} does nothing at inference", layer,
                           suggestion=f"remove it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)")
+
+    def summarize(self, members, ctx):
+        kinds: dict[str, int] = {}
+        for d in members:
+            kinds[d.op_type] = kinds.get(d.op_type, 0) + 1
+        listed = " and ".join(f"{n} {op}" for op, n in sorted(kinds.items()))
+        return (f"{listed} nodes do nothing at inference",
+                f"remove them: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact); --show-all lists them")

@@ -102,7 +102,7 @@ def test_if_takes_the_known_branch_and_flags_the_unknown_one():
 def test_demo_at_227_is_a_contradiction_not_a_clean_report():
     report = lint_fixture("demo", input_shapes={"image": (1, 3, 227, 227)})
     [d] = codes(report, "OL004")
-    assert d.node == "fc6" and d.message == ("fc6 (Gemm): its input has 6,912 = 192×6×6 features, its weight "
+    assert d.node == "fc6" and d.message == ("Gemm: its input has 6,912 = 192×6×6 features, its weight "
                                              "expects 4,800: the model runs at the input size it declares, "
                                              "224×224, not at this one")
     assert report.totals.unknown_layers and not report.totals.complete

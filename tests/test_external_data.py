@@ -48,7 +48,7 @@ def test_valid_external_data_lints_without_opening_the_weight_file(tmp_path, mon
     ("../weights.bin", {}, "leaves the model's folder"),
     ("sub/../../weights.bin", {}, "leaves the model's folder"),
     ("*/_ORT_MEM_ADDR_/*", {}, "in-memory address marker"),
-    ("missing.bin", {}, "does not exist"),
+    ("missing.bin", {}, "is missing beside the model"),
     ("weights.bin", {"offset": 100}, "exceeds the size"),
     ("weights.bin", {"length": 64}, "does not match dims × dtype size = 1,152 bytes"),
 ])

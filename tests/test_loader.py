@@ -138,7 +138,7 @@ def test_non_utf8_names_are_escaped(tmp_path):
     assert result.returncode == 1, result.stderr
     import json
     assert json.loads(result.stdout)["models"][0]["layers"][0]["node"] == "\\xff\\xfeAB"
-    text = run_cli(path)
+    text = run_cli(path, "--show-all")
     assert "\\xff\\xfeAB: OL101" in text.stdout
 
 

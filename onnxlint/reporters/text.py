@@ -1,8 +1,10 @@
-"""The default, human output: one line per diagnostic, a summary line per model, a count."""
+"""The default, human output: one line per finding, ranked (repeats grouped, consequences folded under
+their root cause), a summary line per model, a count. Each line carries its severity word, as mypy and
+ruff users read it in CI logs without colour."""
 from __future__ import annotations
 
 from onnxlint import units
-from onnxlint.diagnostics import Severity
+from onnxlint.diagnostics import Group, Severity
 from onnxlint.report import Report
 
 _COLOURS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[33m", Severity.SUGGESTION: "\033[36m"}
@@ -10,20 +12,38 @@ _DIM, _BOLD, _RESET = "\033[2m", "\033[1m", "\033[0m"
 
 
 def render(reports: list[Report], *, color: bool = False, summary: bool = False, statistics: bool = False,
-           **_options) -> str:
+           quiet: bool = False, show_all: bool = False, width: int | None = None, **_options) -> str:
+    """One line per finding (a group for what repeats), ranked; then, unless quiet, the model's totals.
+    `width`: wrap long lines to a terminal's width; `show_all`: list the nodes behind groups and folds."""
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
     lines: list[str] = []
+
+    def add(text: str, indent: str) -> None:
+        lines.extend(_wrap(text, width, indent))
+
     for report in reports:
         if report.error is not None:
             continue  # unreadable models are reported on stderr
+        folded: dict[str, list] = {}
         for d in report.diagnostics:
-            where = f"{report.path}:{d.location + '/' if d.location != 'graph' else ''}{d.node or '-'}"
-            source = "" if d.source == "static" else f" (source: {d.source})"
-            lines.append(f"{paint(where, _BOLD)}: {paint(d.code, _COLOURS[d.severity])} {d.message}{source}")
-            if d.suggestion:
-                lines.append(f"    {paint('→', _DIM)} {d.suggestion}")
+            if d.folded_into:
+                folded.setdefault(d.folded_into, []).append(d)
+        for item in report.findings():
+            node = getattr(item, "node", None)
+            where = f"{report.path}:{_location(item.location, node) if node else '-'}"
+            source = "" if getattr(item, "source", "static") == "static" else f" (source: {item.source})"
+            add(f"{paint(where, _BOLD)}: {paint(f'{item.severity} {item.code}', _COLOURS[item.severity])} "
+                f"{item.message}{source}", "    ")
+            if item.suggestion:
+                add(f"    {paint('→', _DIM)} {item.suggestion}", "      ")
+            members = item.members if isinstance(item, Group) else folded.get(item.code, []) if not node else []
+            if show_all:
+                for d in members:
+                    add(f"    {paint(_location(d.location, d.node), _BOLD)}: {d.code} {d.message}", "        ")
+        if quiet:
+            continue
         for note in report.notes:
             lines.append(paint(f"{report.path}: note: {note}", _DIM))
         if summary:
@@ -37,8 +57,23 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
                 lines.extend(hotspot_table(report))
     if statistics:
         lines.extend(statistics_lines(reports))
-    lines.append(count_line(reports))
-    return "\n".join(lines) + "\n"
+    if not quiet:
+        lines.append(count_line(reports, show_all))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _location(scope: str, node: str) -> str:
+    return f"{scope + '/' if scope != 'graph' else ''}{node}"
+
+
+def _wrap(text: str, width: int | None, indent: str) -> list[str]:
+    """A long line wrapped at a terminal's width (continuation lines indented); unchanged without a width.
+    Colour codes count as characters here: a wrapped coloured line is a little short, never too long."""
+    if width is None or len(text) <= width:
+        return [text]
+    import textwrap
+
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 def verification_line(report: Report) -> str:
@@ -66,17 +101,25 @@ def hotspot_table(report: Report, top: int = 10) -> list[str]:
                       .rstrip() for r in rows]
 
 
-def count_line(reports: list[Report]) -> str:
+def count_line(reports: list[Report], show_all: bool = False) -> str:
+    """'1 warning, 4 suggestions in 1 model': the findings as printed (a group counts once), and how many
+    per-node findings --show-all would list behind them."""
     parts = []
+    shown = [item for r in reports for item in r.findings()]
     for severity in (Severity.ERROR, Severity.WARNING, Severity.SUGGESTION):
-        n = sum(r.count(severity) for r in reports)
+        n = sum(item.severity == severity for item in shown)
         if n:
             parts.append(f"{n} {severity}{'s' if n != 1 else ''}")
-    unreadable = sum(r.error is not None for r in reports)
+    unreadable = sum(r.error is not None and r.error_class != "LFSPointer" for r in reports)
     if unreadable:
         parts.append(f"{unreadable} unreadable")
+    pointers = sum(r.error_class == "LFSPointer" for r in reports)
+    if pointers:
+        parts.append(f"{pointers} skipped (Git LFS pointer{'s' if pointers != 1 else ''})")
     models = f"{len(reports)} model{'s' if len(reports) != 1 else ''}"
-    return f"{', '.join(parts) or 'No findings'} in {models}"
+    behind = sum(len(r.diagnostics) for r in reports) - sum(not isinstance(item, Group) for item in shown)
+    more = f" ({behind} per-node findings behind them: --show-all)" if behind and not show_all else ""
+    return f"{', '.join(parts) or 'No findings'} in {models}{more}"
 
 
 def statistics_lines(reports: list[Report]) -> list[str]:

@@ -1,0 +1,27 @@
+"""GitLab Code Quality: a JSON array of issues (description, check_name, fingerprint, severity, location),
+the report a merge request widget reads (artifacts:reports:codequality)."""
+from __future__ import annotations
+
+import json
+
+from onnxlint.diagnostics import Severity
+from onnxlint.report import Report
+from onnxlint.reporters.sarif import fingerprint
+
+_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.SUGGESTION: "info"}
+
+
+def render(reports: list[Report], **_options) -> str:
+    issues = []
+    for r in reports:
+        if r.error is not None:
+            issues.append({"description": f"unreadable model: {r.error}", "check_name": "onnxlint-unreadable",
+                           "fingerprint": fingerprint("unreadable", r.path), "severity": "blocker",
+                           "location": {"path": r.path, "lines": {"begin": 1}}})
+        for d in r.diagnostics:
+            where = f"{d.location}/{d.node}" if d.node else d.location
+            issues.append({"description": f"{d.code} {where}: {d.message}" + (f" → {d.suggestion}" if d.suggestion
+                                                                              else ""),
+                           "check_name": f"{d.code} {d.name}", "fingerprint": fingerprint(d.code, where, d.op_type),
+                           "severity": _SEVERITY[d.severity], "location": {"path": r.path, "lines": {"begin": 1}}})
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
