@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from onnxlint import __version__
+from onnxlint.units import printable
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -32,11 +33,6 @@ def _split(values: tuple[str, ...]) -> list[str]:
 def _fail(message: str) -> None:
     _echo(f"onnxlint: {printable(message)}", err=True)
     sys.exit(EXIT_USAGE)
-
-
-def printable(text: str) -> str:
-    """A name or message as one line: control characters (a newline in a node or file name) escaped."""
-    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
 
 
 _ASCII = str.maketrans({"→": "->", "×": "x", "≥": ">=", "≤": "<=", "·": "*", "−": "-", "…": "...", "²": "^2",

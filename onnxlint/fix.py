@@ -7,6 +7,7 @@ OL402 inference-noop  Dropout / Identity removed.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,13 +71,27 @@ class _Rewriter:
         self.nodes = {n.name: self.graph.node[n.index] for n in ctx.graph.nodes
                       if n.location == MAIN and n.function is None}
         self.inits = {t.name: t for t in self.graph.initializer}
+        # producer/consumer maps of the copy, kept current by every rewrite: no rewrite scans the graph
+        self.producers = {o: n for n in self.graph.node for o in n.output if o}
+        self.users: dict[str, list] = {}
+        for n in self.graph.node:
+            for name in n.input:
+                self.users.setdefault(name, []).append(n)
+        # nodes to drop, by identity: protobuf (upb) hands out one wrapper per live message, and the maps above
+        # keep every wrapper alive
+        self.removed: set[int] = set()
+        self.stale: set[str] = set()  # tensors whose declared shape the rewrites made wrong
 
     # -- helpers --------------------------------------------------------------------------------
+    def producer(self, name: str) -> onnx.NodeProto | None:
+        node = self.producers.get(name)
+        return None if node is None or id(node) in self.removed else node
+
     def value(self, name: str) -> np.ndarray:
         """The value of a constant tensor: initializer, Constant or ConstantOfShape of a constant."""
         if name in self.inits:
             return numpy_helper.to_array(self.inits[name])
-        producer = next((n for n in self.graph.node if name in n.output), None)
+        producer = self.producer(name)
         if producer is None:
             raise ValueError(f"'{name}' is a model input, not a constant: it cannot be rewritten")
         if producer.op_type == "Constant":
@@ -90,17 +105,26 @@ class _Rewriter:
     def fill(self, name: str) -> tuple[np.ndarray, list[int]] | None:
         """(the fill value, dims) when `name` is a ConstantOfShape placeholder weight (as in the onnx package's
         light models): rewritten weights then stay placeholders instead of megabytes of real data."""
-        producer = next((n for n in self.graph.node if name in n.output), None)
+        producer = self.producer(name)
         if producer is None or producer.op_type != "ConstantOfShape":
             return None
         value = next((numpy_helper.to_array(a.t) for a in producer.attribute if a.name == "value"),
                      np.zeros(1, np.float32))
         return value.reshape(-1)[:1], [int(d) for d in self.value(producer.input[0])]
 
+    def add_node(self, node: onnx.NodeProto, position: int) -> onnx.NodeProto:
+        self.graph.node.insert(position, node)
+        added = self.graph.node[position]
+        for name in added.output:
+            self.producers[name] = added
+        for name in added.input:
+            self.users.setdefault(name, []).append(added)
+        return added
+
     def add_fill(self, fill: np.ndarray, dims: list[int], name: str) -> str:
         shape = self.add_initializer(np.array(dims, dtype=np.int64), f"{name}_shape")
-        self.graph.node.insert(0, helper.make_node("ConstantOfShape", [shape], [name], name=f"{name}_fill",
-                                                   value=numpy_helper.from_array(fill.reshape(1))))
+        self.add_node(helper.make_node("ConstantOfShape", [shape], [name], name=f"{name}_fill",
+                                       value=numpy_helper.from_array(fill.reshape(1))), 0)
         return name
 
     def add_initializer(self, array: np.ndarray, name: str) -> str:
@@ -112,21 +136,27 @@ class _Rewriter:
         return name
 
     def consumers(self, tensor: str) -> list[onnx.NodeProto]:
-        return [n for n in self.graph.node if tensor in n.input]
+        return [n for n in self.users.get(tensor, ()) if id(n) not in self.removed and tensor in n.input]
 
     def rename_input(self, old: str, new: str) -> None:
         for node in self.consumers(old):
             for i, name in enumerate(node.input):
                 if name == old:
                     node.input[i] = new
+            self.users.setdefault(new, []).append(node)
+
+    def rename_output(self, node: onnx.NodeProto, old: str, new: str) -> None:
+        node.output[list(node.output).index(old)] = new
+        self.producers[new] = node
 
     def remove(self, node: onnx.NodeProto) -> None:
-        self.graph.node.remove(node)
+        self.removed.add(id(node))
 
     def forget_shape(self, tensor: str) -> None:
-        for vi in list(self.graph.value_info):
-            if vi.name == tensor:
-                self.graph.value_info.remove(vi)
+        self.stale.add(tensor)
+
+    def position(self, node: onnx.NodeProto) -> int:
+        return next(i for i, n in enumerate(self.graph.node) if n is node)
 
     # -- OL402 ----------------------------------------------------------------------------------
     def remove_noop(self, name: str) -> None:
@@ -136,10 +166,10 @@ class _Rewriter:
             return  # the Dropout mask is used
         outputs = {o.name for o in self.graph.output}
         if target in outputs:
-            producer = next((n for n in self.graph.node if source in n.output), None)
+            producer = self.producer(source)
             if producer is None or source in outputs:
                 return  # input → output passthrough: the Identity is the model's interface
-            producer.output[list(producer.output).index(source)] = target
+            self.rename_output(producer, source, target)
             self.rename_input(source, target)
         else:
             self.rename_input(target, source)
@@ -149,7 +179,7 @@ class _Rewriter:
     # -- OL401 ----------------------------------------------------------------------------------
     def fold_batchnorm(self, name: str) -> None:
         bn = self.nodes[name]
-        conv = next(n for n in self.graph.node if bn.input[0] in n.output)
+        conv = self.producer(bn.input[0])
         scale, bias, mean, var = (self.value(n).astype(np.float64) for n in bn.input[1:5])
         eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
         factor = scale / np.sqrt(var + eps)
@@ -168,7 +198,7 @@ class _Rewriter:
         else:
             conv.input.append(b_name)
         self.forget_shape(conv.output[0])
-        conv.output[0] = bn.output[0]
+        self.rename_output(conv, conv.output[0], bn.output[0])
         self.remove(bn)
         self.changes.append(f"OL401 folded BatchNormalization {name} into Conv {conv.name or conv.output[0]}")
 
@@ -204,12 +234,11 @@ class _Rewriter:
         # the map now stays 4-D through the former FCs and their activations: flatten once at the end
         last = fcs[-1].node.outputs[0]
         flat_out = f"{last}_spatial"
-        for node in self.graph.node:
-            if last in node.output:
-                node.output[list(node.output).index(last)] = flat_out
+        producer = self.producer(last)
+        self.rename_output(producer, last, flat_out)
         tail = fcs[-1].node
-        position = list(self.graph.node).index(next(n for n in self.graph.node if flat_out in n.output)) + 1
-        self.graph.node.insert(position, helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"))
+        self.add_node(helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"),
+                      self.position(producer) + 1)
         self._forget_between(fcs)  # the Flatten/Reshape, now unread, goes in prune()
 
     def _to_conv(self, fc, fc_layer, flat, i: int, weight_name: str, n_out: int, dtype, attrs: dict) -> None:
@@ -221,9 +250,8 @@ class _Rewriter:
         kernel = self.ctx.shapes.dims.get(flat.input[0])[2:] if i == 0 else (1, 1)
         conv = helper.make_node("Conv", inputs, [fc.output[0]], name=f"{fc_layer.name}_conv",
                                 kernel_shape=list(kernel))
-        position = list(self.graph.node).index(fc)
         self.remove(fc)
-        self.graph.node.insert(position, conv)
+        self.add_node(conv, self.position(fc))
         self.forget_shape(fc.output[0])
         self.changes.append(f"OL203 {fc_layer.name} ({fc.op_type}) → Conv {kernel[0]}×{kernel[1]}")
 
@@ -236,20 +264,30 @@ class _Rewriter:
 
     # -- cleanup --------------------------------------------------------------------------------
     def prune(self) -> None:
-        """Drop nodes (ONNX ops have no side effects) and initializers that nothing reads any more."""
-        keep = {o.name for o in self.graph.output}
-        while True:
-            used = keep | {i for n in self.graph.node for i in n.input}
-            dead = [n for n in self.graph.node if not any(o in used for o in n.output)]
-            if not dead:
-                break
-            for node in dead:
-                self.remove(node)
-        used = keep | {i for n in self.graph.node for i in n.input}
-        for init in [t for t in self.graph.initializer if t.name not in used]:
-            self.graph.initializer.remove(init)
-        for vi in [v for v in self.graph.input if v.name not in used and v.name in self.inits]:
-            self.graph.input.remove(vi)  # IR < 4 lists initializers as inputs too
+        """Apply the removals, then drop the nodes (ONNX ops have no side effects) and initializers that nothing
+        reads any more, and the declarations the rewrites made stale: one backward walk from the outputs."""
+        from onnxlint.graph import _outer_names, subgraphs
+
+        alive, stack = set(), [o.name for o in self.graph.output]
+        while stack:
+            node = self.producer(stack.pop())
+            if node is not None and id(node) not in alive:
+                alive.add(id(node))
+                stack.extend(node.input)
+                stack.extend(_outer_names(subgraphs(node)) if node.attribute else ())
+        kept = [n for n in self.graph.node if id(n) in alive]
+        used = {o.name for o in self.graph.output} | {i for n in kept for i in n.input}
+        used |= {i for n in kept if n.attribute for i in _outer_names(subgraphs(n))}
+        nodes = [type(n)() for n in kept]  # node protos are small; weights are never copied
+        for copy, node in zip(nodes, kept):
+            copy.CopyFrom(node)
+        self.graph.ClearField("node")
+        self.graph.node.extend(nodes)
+        for field, drop in ((self.graph.initializer, lambda t: t.name not in used),
+                            (self.graph.input, lambda v: v.name not in used and v.name in self.inits),
+                            (self.graph.value_info, lambda v: v.name in self.stale)):
+            for index in reversed([i for i, item in enumerate(field) if drop(item)]):
+                del field[index]
 
 
 def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits) -> None:
@@ -263,9 +301,15 @@ def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits
                        "--input-shape NAME=DIMS")
     with tempfile.TemporaryDirectory(prefix="onnxlint-fix-") as tmp:
         outputs = {}
-        for label, model in (("original", ctx.loaded.copy_with_weights()), ("fixed", fixed)):
+        for label, model in (("original", None), ("fixed", fixed)):
             path = Path(tmp) / f"{label}.onnx"
-            onnx.save(model, path)
+            if model is None and _runs_as_is(ctx.loaded):  # the user's own file: no copy of its weights here
+                path = Path(ctx.loaded.source)
+            else:
+                model = model if model is not None else ctx.loaded.copy_with_weights()
+                big = model.ByteSize() > 64 * 1024**2  # written tensor by tensor, not as one serialized copy
+                onnx.save(model, path, save_as_external_data=big, location=f"{label}.weights" if big else None)
+                del model
             job = {"model": str(path), "tmp": tmp, "inputs": inputs, "outputs": [], "profile_runs": 0,
                    "save_outputs": label}
             run, problem = run_child(job, limits)
@@ -285,6 +329,12 @@ def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits
         result.tolerance = max(result.tolerance, tolerance)
         if error > tolerance:
             raise FixError(f"output '{name}' differs by {error:.3g} (tolerance {tolerance:.3g}); nothing written")
+
+
+def _runs_as_is(loaded) -> bool:
+    """Whether onnxruntime can read the user's file itself: a path with every weight embedded."""
+    return loaded.source not in ("<bytes>", "<model>", "-") and os.path.isfile(loaded.source) and not any(
+        t.data_location == onnx.TensorProto.EXTERNAL for t in loaded.model.graph.initializer)
 
 
 def save(model: onnx.ModelProto, path: Path, *, external: bool) -> None:

@@ -5,6 +5,7 @@ external-data files (it only stats them) and never writes anything.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import stat
 from dataclasses import dataclass, field
@@ -41,10 +42,15 @@ class LoadedModel:
     def copy_with_weights(self) -> onnx.ModelProto:
         """A private copy of the model with its weights (embedded and external), for the modes that
         execute or rewrite it (--verify, fix). The caller may modify it."""
-        if self.payloads_skipped:
+        if self.payloads_skipped:  # parsed straight from the mapped file: no second copy of the weights
             size = os.path.getsize(self.source)
-            with _open_regular_file(self.source, size) as f:
-                model = _parse(self.source, f.read(), size)
+            with _open_regular_file(self.source, size) as f, \
+                    mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
+                model = onnx.ModelProto()
+                try:
+                    model.ParseFromString(view)
+                except Exception as exc:
+                    raise LoadError(self.source, f"not a valid ONNX protobuf ({type(exc).__name__})") from None
         else:
             model = onnx.ModelProto()
             model.CopyFrom(self.model)
@@ -76,9 +82,9 @@ def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str |
             size = os.fstat(f.fileno()).st_size  # reads are bounded by the file's own size, not only the cap
             skipped = size > SKIP_PAYLOADS_ABOVE
             model = _parse_without_payloads(name, f) if skipped else _parse(name, f.read(size + 1), max_size)
-        if base_dir is None:
-            base_dir = Path(name).resolve().parent
-    _check_structure(name, model)
+        if base_dir is None:  # the folder the user named, not a symlink's target: data is read from there only
+            base_dir = Path(os.path.abspath(name)).parent
+    _check_structure(name, model, skipped)
     loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None, payloads_skipped=skipped)
     loaded.unsafe_external = list(_unsafe_external_references(model, loaded.base_dir))
     if loaded.base_dir is None and any(t.data_location == onnx.TensorProto.EXTERNAL for t in _external_tensors(model)):
@@ -172,14 +178,76 @@ def _looks_like_text(data: bytes) -> bool:
     return sum(c != "\ufffd" and (c.isprintable() or c in "\n\r\t") for c in text) >= 0.95 * len(text)
 
 
-def _check_structure(name: str, model: onnx.ModelProto) -> None:
+_MAX_DECLARED_BYTES = 2**48  # 256 TiB: no real tensor is larger; a declaration beyond it is corrupt or hostile
+
+
+def _check_structure(name: str, model: onnx.ModelProto, payloads_skipped: bool = False) -> None:
     if not model.HasField("graph"):
         raise LoadError(name, "model has no graph (not an ONNX model, or an empty one)")
+    if model.ir_version <= 0:
+        raise LoadError(name, f"IR version {model.ir_version} is not valid: the file does not say which ONNX it is")
+    if model.ir_version > onnx.IR_VERSION:
+        raise LoadError(name, f"IR version {model.ir_version} is from the future: this onnx knows up to "
+                              f"{onnx.IR_VERSION}; upgrade onnx")
     max_opset = onnx.defs.onnx_opset_version()
+    default = [o for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    if not default and model.ir_version >= 3:
+        raise LoadError(name, "the model imports no opset for the default ONNX domain")
     for opset in model.opset_import:
+        if opset.version <= 0:
+            raise LoadError(name, f"opset {opset.version} of domain '{display_name(opset.domain) or 'ai.onnx'}' "
+                                  "is not valid")
         if opset.domain in ("", "ai.onnx") and opset.version > max_opset:
             raise LoadError(name, f"opset {opset.version} is from the future: this onnx knows up to opset {max_opset}; "
                                   "upgrade onnx")
+    for value in model.graph.input:
+        dims = value.type.tensor_type.shape.dim if value.type.HasField("tensor_type") else ()
+        count = 1
+        for d in dims:
+            count *= max(d.dim_value, 1)
+        if count * 16 > _MAX_DECLARED_BYTES:
+            shown = ",".join(str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?") for d in dims)
+            raise LoadError(name, f"input '{display_name(value.name)}' declares [{shown}]: {count:.3g} elements, "
+                                  "more than any tensor can hold")
+    seen: set[str] = set()
+    for tensor in model.graph.initializer:
+        tensor_name = display_name(tensor.name)
+        if tensor_name in seen:
+            raise LoadError(name, f"two initializers are named '{tensor_name}'")
+        seen.add(tensor_name)
+        problem = _data_problem(tensor, check_payload=not payloads_skipped)
+        if problem:
+            raise LoadError(name, f"initializer '{tensor_name}' {problem}")
+
+
+# the typed fields that hold one element each, by data type (others use raw_data, checked by size)
+_TYPED = {onnx.TensorProto.FLOAT: "float_data", onnx.TensorProto.DOUBLE: "double_data",
+          onnx.TensorProto.INT64: "int64_data", onnx.TensorProto.INT32: "int32_data",
+          onnx.TensorProto.UINT64: "uint64_data"}
+
+
+def _data_problem(tensor: onnx.TensorProto, *, check_payload: bool) -> str | None:
+    """Why an embedded tensor's data cannot be its declared dims, or None. A tensor with dims and no data at
+    all is fine (a shape-only export: linting needs the dims alone)."""
+    count = 1
+    for d in tensor.dims:
+        if d < 0:
+            return f"has a negative dim {d}"
+        count *= d
+    size = tensor_nbytes(tensor.data_type, count)
+    if size is not None and size > _MAX_DECLARED_BYTES:
+        return f"declares {count:,} elements ({size:,} bytes), more than any tensor can hold"
+    if not check_payload or tensor.data_location == onnx.TensorProto.EXTERNAL or size is None:
+        return None
+    if tensor.raw_data:
+        if len(tensor.raw_data) != size:
+            return f"holds {len(tensor.raw_data):,} bytes of data for {count:,} elements ({size:,} bytes)"
+        return None
+    field_ = _TYPED.get(tensor.data_type)
+    held = len(getattr(tensor, field_)) if field_ else 0
+    if field_ and held and held != count:
+        return f"holds {held:,} values for {count:,} elements"
+    return None
 
 
 # --- external data -------------------------------------------------------------------------
@@ -231,10 +299,14 @@ def _unsafe_external_references(model: onnx.ModelProto, base_dir: Path | None):
 
 
 def _external_problem(tensor: onnx.TensorProto, base_dir: Path | None) -> str | None:
-    info = {entry.key: entry.value for entry in tensor.external_data}
+    info = {display_name(entry.key): entry.value for entry in tensor.external_data}
     location = info.get("location", "")
+    if isinstance(location, bytes):
+        return f"location '{display_name(location)}' is not valid UTF-8"
     if not location:
         return "external data has no location"
+    if "\0" in location:
+        return f"location '{display_name(location)!r}' holds a NUL character"
     if _ORT_MEM_MARKER in location:
         return f"location '{display_name(location)}' is an in-memory address marker"
     if os.path.isabs(location) or location.startswith(("/", "\\")) or (len(location) > 1 and location[1] == ":"):
@@ -293,6 +365,9 @@ def tensor_nbytes(elem_type: int, count: int) -> int | None:
     return None if bits is None else (count * bits + 7) // 8
 
 
+_DTYPE_NAMES = {value: {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "float16"}.get(name, name.lower())
+                for name, value in onnx.TensorProto.DataType.items()}
+
+
 def dtype_name(elem_type: int) -> str:
-    name = onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() else ""
-    return {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "float16", "": "unknown"}.get(name, name.lower())
+    return _DTYPE_NAMES.get(elem_type, "unknown")

@@ -18,7 +18,8 @@ def expand_paths(paths) -> list[str]:
     for path in paths:
         if os.path.isdir(path):
             found = sorted(str(p) for p in Path(path).rglob("*.onnx") if not p.is_dir())
-            models.extend(found)
+            # a folder with no model in it (or one named like a model, x.onnx) is reported, not skipped
+            models.extend(found or [str(path)])
         else:
             models.append(str(path))
     return list(dict.fromkeys(models))

@@ -1,4 +1,12 @@
-"""Human units: K/M/G for counts, KiB/MiB/GiB for bytes."""
+"""Human units: K/M/G for counts, KiB/MiB/GiB for bytes; names made printable."""
+
+
+def printable(text: str) -> str:
+    """Text as one line: control characters (a newline in a node or file name) escaped, so that a name in a
+    model can never print a line of its own."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
 
 
 def count(n: int | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -53,6 +54,7 @@ def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, *, profile_runs: i
 
 
 def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int, limits: Limits):
+    deadline = time.monotonic() + limits.seconds  # the whole verification, preparation included, ends in time
     from onnxlint.engine import find_rule
 
     start = time.perf_counter()
@@ -80,7 +82,11 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int
             return [aborted.report(f"verification aborted: the weights could not be read: {exc}")]
         job = {"model": str(run_model), "tmp": tmp, "inputs": inputs, "outputs": exposed,
                "profile_runs": profile_runs}
-        result, problem = run_child(job, limits)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return [aborted.report(f"verification aborted: preparing the model took longer than the limit of "
+                                   f"{limits.seconds:g} s")]
+        result, problem = run_child(job, Limits(remaining, limits.memory), shown_limit=limits.seconds)
     if problem:
         return [aborted.report(problem)]
     executed = {name: tuple(dims) for name, dims in result["shapes"].items()}
@@ -122,8 +128,17 @@ def _contradicts(declared, got) -> bool:
     return any(isinstance(d, int) and d > 0 and d != g for d, g in zip(declared, got))
 
 
-def run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
-    """Run the job in a child with an address-space cap, a CPU cap, one thread and a wall-clock limit."""
+def _clean(message: str) -> str:
+    """onnxruntime's message without its build paths and C++ signatures (they say nothing to a user)."""
+    message = re.sub(r"\S*onnxruntime_src\S*\s*", "", message)
+    message = re.sub(r"(?:[\w:<>~]+::)+[\w<>~]+\([^()]*\)(?: const)?\s*", "", message)
+    return " ".join(message.split())
+
+
+def run_child(job: dict, limits: Limits, shown_limit: float | None = None) -> tuple[dict | None, str | None]:
+    """Run the job in a child with an address-space cap, a CPU cap, one thread and a wall-clock limit.
+    `shown_limit`: the limit to name in messages (the user's, when this run has what is left of it)."""
+    shown = limits.seconds if shown_limit is None else shown_limit
     job_path = Path(job["tmp"]) / "job.json"
     job_path.write_text(json.dumps(job))
     result_path = Path(job["tmp"]) / "result.json"
@@ -139,10 +154,10 @@ def run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
                               capture_output=True, timeout=limits.seconds, preexec_fn=limit, env=env,
                               cwd=job["tmp"])
     except subprocess.TimeoutExpired:
-        return None, f"verification aborted: the model ran past the wall-clock limit of {limits.seconds:g} s"
+        return None, f"verification aborted: the model ran past the wall-clock limit of {shown:g} s"
     if proc.returncode < 0:
         name = signal.Signals(-proc.returncode).name
-        reason = {"SIGXCPU": f"the CPU-time limit of {limits.seconds:g} s",
+        reason = {"SIGXCPU": f"the CPU-time limit of {shown:g} s",
                   "SIGKILL": "a kill (out of memory?)"}.get(name, "a crash")
         return None, f"verification aborted: onnxruntime died by signal {name} ({reason})"
     if result_path.is_file():
@@ -151,12 +166,12 @@ def run_child(job: dict, limits: Limits) -> tuple[dict | None, str | None]:
             if any(sign in result["error"] for sign in ("Failed to allocate memory", "bad_alloc", "memory limit")):
                 return None, (f"verification aborted: the model needs more than the memory limit of "
                               f"{limits.memory:,} bytes (onnxruntime could not allocate)")
-            return None, f"verification aborted: {result['error']}"
+            return None, f"verification aborted: {_clean(result['error'])}"
         return result, None
     tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
     if "MemoryError" in tail[0] or "bad_alloc" in proc.stderr.decode("utf-8", "replace"):
         return None, f"verification aborted: the model needs more than the memory limit of {limits.memory:,} bytes"
-    return None, f"verification aborted: the onnxruntime child exited with code {proc.returncode} ({tail[0][:200]})"
+    return None, f"verification aborted: the onnxruntime child exited with code {proc.returncode} ({_clean(tail[0])[:200]})"
 
 
 def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path) -> Path:
@@ -180,6 +195,7 @@ def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path)
             if shapes.dtype.get(name):
                 vi.type.tensor_type.elem_type = shapes.dtype[name]
     path = tmp / "run.onnx"
-    big = model.ByteSize() > 1_800_000_000  # protobuf's 2 GB limit: keep the weights beside it
+    # big weights go beside it: written tensor by tensor, never serialized as one copy (and under protobuf's 2 GB)
+    big = loaded.payloads_skipped or model.ByteSize() > 64 * 1024**2
     onnx.save(model, path, save_as_external_data=big, location="run.weights" if big else None)
     return path

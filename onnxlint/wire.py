@@ -41,6 +41,8 @@ _LENGTH_DELIMITED = 2
 def _varint(buf, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
+        if pos >= len(buf):
+            raise ValueError("truncated")
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -61,14 +63,19 @@ def _encode_varint(value: int) -> bytes:
 
 
 def _strip(buf, start: int, end: int, kind: str, limit: int, depth: int = 0) -> list:
-    """Chunks of the message buf[start:end] with the big tensor payloads left out."""
+    """The message buf[start:end] with the big tensor payloads left out, as pieces: (begin, end) ranges of
+    buf to keep, and bytes (the new length of a message that lost payloads). Consecutive kept fields are one
+    range, so the pieces grow with the rewritten messages, not with the fields; the walk visits each byte of
+    a level once, so work is bounded by the file's size."""
     if depth > 100:
         raise ValueError("nesting too deep")
-    chunks, pos, children = [], start, _CHILDREN[kind]
+    pieces, pos, keep, children = [], start, start, _CHILDREN[kind]
     while pos < end:
         field_start = pos
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
+        if number == 0:
+            raise ValueError("field number 0")  # never valid: a file of zeros fails here, at once
         if wire == 0:
             _, pos = _varint(buf, pos)
         elif wire == 1:
@@ -82,29 +89,28 @@ def _strip(buf, start: int, end: int, kind: str, limit: int, depth: int = 0) -> 
             if pos > end:
                 raise ValueError("truncated")
             if kind == "tensor" and number in _PAYLOAD and length > limit:
-                continue  # the weight payload: dropped
+                pieces.append((keep, field_start))  # the weight payload: dropped
+                keep = pos
+                continue
             child = children.get(number)
             if child is not None and length > limit:
                 inner = _strip(buf, value_start, pos, child, limit, depth + 1)
-                size = sum(len(c) for c in inner)
-                chunks += [buf[field_start:length_start], _encode_varint(size), *inner]
+                size = sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in inner)
+                pieces += [(keep, length_start), _encode_varint(size), *inner]
+                keep = pos
                 continue
         else:
             raise ValueError(f"unsupported wire type {wire}")
-        chunks.append(buf[field_start:pos])
     if pos != end:
         raise ValueError("truncated")
-    return chunks
+    pieces.append((keep, end))
+    return pieces
 
 
 def _stripped_bytes(mapped: mmap.mmap, limit: int) -> bytes:
-    with memoryview(mapped) as view:
-        chunks = _strip(view, 0, len(view), "model", limit)
-        data = b"".join(chunks)
-        for chunk in chunks:
-            if isinstance(chunk, memoryview):
-                chunk.release()
-    return data
+    pieces = _strip(mapped, 0, len(mapped), "model", limit)  # offsets only: no view outlives the map
+    return b"".join(p if isinstance(p, bytes) else mapped[p[0]:p[1]] for p in pieces if not
+                    (isinstance(p, tuple) and p[0] == p[1]))
 
 
 def parse_without_payloads(file, limit: int = 4096) -> onnx.ModelProto:

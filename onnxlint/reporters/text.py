@@ -4,6 +4,7 @@ ruff users read it in CI logs without colour."""
 from __future__ import annotations
 
 from onnxlint import units
+from onnxlint.units import printable
 from onnxlint.diagnostics import Group, Severity
 from onnxlint.report import Report
 
@@ -31,26 +32,29 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
             if d.folded_into:
                 folded.setdefault(d.folded_into, []).append(d)
         for item in report.findings():
+            # every name and message made printable before colour: a name holding a newline cannot forge a line
             node = getattr(item, "node", None)
-            where = f"{report.path}:{_location(item.location, node) if node else '-'}"
+            where = printable(f"{report.path}:{_location(item.location, node) if node else '-'}")
             source = "" if getattr(item, "source", "static") == "static" else f" (source: {item.source})"
             add(f"{paint(where, _BOLD)}: {paint(f'{item.severity} {item.code}', _COLOURS[item.severity])} "
-                f"{item.message}{source}", "    ")
+                f"{printable(item.message)}{source}", "    ")
             if item.suggestion:
-                add(f"    {paint('→', _DIM)} {item.suggestion}", "      ")
+                add(f"    {paint('→', _DIM)} {printable(item.suggestion)}", "      ")
             members = item.members if isinstance(item, Group) else folded.get(item.code, []) if not node else []
             if show_all:
                 for d in members:
-                    add(f"    {paint(_location(d.location, d.node), _BOLD)}: {d.code} {d.message}", "        ")
+                    add(f"    {paint(printable(_location(d.location, d.node)), _BOLD)}: {d.code} "
+                        f"{printable(d.message)}", "        ")
         if quiet:
             continue
         for note in report.notes:
-            lines.append(paint(f"{report.path}: note: {note}", _DIM))
+            lines.append(paint(printable(f"{report.path}: note: {note}"), _DIM))
         if summary:
             lines.extend(layer_table(report))
         t = report.totals
-        lines.append(paint(f"{report.path}: {t.nodes:,} nodes, {units.count(t.params)} params "
-                           f"({units.nbytes(t.param_bytes)}), {units.macs_total(t)}, {units.peak_total(t)}", _DIM))
+        lines.append(paint(printable(f"{report.path}: {t.nodes:,} nodes, {units.count(t.params)} params "
+                                     f"({units.nbytes(t.param_bytes)}), {units.macs_total(t)}, {units.peak_total(t)}"),
+                           _DIM))
         if report.verification:
             lines.append(verification_line(report))
             if report.verification.get("profile_runs"):
@@ -78,7 +82,7 @@ def _wrap(text: str, width: int | None, indent: str) -> list[str]:
 
 def verification_line(report: Report) -> str:
     v = report.verification
-    return (f"{report.path}: verified by {v['runtime']}: {v['tensors_checked']} tensors checked, "
+    return (f"{printable(report.path)}: verified by {v['runtime']}: {v['tensors_checked']} tensors checked, "
             f"{len(v['mismatches'])} mismatches, {v['tensors_unknown_filled']} unknown filled from execution, "
             f"{v['tensors_unchecked']} unchecked ({v['seconds']:.2f} s)")
 
@@ -91,7 +95,7 @@ def hotspot_table(report: Report, top: int = 10) -> list[str]:
     rows = [["node", "op", "ms", "%time", "MACs", "%MACs", "GMAC/s"]]
     for layer in sorted(timed, key=lambda layer: -layer.measured_ms)[:top]:
         rate = f"{layer.macs / layer.measured_ms / 1e6:.1f}" if layer.macs else ""
-        rows.append([layer.name, layer.op_type, f"{layer.measured_ms:.3f}", f"{100 * layer.measured_ms / total_ms:.1f}",
+        rows.append([printable(layer.name), layer.op_type, f"{layer.measured_ms:.3f}", f"{100 * layer.measured_ms / total_ms:.1f}",
                      units.count(layer.macs) if layer.macs else "",
                      f"{100 * layer.macs / total_macs:.1f}" if layer.macs else "", rate])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -142,7 +146,7 @@ def layer_table(report: Report) -> list[str]:
             continue
         macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and report.totals.macs_complete else ""
         rf = units.shape(layer.receptive_field) if layer.receptive_field else ""
-        row = [layer.node.path if layer.node.location != "graph" else layer.name, layer.op_type,
+        row = [printable(layer.node.path if layer.node.scope != "graph" else layer.name), layer.op_type,
                units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
                units.count(layer.macs) if layer.macs else ("?" if layer.macs is None else ""), macs_pct, units.nbytes(layer.output_bytes), rf]
         if has_ms:
