@@ -255,6 +255,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     """
     from onnxlint.api import LoadError
     from onnxlint.engine import check_selector, selected_rules
+    from onnxlint.loader import load
     from onnxlint.fix import FIXABLE, FixError, fix, save
     from onnxlint.verify import Limits
 
@@ -271,9 +272,13 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     if not given:
         _fail("say where to write the fixed model: -o OUT.onnx (or --in-place, or --diff)")
     target = model if in_place else output
-    if output is not None and output.resolve() == model.resolve():
+    try:
+        load(str(model))  # the same safe loader as every command, before any path is followed further
+    except LoadError as exc:
+        _fail(str(exc))
+    if output is not None and os.path.realpath(output) == os.path.realpath(model):
         _fail(f"{model}: -o names the input file; use --in-place to overwrite it")
-    if target is not None and not target.resolve().parent.is_dir():
+    if target is not None and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
         _fail(f"{target}: the folder {target.parent} does not exist")  # said before minutes of verifying
     try:
         options = {"input_shapes": _input_shapes(input_shape)} if input_shape else {}
@@ -282,6 +287,8 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
         _fail(str(exc))
     except (FixError, ValueError) as exc:
         _fail(f"{model}: {exc}")
+    except Exception as exc:  # a bug on input nobody foresaw: one line, and nothing was written
+        _fail(f"{model}: internal error ({type(exc).__name__}: {exc}); nothing was written; please report it")
     for skipped in result.skipped[:5]:
         _echo(f"  skipped {skipped}")
     if len(result.skipped) > 5:

@@ -179,7 +179,7 @@ def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path)
     external weights (references already validated) read in. The user's model is never modified."""
     import onnx
 
-    model = loaded.copy_with_weights()
+    model = _referencing_the_file(loaded, tmp) or loaded.copy_with_weights()
     for vi in model.graph.input:
         dims = shapes.input_dims.get(vi.name)
         if dims is not None and vi.type.HasField("tensor_type"):
@@ -196,6 +196,52 @@ def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path)
                 vi.type.tensor_type.elem_type = shapes.dtype[name]
     path = tmp / "run.onnx"
     # big weights go beside it: written tensor by tensor, never serialized as one copy (and under protobuf's 2 GB)
-    big = loaded.payloads_skipped or model.ByteSize() > 64 * 1024**2
+    big = not loaded.payloads_skipped and model.ByteSize() > 64 * 1024**2
     onnx.save(model, path, save_as_external_data=big, location="run.weights" if big else None)
     return path
+
+
+def _referencing_the_file(loaded: LoadedModel, tmp: Path):
+    """For a large file parsed without its payloads: the model whose big initializers point, as external data,
+    at their bytes inside the user's file (linked into the sandbox's folder). onnxruntime maps them in the
+    child, under its memory limit; the parent never holds the weights. None when some payload cannot be
+    referenced that way (packed varints, tensors outside the main graph's initializers)."""
+    import onnx
+
+    from onnxlint.loader import _external_tensors
+    from onnxlint.wire import PAYLOAD_KEY
+
+    if not loaded.payloads_skipped:
+        return None
+    initializers = {id(t) for t in loaded.model.graph.initializer}
+    marked = [t for t in _external_tensors(loaded.model) if any(e.key == PAYLOAD_KEY for e in t.external_data)]
+    if any(id(t) not in initializers for t in marked):
+        return None
+    model = onnx.ModelProto()
+    model.CopyFrom(loaded.model)
+    link = tmp / "source.onnx"
+    try:
+        os.link(loaded.source, link)
+    except OSError:
+        os.symlink(os.path.abspath(loaded.source), link)
+    for tensor in model.graph.initializer:
+        entries = {e.key: e.value for e in tensor.external_data}
+        if PAYLOAD_KEY not in entries:
+            if _stripped(tensor):
+                return None  # a payload left out that cannot be referenced: the full copy it is
+            continue
+        offset, length = entries[PAYLOAD_KEY].split(",")
+        tensor.ClearField("external_data")
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", link.name), ("offset", offset), ("length", length)):
+            tensor.external_data.add(key=key, value=value)
+    return model
+
+
+def _stripped(tensor) -> bool:
+    """A tensor whose data the large-file walker left out without saying where it sits."""
+    import math
+
+    return math.prod(tensor.dims) > 0 and tensor.data_location != 1 and not (
+        tensor.raw_data or tensor.float_data or tensor.double_data or tensor.int32_data or tensor.int64_data
+        or tensor.uint64_data or tensor.string_data)

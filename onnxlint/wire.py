@@ -36,6 +36,18 @@ _CHILDREN = {
 _PAYLOAD = {_number(onnx.TensorProto, f) for f in ("raw_data", "float_data", "int32_data", "int64_data",
                                                     "double_data", "uint64_data")}
 _LENGTH_DELIMITED = 2
+# payload fields whose bytes are exactly the tensor's raw little-endian data (packed fixed-width)
+_RAW = {_number(onnx.TensorProto, f) for f in ("raw_data", "float_data", "double_data")}
+PAYLOAD_KEY = "onnxlint:payload"  # an external_data entry "offset,length" on a tensor whose data was left unread
+
+
+def _payload_entry(offset: int, length: int) -> bytes:
+    """A TensorProto.external_data field holding (PAYLOAD_KEY, "offset,length"): the dropped data's place in
+    the file, so that --verify can hand the file itself to onnxruntime instead of a copy of the weights."""
+    key, value = PAYLOAD_KEY.encode(), f"{offset},{length}".encode()
+    entry = b"\x0a" + _encode_varint(len(key)) + key + b"\x12" + _encode_varint(len(value)) + value
+    return bytes([(_number(onnx.TensorProto, "external_data") << 3) | _LENGTH_DELIMITED]) + \
+        _encode_varint(len(entry)) + entry
 
 
 def _varint(buf, pos: int) -> tuple[int, int]:
@@ -90,6 +102,8 @@ def _strip(buf, start: int, end: int, kind: str, limit: int, depth: int = 0) -> 
                 raise ValueError("truncated")
             if kind == "tensor" and number in _PAYLOAD and length > limit:
                 pieces.append((keep, field_start))  # the weight payload: dropped
+                if number in _RAW:  # its bytes are the tensor's little-endian data: say where they sit
+                    pieces.append(_payload_entry(value_start, length))
                 keep = pos
                 continue
             child = children.get(number)
