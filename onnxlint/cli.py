@@ -59,6 +59,8 @@ def main() -> None:
       onnxlint MODEL.onnx [DIR ...]   lint models (the default command)
       onnxlint rules                  list every rule
       onnxlint explain CODE           print a rule's documentation
+      onnxlint fix MODEL -o OUT.onnx  apply the exact fixes, verified by onnxruntime
+      onnxlint diff OLD.onnx NEW.onnx what a change cost, fixed or broke
 
     Lint options: `onnxlint check --help`. Exit codes: 0 no finding at or above --fail-on,
     1 some, 2 usage error or unreadable model.
@@ -73,13 +75,19 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only (no totals, notes or count).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach --fail-on (2 still means unreadable).")
 @click.option("--format", "--output-format", "fmt",
-              type=click.Choice(["text", "json", "sarif", "github", "gitlab"]), default="text", show_default=True,
-              help="Output format (gitlab: a GitLab Code Quality report).")
+              type=click.Choice(["text", "json", "sarif", "github", "gitlab", "markdown", "csv"]), default="text",
+              show_default=True, help="Output format (gitlab: a GitLab Code Quality report; markdown, csv: the "
+                                      "per-layer table of --summary, for papers and reviews).")
+@click.option("--depth", type=click.IntRange(min=1), metavar="N",
+              help="With --format markdown|csv: one row per module path cut to N parts (layer1.0.* → layer1.0).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of stdout.")
 @click.option("--select", multiple=True, metavar="CODES", help="Rules to run (codes, names or prefixes like OL2).")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Rules to add to the selection (opt-in rules).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rules to skip.")
+@click.option("--ignore-node", multiple=True, metavar="CODE:GLOB",
+              help="Skip a rule on the nodes whose name or PyTorch module path matches GLOB (repeatable), "
+                   "e.g. OL201:stem.* or OL401:/encoder/*.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "suggestion"]),
               help="Lowest severity that makes the exit code 1.  [default: warning]")
 @click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS",
@@ -109,7 +117,8 @@ def main() -> None:
               help="Wall-clock and CPU limit in seconds for --verify/--profile, per model.")
 @click.option("--memory-limit", default="4GiB", show_default=True, metavar="SIZE",
               help="Address-space limit of the onnxruntime child process.")
-def check(paths, summary, show_all, quiet, exit_zero, fmt, output, select, extend_select, ignore, fail_on,
+def check(paths, summary, show_all, quiet, exit_zero, fmt, depth, output, select, extend_select, ignore, ignore_node,
+          fail_on,
           input_shape, memory_budget, training, rule_options, config, max_size, statistics, show_settings, color, jobs,
           verify, profile, what_if, runs, timeout, memory_limit) -> None:
     """Lint ONNX models (files or directories, searched recursively for *.onnx; `-` reads one from stdin)."""
@@ -128,6 +137,8 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, output, select, exten
             cli_table["input-shapes"] = _input_shapes(input_shape)
         if rule_options:
             cli_table["options"] = _rule_options(rule_options)
+        if ignore_node:
+            cli_table["ignore-nodes"] = _node_ignores(ignore_node)
         models = expand_paths(paths)
         settings_for = resolve_settings(models, config, cli_table)
         limits = Limits(timeout, parse_size(memory_limit))
@@ -158,7 +169,7 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, output, select, exten
     use_color = output is None and fmt == "text" and _color_wanted(color)
     width = shutil.get_terminal_size().columns if output is None and fmt == "text" and sys.stdout.isatty() else None
     rendered = RENDERERS[fmt](reports, color=use_color, summary=summary, statistics=statistics, quiet=quiet,
-                              show_all=show_all, width=width)
+                              show_all=show_all, width=width, depth=depth)
     if output is not None:
         try:
             output.write_text(rendered, encoding="utf-8")
@@ -202,6 +213,16 @@ def _input_shapes(values: tuple[str, ...]) -> dict:
         name, dims = parse_shape(value)
         shapes[name or ""] = list(dims)
     return shapes
+
+
+def _node_ignores(values: tuple[str, ...]) -> dict:
+    table: dict[str, list] = {}
+    for value in values:
+        code, sep, glob = value.partition(":")
+        if not sep or not glob:
+            raise ValueError(f"--ignore-node '{value}': expected CODE:GLOB, e.g. OL201:stem.*")
+        table.setdefault(code, []).append(glob)
+    return table
 
 
 def _rule_options(values: tuple[str, ...]) -> dict:
@@ -331,3 +352,47 @@ def _uses_external_data(report) -> bool:
     import onnx
 
     return any(t.data_location == onnx.TensorProto.EXTERNAL for t in report.context.loaded.model.graph.initializer)
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(path_type=str))
+@click.argument("new", type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="Output format (markdown: for a pull-request comment).")
+@click.option("--fail-on-increase", "budgets", metavar="BUDGETS",
+              help="Exit 1 when a total grows past a budget: macs=5%,params=0,peak=10% (N% of the old value, or N).")
+@click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS", help="Fix an input's shape (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the diff to FILE.")
+def diff_command(old, new, fmt, budgets, input_shape, output) -> None:
+    """Compare two models: params, MACs and peak memory per layer and in total, changed output shapes, and
+    the findings fixed, new or unchanged. Layers are matched by module path, then name, then structure."""
+    import json
+
+    from onnxlint.api import lint_safely, make_settings
+    from onnxlint.diff import compare, over_budget, parse_budgets, render_text
+
+    try:
+        limits = parse_budgets(budgets) if budgets else {}
+        settings = make_settings(input_shapes=_input_shapes(input_shape) if input_shape else None)
+    except ValueError as exc:
+        _fail(str(exc))
+    reports = [lint_safely(path, settings) for path in (old, new)]  # the same safe loader as every command
+    for report in reports:
+        if report.error is not None:
+            _fail(f"{report.path}: {report.error}")
+    result = compare(*reports)
+    problems = over_budget(result, limits)
+    if fmt == "json":
+        data = result.to_dict()
+        data["over_budget"] = problems
+        rendered = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        rendered = render_text(result, markdown=fmt == "markdown", problems=problems)
+    if output is not None:
+        try:
+            output.write_text(rendered, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot write: {exc.strerror or exc}")
+    else:
+        _echo(printable(rendered) if False else rendered, nl=False)
+    sys.exit(EXIT_FINDINGS if problems else EXIT_CLEAN)

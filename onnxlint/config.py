@@ -130,17 +130,19 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise fail(key, "must be a list of rule codes, names or prefixes")
                 changes[attr] = tuple(check_selector(v) for v in value)
-            elif key == "ignore":
-                if isinstance(value, dict):  # {"OL201" = ["/stem/*"]}: per-node suppression
+            elif key in ("ignore", "ignore-nodes"):
+                if isinstance(value, dict):  # {"OL201" = ["/stem/*", "layer1.*"]}: by node name or module path
                     nodes = {}
                     for code, globs in value.items():
                         check_selector(code)
                         if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
                             raise fail(f"ignore.{code}", "must be a list of node-name globs")
                         nodes[code] = tuple(globs)
-                    changes["ignore_nodes"] = nodes
+                    changes["ignore_nodes"] = {**settings.ignore_nodes, **nodes}
                     origin["ignore_nodes"] = where
                     continue
+                if key == "ignore-nodes":
+                    raise fail(key, "must be a table of code → node-name or module-path globs")
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise fail(key, "must be a list of rule codes, or a table of code → node-name globs")
                 changes[attr] = tuple(check_selector(v) for v in value)
@@ -184,7 +186,7 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
                     merged.setdefault(rule.code, {}).update(opts)
                 changes[attr] = merged
             else:
-                raise fail(key, "unknown setting (known: select, extend-select, ignore, fail-on, options, "
+                raise fail(key, "unknown setting (known: select, extend-select, ignore, ignore-nodes, fail-on, options, "
                                 "input-shapes, per-file-ignores, memory-budget, training, max-size)")
         except ConfigError:
             raise

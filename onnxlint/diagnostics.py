@@ -72,13 +72,24 @@ class Diagnostic:
     worth: float | None = None  # what acting on it saves, as a share of the model (MACs); None: not a number
     nodes: tuple = ()  # the other nodes the finding names (OL104: the layers its input size makes round)
     folded_into: str | None = None  # the code of the finding that states its root cause (OL104)
+    module: str | None = None  # the node's PyTorch module path (layer1.0.conv2), when the exporter wrote it
+    module_class: str | None = None
+    source_file: str | None = None  # the innermost frame of user code that made the node
+    source_line: int | None = None
+
+    @property
+    def where(self) -> str | None:
+        """How a person finds the node: the module path when there is one, else the node's name."""
+        return self.module or self.node
 
     def to_dict(self) -> dict:
         return {"code": self.code, "name": self.name, "severity": str(self.severity), "node": self.node,
                 "op_type": self.op_type, "location": self.location, "message": self.message,
                 "suggestion": self.suggestion, "savings": self.savings.to_dict() if self.savings else None,
                 "source": self.source, "worth": None if self.worth is None else round(self.worth, 4),
-                "nodes": list(self.nodes), "folded_into": self.folded_into}
+                "nodes": list(self.nodes), "folded_into": self.folded_into, "module": self.module,
+                "module_class": self.module_class,
+                "source": {"file": self.source_file, "line": self.source_line} if self.source_file else None}
 
 
 @dataclass

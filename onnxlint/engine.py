@@ -133,10 +133,13 @@ class Rule:
         worth = None
         if savings is not None and savings.model_macs:
             worth = (savings.macs_before - savings.macs_after) / savings.model_macs
+        where = node.origin if node is not None else None
         return Diagnostic(self.code, self.name, severity or self.severity, message,
                           node.name if node else None, node.op_type if node else None,
                           node.scope if node else "graph", suggestion, savings, replacement=replacement,
-                          worth=worth, nodes=nodes)
+                          worth=worth, nodes=nodes, module=where.module or None if where else None,
+                          module_class=where.module_class if where else None,
+                          source_file=where.file if where else None, source_line=where.line if where else None)
 
     def material(self, savings: Savings) -> bool:
         """Whether a MACs saving reaches the rule's `min-model-saving` (always, when the total is unknown)."""
@@ -309,7 +312,8 @@ def _suppressed(d: Diagnostic, ignore_nodes: dict[str, tuple[str, ...]]) -> bool
     path = f"{d.location}/{d.node}"
     for key, globs in ignore_nodes.items():
         if key == d.code or key == d.name or d.code.startswith(key.upper()) or key == "ALL":
-            if any(fnmatch.fnmatchcase(d.node, g) or fnmatch.fnmatchcase(path, g) for g in globs):
+            if any(fnmatch.fnmatchcase(d.node, g) or fnmatch.fnmatchcase(path, g)
+                   or (d.module is not None and fnmatch.fnmatchcase(d.module, g)) for g in globs):
                 return True
     return False
 

@@ -304,7 +304,7 @@ def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits
         for label, model in (("original", None), ("fixed", fixed)):
             path = Path(tmp) / f"{label}.onnx"
             if model is None and _runs_as_is(ctx.loaded):  # the user's own file: no copy of its weights here
-                path = Path(ctx.loaded.source)
+                path = Path(os.path.abspath(ctx.loaded.source))
             else:
                 model = model if model is not None else ctx.loaded.copy_with_weights()
                 big = model.ByteSize() > 64 * 1024**2  # written tensor by tensor, not as one serialized copy

@@ -6,6 +6,7 @@ them, each with the path of the graph that holds it (`graph/If_0/then_branch`).
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass, field
 
 import onnx
@@ -31,6 +32,55 @@ def canonical_op(domain: str, op_type: str) -> str:
     return op_type if domain in ("", "ai.onnx.ml") else f"{domain}:{op_type}"
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a node came from in the PyTorch code: its module path (`layer1.0.conv2`, "" for the root module),
+    the module's class, and the innermost frame of user code in the export's stack trace."""
+    module: str
+    module_class: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+_LIBRARY = ("site-packages", "dist-packages", "/torch/", "\\torch\\", "<frozen", "<string>")
+
+
+def origin(proto: onnx.NodeProto) -> Origin | None:
+    """The Origin the exporter wrote: the dynamo exporter's metadata_props (name scopes, class hierarchy,
+    stack trace), or the TorchScript exporter's node name (`/layer1/layer1.0/conv2/Conv`); None without."""
+    meta = {e.key: e.value for e in proto.metadata_props} if proto.metadata_props else {}
+    scopes = _literal_list(meta.get("pkg.torch.onnx.name_scopes"))
+    if scopes:
+        classes = _literal_list(meta.get("pkg.torch.onnx.class_hierarchy")) or []
+        frames = [(f, int(n)) for f, n in _FRAME.findall(meta.get("pkg.torch.onnx.stack_trace", ""))
+                  if not any(mark in f for mark in _LIBRARY)]
+        file, line = frames[-1] if frames else (None, None)
+        # the last scope is the traced op itself (conv2d, relu_1), the one before it the innermost module
+        return Origin(scopes[-2] if len(scopes) > 1 else "", classes[-2] if len(classes) > 1 else None, file, line)
+    name = proto.name if isinstance(proto.name, str) else ""
+    if name.startswith("/") and "/" in name[1:]:
+        module = ""  # scopes are attribute names or already dotted: /layer1/layer1.0/conv2/Conv → layer1.0.conv2
+        for part in [p for p in name.split("/") if p][:-1]:  # the last part is the op
+            module = part if not module or part.startswith(module + ".") else f"{module}.{part}"
+        return Origin(module)
+    if name.startswith("/"):
+        return Origin("")  # an op of the root module: /Flatten
+    return None
+
+
+def _literal_list(text: str | None) -> list[str] | None:
+    if not text or not text.startswith("["):
+        return None
+    import ast
+
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
 @dataclass(slots=True, eq=False)
 class Node:
     name: str  # display name; `<op>_<index>` when the model leaves it empty
@@ -46,6 +96,12 @@ class Node:
     branch: str = ""  # the attribute of `parent` that holds it (then_branch, body...)
     function: str | None = None  # "domain.Function" (nested: "outer/inner") for a node inlined from a function
     op: str = ""  # the float op it computes (canonical_op): what rules dispatch on
+    origin: Origin | None = None  # where in the PyTorch code it came from, when the exporter said
+
+    @property
+    def label(self) -> str:
+        """How a person names the node: its module path when the exporter wrote one, else its name."""
+        return self.origin.module if self.origin is not None and self.origin.module else self.name
 
     @property
     def scope(self) -> str:
@@ -154,10 +210,10 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
         proto = protos[index]
         name = display_name(proto.name) or f"{proto.op_type}_{position}"
         attrs = {a.name: get_attribute_value(a) for a in proto.attribute} if proto.attribute else {}
-        call, file_index = calls[index]
+        call, file_index, caller = calls[index]
         op_type, domain = display_name(proto.op_type), display_name(proto.domain)
         node = Node(name, op_type, domain, inputs[index], outputs[index], attrs, location, proto, file_index, parent,
-                    branch, call, canonical_op(domain, op_type))
+                    branch, call, canonical_op(domain, op_type), origin(caller if caller is not None else proto))
         if subs[index]:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
             for label, sub in subs[index]:
@@ -172,19 +228,19 @@ _MAX_INLINE_DEPTH = 16
 
 
 def _inline(protos: list[onnx.NodeProto], functions: dict, graph: Graph, source: str, depth: int = 0,
-            label: str | None = None, file_index: int | None = None) -> tuple[list, list]:
+            label: str | None = None, file_index: int | None = None, caller=None) -> tuple[list, list]:
     """The nodes with every call of a model-local function replaced by the function's body, and for each node
     (function label, file index): the label names the functions it sits in, outermost first
     ("local.Stage/local.ConvRelu"); the node's name starts with the calls' names."""
     if not functions:
-        return protos, [(None, i) for i in range(len(protos))]
+        return protos, [(None, i, None) for i in range(len(protos))]
     out, calls = [], []
     for i, proto in enumerate(protos):
         index = i if file_index is None else file_index
         function = functions.get((proto.domain, proto.op_type))
         if function is None:
             out.append(proto)
-            calls.append((label, index))
+            calls.append((label, index, caller))
             continue
         if depth >= _MAX_INLINE_DEPTH:
             raise LoadError(source, f"model-local function '{display_name(proto.op_type)}' calls itself "
@@ -192,7 +248,8 @@ def _inline(protos: list[onnx.NodeProto], functions: dict, graph: Graph, source:
         name = display_name(proto.name) or f"{proto.op_type}_{i}"
         here = f"{display_name(function.domain)}.{display_name(function.name)}"
         body, body_calls = _inline(_function_body(proto, function, name, graph), functions, graph, source,
-                                   depth + 1, here if label is None else f"{label}/{here}", index)
+                                   depth + 1, here if label is None else f"{label}/{here}", index,
+                                   caller if caller is not None else proto)
         out.extend(body)
         calls.extend(body_calls)
     return out, calls

@@ -76,7 +76,10 @@ def envelope(reports: list[Report]) -> dict:
 
 def layer_dict(layer: Layer) -> dict:
     shape = layer.output_shape
+    origin = layer.node.origin
     return {"node": layer.name, "op_type": layer.op_type, "location": layer.node.scope,
+            "module": origin.module if origin is not None else None,
+            "module_class": origin.module_class if origin is not None else None,
             "output_shape": list(shape) if shape is not None else None,
             "params": layer.params, "macs": layer.macs, "output_bytes": layer.output_bytes,
             "receptive_field": list(layer.receptive_field) if layer.receptive_field is not None else None}

@@ -18,7 +18,7 @@ def contributors(ctx, tensors: list[tuple[str, int]], total: int, top: int = 3) 
     parts = []
     for name, size in tensors[:top]:
         producer = ctx.graph.producer.get(name)
-        origin = f"output of {producer.name}" if producer else "model input"
+        origin = f"output of {producer.label}" if producer else "model input"
         parts.append(f"'{name}' {nbytes(size)} ({origin}, {pct(size, total)})")
     return ", ".join(parts)
 
@@ -61,7 +61,7 @@ class ActivationHotspot(Rule):
         tensors = live_at_peak(ctx)
         node = ctx.graph.main_nodes()[totals.peak_index]
         yield self.report(
-            f"activation memory peaks at {nbytes(totals.peak_activation_bytes)} at {node.name} ({node.op_type}) with "
+            f"activation memory peaks at {nbytes(totals.peak_activation_bytes)} at {node.label} ({node.op_type}) with "
             f"{len(tensors)} live tensors: {contributors(ctx, tensors, totals.peak_activation_bytes)}",
             ctx.by_node[node],
             suggestion="shrink the resolution or width of the layers producing these tensors, or the batch size")
@@ -118,6 +118,6 @@ class MemoryOverBudget(Rule):
             at_least = "at least " if totals.unknown_tensors else ""
             yield self.report(
                 f"peak activations {at_least}{nbytes(totals.peak_activation_bytes)} exceed the budget of {nbytes(budget)} at "
-                f"{node.name} ({node.op_type}); live there: "
+                f"{node.label} ({node.op_type}); live there: "
                 f"{contributors(ctx, tensors, totals.peak_activation_bytes)}", ctx.by_node[node],
                 suggestion="reduce the batch size, or the resolution/width of the early layers named")

@@ -52,7 +52,7 @@ class TransposeSizeMismatch(Rule):
                 target = tuple(dims[2:])
                 if target != sizes:
                     yield self._mismatch(layer, formula, sizes, target, f"the {axes_label(target)} tensor "
-                                         f"'{other}' it meets in {consumer.name} ({consumer.op_type})")
+                                         f"'{other}' it meets in {consumer.node.label} ({consumer.op_type})")
                     return
         meant = tuple(a.stride * a.size for a in w.axes)
         if all(0 <= m - s < a.stride for m, s, a in zip(meant, sizes, w.axes)) and meant != sizes:

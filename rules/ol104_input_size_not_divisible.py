@@ -51,7 +51,7 @@ class InputSizeNotDivisible(Rule):
                 continue
             jumps = [max(layer.jump) for layer in reached if layer.jump and layer.window is not None]
             stride = f"; with the network's total stride {float(max(jumps)):g}," if jumps else ","
-            names = ", ".join(layer.name for layer in losing[:5]) + (" …" if len(losing) > 5 else "")
+            names = ", ".join(layer.node.label for layer in losing[:5]) + (" …" if len(losing) > 5 else "")
             yield self.report(
                 f"input '{name}' is {axes_label(dims[2:])}{stride} {len(losing)} strided layer(s) drop real input "
                 f"rows/columns ({names})", suggestion=_advice(ctx, name, dims),
@@ -85,7 +85,7 @@ def _nearest_exact(ctx, name, dims):
             shapes = ctx.reinfer({name: tuple(dims[:2]) + candidate})
             if shapes.problems:
                 node, problem = next(iter(shapes.problems.items()))
-                first_problem = first_problem or f"{node.name}: {problem.split(', its ')[-1]}"
+                first_problem = first_problem or f"{node.label}: {problem.split(', its ')[-1]}"
                 continue
             runs += 1
             if all(a.output is not None and (a.dropped == 0 or a.stride == 1) for w in shapes.windows.values()

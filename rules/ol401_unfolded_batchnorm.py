@@ -40,7 +40,7 @@ class UnfoldedBatchnorm(Rule):
             return
         channels = (ctx.shapes.dims.get(node.inputs[1]) or (None,))[0]
         yield self.report(
-            f"BatchNormalization on {channels} channels directly follows {conv.name} (Conv) and folds into its "
+            f"BatchNormalization on {channels} channels directly follows {conv.node.label} (Conv) and folds into its "
             f"weights and bias: one pass over {nbytes(layer.output_bytes)} of activations and "
             f"{num(4 * (channels or 0))} BN constants fewer",
             layer, suggestion=f"fold it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)")

@@ -1,6 +1,7 @@
 """GitHub Actions workflow commands: one annotation per diagnostic."""
 from onnxlint.diagnostics import Severity
 from onnxlint.report import Report
+from onnxlint.sources import in_repository
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGESTION: "notice"}
 
@@ -18,6 +19,11 @@ def render(reports: list[Report], **_options) -> str:
         for d in r.diagnostics:
             title = _escape(f"{d.code} {d.name}", prop=True)
             where = f"{d.location}/{d.node}" if d.node else d.location
+            if d.module:
+                where = f"{d.module} ({where})"
             message = f"{where}: {d.message}" + (f" → {d.suggestion}" if d.suggestion else "")
-            lines.append(f"::{_LEVEL[d.severity]} file={_escape(r.path, prop=True)},title={title}::{_escape(message)}")
+            # on the PyTorch line that made the node when that file is in the repository: the pull request's diff
+            code = in_repository(d.source_file) if d.source_file else None
+            place = f"file={_escape(code, prop=True)},line={d.source_line}" if code else f"file={_escape(r.path, prop=True)}"
+            lines.append(f"::{_LEVEL[d.severity]} {place},title={title}::{_escape(message)}")
     return "\n".join(lines) + ("\n" if lines else "")

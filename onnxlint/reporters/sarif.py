@@ -10,6 +10,7 @@ from onnxlint import __version__
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import all_rules, iter_sections, rule_docs_url
 from onnxlint.report import Report
+from onnxlint.sources import in_repository
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGESTION: "note"}
 # how sure a finding is: exact arithmetic on the model's own numbers, or a design heuristic
@@ -53,8 +54,16 @@ def render(reports: list[Report], **_options) -> str:
             if d.node:
                 location["logicalLocations"] = [{"name": d.node, "fullyQualifiedName": f"{d.location}/{d.node}",
                                                  "kind": "function"}]
+                if d.module:
+                    location["logicalLocations"].append({"name": d.module, "fullyQualifiedName": d.module,
+                                                         "kind": "module"})
+            locations = [location]
+            if d.source_file:  # the line of PyTorch code that made the node
+                locations.append({"physicalLocation": {
+                    "artifactLocation": {"uri": in_repository(d.source_file) or d.source_file},
+                    "region": {"startLine": d.source_line or 1}}})
             result = {"ruleId": d.code, "level": _LEVEL[d.severity], "message": {"text": text},
-                      "locations": [location],
+                      "locations": locations,
                       "partialFingerprints": {"onnxlintNode/v1": fingerprint(d.code, f"{d.location}/{d.node}",
                                                                              d.op_type)},
                       "properties": {"source": d.source, "opType": d.op_type}}

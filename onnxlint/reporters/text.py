@@ -4,6 +4,7 @@ ruff users read it in CI logs without colour."""
 from __future__ import annotations
 
 from onnxlint import units
+from onnxlint.sources import shown
 from onnxlint.units import printable
 from onnxlint.diagnostics import Group, Severity
 from onnxlint.report import Report
@@ -34,7 +35,7 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
         for item in report.findings():
             # every name and message made printable before colour: a name holding a newline cannot forge a line
             node = getattr(item, "node", None)
-            where = printable(f"{report.path}:{_location(item.location, node) if node else '-'}")
+            where = printable(f"{report.path}:{_where(item) if node else '-'}")
             source = "" if getattr(item, "source", "static") == "static" else f" (source: {item.source})"
             add(f"{paint(where, _BOLD)}: {paint(f'{item.severity} {item.code}', _COLOURS[item.severity])} "
                 f"{printable(item.message)}{source}", "    ")
@@ -43,8 +44,7 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
             members = item.members if isinstance(item, Group) else folded.get(item.code, []) if not node else []
             if show_all:
                 for d in members:
-                    add(f"    {paint(printable(_location(d.location, d.node)), _BOLD)}: {d.code} "
-                        f"{printable(d.message)}", "        ")
+                    add(f"    {paint(printable(_where(d)), _BOLD)}: {d.code} {printable(d.message)}", "        ")
         if quiet:
             continue
         for note in report.notes:
@@ -68,6 +68,13 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
 
 def _location(scope: str, node: str) -> str:
     return f"{scope + '/' if scope != 'graph' else ''}{node}"
+
+
+def _where(d) -> str:
+    """The node as a person finds it: its module path and the line of PyTorch code that made it, when the
+    exporter wrote them (`layer1.0.conv2 (models/resnet.py:87)`), else its graph location and name."""
+    where = _location(d.location, d.module or d.node)
+    return f"{where} ({shown(d.source_file, d.source_line)})" if d.source_file else where
 
 
 def _wrap(text: str, width: int | None, indent: str) -> list[str]:

@@ -1,0 +1,83 @@
+"""The per-layer table for papers and reviews: `--summary --format markdown|csv`, rows grouped by module
+path with `--depth N` (layer1.0.* folds into layer1.0). FLOPs are 2 × MACs and named as such."""
+from __future__ import annotations
+
+import csv
+import io
+
+from onnxlint import units
+from onnxlint.report import Report
+
+HEADER = ["layer", "op", "output", "params", "MACs", "FLOPs (2×MACs)", "activation bytes"]
+
+
+def rows(report: Report, depth: int | None = None) -> list[list]:
+    """[layer, op, output shape, params, MACs, FLOPs, output bytes] per layer (per module with `depth`); the
+    weight plumbing (Constant, ConstantOfShape) is left out; None marks what is unknown."""
+    out: list[list] = []
+    groups: dict[str, list] = {}
+    for layer in report.layers:
+        if layer.op_type in ("Constant", "ConstantOfShape") and not layer.params and not layer.macs:
+            continue
+        origin = layer.node.origin
+        if depth is None or origin is None:
+            out.append([layer.node.label, layer.op_type, units.shape(layer.output_shape), layer.params, layer.macs,
+                        None if layer.macs is None else 2 * layer.macs, layer.output_bytes])
+            continue
+        key = ".".join(origin.module.split(".")[:depth]) if origin.module else "(root)"
+        if key not in groups:
+            groups[key] = [key, [], None, 0, 0, 0, 0]
+            out.append(groups[key])
+        group = groups[key]
+        group[1].append(layer.op_type)
+        group[2] = units.shape(layer.output_shape)  # the module's output: its last layer's
+        group[3] += layer.params
+        for i, value in ((4, layer.macs), (5, None if layer.macs is None else 2 * layer.macs),
+                         (6, layer.output_bytes)):
+            group[i] = None if value is None or group[i] is None else group[i] + value
+    for group in groups.values():
+        ops = group[1]
+        group[1] = ops[0] if len(ops) == 1 else f"{len(ops)} layers"
+    return out
+
+
+def _total_row(report: Report) -> list:
+    t = report.totals
+    return ["total", "", "", t.params, t.macs if t.macs_complete else None,
+            2 * t.macs if t.macs_complete else None, None]
+
+
+def render_markdown(reports: list[Report], *, depth: int | None = None, **_options) -> str:
+    parts = []
+    for report in reports:
+        if report.error is not None:
+            continue
+        parts.append(f"### {report.path}\n")
+        parts.append("| " + " | ".join(HEADER) + " |")
+        parts.append("|---|---|---|---:|---:|---:|---:|")
+        for row in rows(report, depth) + [_total_row(report)]:
+            cells = [f"`{row[0]}`" if row[0] != "total" else "**total**", row[1], row[2], _n(row[3]), _n(row[4]),
+                     _n(row[5]), units.nbytes(row[6]) if row[6] is not None else ("" if row[0] == "total" else "?")]
+            parts.append("| " + " | ".join(str(c) for c in cells) + " |")
+        if report.diagnostics:
+            parts.append("\n**Findings**\n")
+            for item in report.findings():
+                where = getattr(item, "where", None) or "-"
+                parts.append(f"- {item.severity} `{item.code}` `{where}`: {item.message}")
+        parts.append("")
+    return "\n".join(parts) + "\n"
+
+
+def render_csv(reports: list[Report], *, depth: int | None = None, **_options) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["model", *HEADER])
+    for report in reports:
+        if report.error is None:
+            for row in rows(report, depth):
+                writer.writerow([report.path, *("" if v is None else v for v in row)])
+    return buffer.getvalue()
+
+
+def _n(value) -> str:
+    return "?" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
