@@ -100,7 +100,7 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
     with _no_cyclic_gc():
         layers, totals = compute_costs(graph, shapes)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals, layers=layers,
-                    notes=loaded.notes + shapes.notes)
+                    notes=loaded.notes + shapes.notes, memory_budget=settings.memory_budget)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
                       "dtype": dtype_name(graph.inputs[name].elem_type)}
                      for name, dims in shapes.input_dims.items()]

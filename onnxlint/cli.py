@@ -75,9 +75,10 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only (no totals, notes or count).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach --fail-on (2 still means unreadable).")
 @click.option("--format", "--output-format", "fmt",
-              type=click.Choice(["text", "json", "sarif", "github", "gitlab", "markdown", "csv"]), default="text",
-              show_default=True, help="Output format (gitlab: a GitLab Code Quality report; markdown, csv: the "
-                                      "per-layer table of --summary, for papers and reviews).")
+              type=click.Choice(["text", "json", "sarif", "github", "gitlab", "markdown", "csv", "html"]),
+              default="text", show_default=True,
+              help="Output format (gitlab: a GitLab Code Quality report; markdown, csv: the per-layer table, for "
+                   "papers and reviews; html: a self-contained report page, use with -o report.html).")
 @click.option("--depth", type=click.IntRange(min=1), metavar="N",
               help="With --format markdown|csv: one row per module path cut to N parts (layer1.0.* → layer1.0).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),

@@ -86,6 +86,8 @@ class Totals:
     unknown_layers: list = field(default_factory=list)  # (node, op, why) of each such layer
     unknown_tensors: int = 0  # activations of unknown size (the peak is then a lower bound)
     inputs_unknown: bool = False  # a model input's size is unknown
+    timeline: list = field(default_factory=list, repr=False)  # live activation bytes at each main-graph step
+    peak_live: list = field(default_factory=list, repr=False)  # (tensor, bytes) live at the peak, largest first
 
     @property
     def macs_complete(self) -> bool:
@@ -278,12 +280,13 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
         else:
             unknown_layers.append((if_node.name, "If", f"condition unknown: its branches cost "
                                    f"{cost['then_branch']:,} or {cost['else_branch']:,} MACs"))
-    peak, peak_index, unknown_tensors = peak_activation(graph, shapes)
+    memory = peak_activation(graph, shapes)
     main = graph.main_nodes()
-    totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, peak,
-                    main[peak_index].name if peak_index is not None else None, peak_index, len(unknown_layers),
-                    unknown_layers, unknown_tensors,
-                    any(tensor_bytes(shapes, name) is None for name in shapes.input_dims))
+    totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, memory.peak,
+                    main[memory.peak_index].name if memory.peak_index is not None else None, memory.peak_index,
+                    len(unknown_layers), unknown_layers, memory.unknown,
+                    any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
+                    memory.peak_live)
     return layers, totals
 
 
@@ -346,16 +349,32 @@ def liveness(graph: Graph, shapes: Shapes):
                 current -= live.pop(name) or 0
 
 
-def peak_activation(graph: Graph, shapes: Shapes) -> tuple[int, int | None, int]:
-    """Peak bytes of live activations, the index of the node where it occurs (DOMAIN.md §9), and how many
-    activations have an unknown size (then the peak is a lower bound)."""
-    peak, peak_index, unknown = 0, None, 0
+@dataclass(slots=True)
+class Memory:
+    """Live activation memory over the main graph's execution order (DOMAIN.md §9)."""
+    peak: int
+    peak_index: int | None  # the step where it peaks
+    unknown: int  # activations of unknown size (then every figure is a lower bound)
+    timeline: list[int]  # live bytes after each step allocates its outputs
+    peak_live: list[tuple[str, int]]  # the tensors live at the peak, largest first
+
+
+def peak_activation(graph: Graph, shapes: Shapes) -> Memory:
+    """One walk of the liveness: the peak, where it is, what is live there, and the whole timeline."""
+    peak, peak_index, unknown, timeline = 0, None, 0, []
     for index, node, live, current in liveness(graph, shapes):
         unknown += sum(1 for out in node.outputs if out and live.get(out, 0) is None)
+        timeline.append(current)
         if current > peak:
             peak, peak_index = current, index
     unknown += sum(1 for name in shapes.input_dims if tensor_bytes(shapes, name) is None)
-    return peak, peak_index, unknown
+    at_peak: list = []
+    if peak_index is not None:  # walk again up to the peak: copying the live set at every new peak is quadratic
+        for index, _node, live, _current in liveness(graph, shapes):
+            if index == peak_index:
+                at_peak = sorted(((n, b or 0) for n, b in live.items()), key=lambda item: (-item[1], item[0]))
+                break
+    return Memory(peak, peak_index, unknown, timeline, at_peak)
 
 
 def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:

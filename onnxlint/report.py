@@ -23,6 +23,7 @@ class Report:
     groups: list[Group] = field(default_factory=list)  # the repeated ones, as a person reads them
     notes: list[str] = field(default_factory=list)
     verification: dict | None = None
+    memory_budget: int | None = None  # the --memory-budget it was linted against, if any
     error: str | None = None  # why the model could not be read (then nothing else is set)
     error_class: str | None = None
     context: Any = field(default=None, repr=False, compare=False)  # the engine's Context, for fix/what-if
@@ -67,6 +68,17 @@ class Report:
 
     def to_dict(self) -> dict:
         return envelope([self])
+
+    def to_html(self) -> str:
+        """The self-contained HTML page of this report (`--format html`)."""
+        from onnxlint.reporters.html import render
+
+        return render([self])
+
+    def _repr_html_(self) -> str:  # Jupyter: the same report, without the page around it
+        from onnxlint.reporters.html import _CSS, section
+
+        return f"<style>{_CSS}</style>{section(self)}" if self.error is None else f"<p>{self.path}: {self.error}</p>"
 
 
 def envelope(reports: list[Report]) -> dict:

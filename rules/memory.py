@@ -1,17 +1,9 @@
 """OL301 / OL302: where activation memory peaks, and whether it fits a budget (DOMAIN.md §9)."""
 from onnxlint.config import parse_size
-from onnxlint.cost import liveness, tensor_bytes
+from onnxlint.cost import tensor_bytes
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule
 from onnxlint.units import nbytes, pct
-
-
-def live_at_peak(ctx) -> list[tuple[str, int]]:
-    """(tensor, bytes) live at the peak, largest first."""
-    for index, _node, live, _current in liveness(ctx.graph, ctx.shapes):
-        if index == ctx.totals.peak_index:
-            return sorted(((name, size or 0) for name, size in live.items()), key=lambda item: (-item[1], item[0]))
-    return []
 
 
 def contributors(ctx, tensors: list[tuple[str, int]], total: int, top: int = 3) -> str:
@@ -58,7 +50,7 @@ class ActivationHotspot(Rule):
         totals = ctx.totals
         if totals.unknown_tensors or totals.peak_index is None or totals.peak_activation_bytes < self.min_peak:
             return  # with tensors of unknown size the peak may sit elsewhere: no claim
-        tensors = live_at_peak(ctx)
+        tensors = totals.peak_live
         node = ctx.graph.main_nodes()[totals.peak_index]
         yield self.report(
             f"activation memory peaks at {nbytes(totals.peak_activation_bytes)} at {node.label} ({node.op_type}) with "
@@ -114,7 +106,7 @@ class MemoryOverBudget(Rule):
                     suggestion="reduce the batch size or early resolution/width, or use gradient checkpointing")
         elif totals.peak_activation_bytes > budget:
             node = ctx.graph.main_nodes()[totals.peak_index]
-            tensors = live_at_peak(ctx)
+            tensors = totals.peak_live
             at_least = "at least " if totals.unknown_tensors else ""
             yield self.report(
                 f"peak activations {at_least}{nbytes(totals.peak_activation_bytes)} exceed the budget of {nbytes(budget)} at "

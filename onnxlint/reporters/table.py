@@ -11,15 +11,18 @@ from onnxlint.report import Report
 HEADER = ["layer", "op", "output", "params", "MACs", "FLOPs (2×MACs)", "activation bytes"]
 
 
-def rows(report: Report, depth: int | None = None) -> list[list]:
+def rows(report: Report, depth: int | None = None, *, modules_only: bool = False) -> list[list]:
     """[layer, op, output shape, params, MACs, FLOPs, output bytes] per layer (per module with `depth`); the
-    weight plumbing (Constant, ConstantOfShape) is left out; None marks what is unknown."""
+    weight plumbing (Constant, ConstantOfShape) is left out, and with `modules_only` every layer that has no
+    module path; None marks what is unknown."""
     out: list[list] = []
     groups: dict[str, list] = {}
     for layer in report.layers:
         if layer.op_type in ("Constant", "ConstantOfShape") and not layer.params and not layer.macs:
             continue
         origin = layer.node.origin
+        if origin is None and modules_only:
+            continue
         if depth is None or origin is None:
             out.append([layer.node.label, layer.op_type, units.shape(layer.output_shape), layer.params, layer.macs,
                         None if layer.macs is None else 2 * layer.macs, layer.output_bytes])
