@@ -76,5 +76,7 @@ def test_cli_html_and_jupyter(tmp_path):
     out = tmp_path / "r.html"
     assert run_cli(fixture("demo"), "--format", "html", "-o", out).returncode == 1  # it has a warning
     assert out.read_text().startswith("<!DOCTYPE html>")
+    profiled = onnxlint.lint(fixture("demo"), profile=2).to_html()
+    assert profiled.count("class='ms-mark'") >= 5 and "<th>ms</th>" in profiled  # measured beside the MACs
     snippet = onnxlint.lint(fixture("demo"))._repr_html_()
     assert snippet.startswith("<style>") and "<html" not in snippet and "class='cost-chart'" in snippet

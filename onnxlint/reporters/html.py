@@ -150,6 +150,8 @@ def _cost_chart(report: Report, by_node: dict) -> str:
     groups, size = _bins(counted, MAX_BARS)
     macs = [sum(layer.macs or 0 for layer in g) for g in groups]
     params = [sum(layer.params for layer in g) for g in groups]
+    measured = [sum(layer.measured_ms or 0 for layer in g) for g in groups]  # --profile
+    max_ms = max(measured) or 0
     width, half, top = 1000, 110, 30
     step = width / len(groups)
     max_macs, max_params = max(macs) or 1, max(params) or 1
@@ -163,6 +165,10 @@ def _cost_chart(report: Report, by_node: dict) -> str:
         h = half * params[i] / max_params
         marks.append(f"<rect class='bar-params' x='{x:.2f}' y='{top + half + 4:.2f}' width='{max(step - 0.5, 0.5):.2f}'"
                      f" height='{h:.2f}' fill='#26a69a'><title>{label}: {units.count(params[i])} params</title></rect>")
+        if max_ms:  # measured time beside the static MACs: where estimate and reality disagree shows
+            y = top + half - half * measured[i] / max_ms
+            marks.append(f"<circle class='ms-mark' cx='{x + step / 2:.2f}' cy='{y:.2f}' r='2.5' fill='#ef6c00'>"
+                         f"<title>{label}: {measured[i]:.3f} ms measured</title></circle>")
         found = [d for layer in group for d in by_node.get(layer.node.path, [])]
         if found:
             worst = max(d.severity for d in found)
@@ -179,7 +185,7 @@ def _cost_chart(report: Report, by_node: dict) -> str:
                      f" text-anchor='middle'>{_e(group[0].node.label)} {100 * macs[i] / total:.0f}%</text>")
     legend = (f"<text x='4' y='{top + 2 * half + 8}'>MACs (bars up, max {units.count(max(macs))}) · params (bars "
               f"down, max {units.count(max(params))}) · dots: findings (red error, orange warning, blue "
-              "suggestion)</text>")
+              f"suggestion){f' · orange points: measured ms (max {max_ms:.3f})' if max_ms else ''}</text>")
     note = (f"<p class='note'>{len(counted)} layers with params or MACs, drawn in {len(groups)} bars of {size} "
             "consecutive layers each (sums).</p>" if size > 1 else "")
     return (f"<svg class='cost-chart' data-bars='{len(groups)}' viewBox='0 0 {width} {top + 2 * half + 14}' "
