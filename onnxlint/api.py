@@ -1,9 +1,7 @@
 """The pipeline: load → graph → shapes → cost → rules → Report."""
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-import gc
 import os
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from onnxlint.diagnostics import Severity
 from onnxlint.engine import Context, run_rules, selected_rules
 from onnxlint.graph import MAIN, build_graph
 from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
-from onnxlint.report import Report
+from onnxlint.report import LayerInfo, Report
 from onnxlint.shapes import InputShapeError, infer_shapes
 
 Source = str | os.PathLike | bytes | onnx.ModelProto
@@ -83,12 +81,17 @@ def lint_safely(model: Source, settings: Settings, *, name: str | None = None, *
                       error_class="InternalError")
 
 
-def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0, what_if: int = 0,
-             limits=None) -> Report:
+def _analyse(loaded: LoadedModel, settings: Settings, **run: Any) -> Report:
+    return analyse(loaded, settings, **run)[0]
+
+
+def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0, what_if: int = 0,
+            limits=None) -> tuple[Report, Context]:
+    """The pipeline: graph → shapes → (execution) → costs → rules → one Report of plain data, with every
+    result merged in before it is returned; and the rules' Context, for `onnxlint fix`."""
     active = active_rules(settings, loaded.source)
-    with _no_cyclic_gc():  # the walk allocates many small objects and frees none: the cyclic GC only costs time
-        graph = build_graph(loaded.model, loaded.source)
-        shapes = infer_shapes(loaded.model, graph, settings.input_shapes)
+    graph = build_graph(loaded.model, loaded.source)
+    shapes = infer_shapes(loaded.model, graph, settings.input_shapes)
     executed = None
     if verify or profile:  # before costs: the shapes execution fills in reach every total and rule
         from onnxlint.verify import Limits
@@ -97,42 +100,34 @@ def _analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, p
         executed = run_verification(loaded, graph, shapes, profile_runs=profile, limits=limits or Limits())
         if executed.filled:  # infer again with what execution knew: facts downstream of those tensors follow
             shapes = infer_shapes(loaded.model, graph, settings.input_shapes, executed.filled)
-    with _no_cyclic_gc():
-        layers, totals = compute_costs(graph, shapes)
-    report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals, layers=layers,
-                    notes=loaded.notes + shapes.notes, memory_budget=settings.memory_budget)
-    report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
-                      "dtype": dtype_name(graph.inputs[name].elem_type)}
-                     for name, dims in shapes.input_dims.items()]
+    layers, totals = compute_costs(graph, shapes)
+    if executed is not None and executed.node_ms:
+        for layer in layers:
+            if layer.node.location == MAIN and layer.node.function is None:
+                layer.measured_ms = executed.node_ms.get(layer.node.proto.name or "")
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides), loaded=loaded)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
-    report.diagnostics, report.groups = run_rules(ctx, rules, settings.ignore_nodes)
-    report.context = ctx
+    diagnostics, groups = run_rules(ctx, rules, settings.ignore_nodes)
     if executed is not None:
         codes = {rule.code for rule in active}
-        report.diagnostics += [d for d in executed.diagnostics if d.code in codes]
-        report.verification = executed.summary
-        if executed.node_ms:
-            for layer in layers:
-                if layer.node.location == MAIN and layer.node.function is None:
-                    layer.measured_ms = executed.node_ms.get(layer.node.proto.name or "")
+        diagnostics += [d for d in executed.diagnostics if d.code in codes]
     if what_if:
         from onnxlint.whatif import measure
 
-        measure(ctx, report.diagnostics, what_if)
-    return report
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc():
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+        for index, suffix, extra in measure(ctx, diagnostics, what_if):
+            diagnostics[index].suggestion += suffix
+            diagnostics[index].savings.extra.update(extra)
+    report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
+                    layers=[LayerInfo.of(layer) for layer in layers], diagnostics=diagnostics, groups=groups,
+                    notes=loaded.notes + shapes.notes, memory_budget=settings.memory_budget,
+                    verification=executed.summary if executed is not None else None,
+                    external_data=any(t.data_location == onnx.TensorProto.EXTERNAL
+                                      for t in loaded.model.graph.initializer))
+    report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
+                      "dtype": dtype_name(graph.inputs[name].elem_type)}
+                     for name, dims in shapes.input_dims.items()]
+    return report, ctx
 
 
 def active_rules(settings: Settings, source: str):

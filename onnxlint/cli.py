@@ -264,7 +264,8 @@ def explain(code: str) -> None:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the fixed model.")
 @click.option("--in-place", is_flag=True, help="Overwrite MODEL (only after the fix is verified).")
-@click.option("--select", multiple=True, metavar="CODES", help="Fixes to apply: OL203, OL401, OL402 (default: all).")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Fixes to apply: codes, names or prefixes of fixable rules (`onnxlint rules` marks them; default: all).")
 @click.option("--diff", is_flag=True, help="Print what would change, verified, without writing anything.")
 @click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS", help="Fix an input's shape (repeatable).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
@@ -278,16 +279,17 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     from onnxlint.api import LoadError
     from onnxlint.engine import check_selector, selected_rules
     from onnxlint.loader import load
-    from onnxlint.fix import FIXABLE, FixError, fix, save
+    from onnxlint.fix import FixError, fix, fixable_rules, save
     from onnxlint.verify import Limits
 
     try:  # the same selectors as `check --select`: codes, names or prefixes
         wanted = [check_selector(s) for s in _split(select)]
     except ValueError as exc:
         _fail(str(exc))
-    codes = tuple(r.code for r in selected_rules(wanted) if r.code in FIXABLE) if wanted else FIXABLE
+    fixable = tuple(fixable_rules())
+    codes = tuple(r.code for r in selected_rules(wanted) if r.code in fixable) if wanted else fixable
     if not codes:
-        _fail(f"no fix among {', '.join(wanted)} (fixable: {', '.join(FIXABLE)})")
+        _fail(f"no fix among {', '.join(wanted)} (fixable: {', '.join(fixable)})")
     given = [flag for flag, on in (("-o", output is not None), ("--in-place", in_place), ("--diff", diff)) if on]
     if len(given) > 1:
         _fail(f"{' and '.join(given)} contradict each other: give one of -o OUT.onnx, --in-place or --diff")
@@ -334,7 +336,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     if diff:
         _echo(f"{model}: --diff: nothing written")
         return
-    external = _uses_external_data(result.before)
+    external = result.before.external_data
     try:
         save(result.model, target, external=external)
     except OSError as exc:
@@ -347,12 +349,6 @@ def _counts(keys):
     from collections import Counter
 
     return Counter(key[0] for key in keys)
-
-
-def _uses_external_data(report) -> bool:
-    import onnx
-
-    return any(t.data_location == onnx.TensorProto.EXTERNAL for t in report.context.loaded.model.graph.initializer)
 
 
 @main.command("diff")

@@ -20,7 +20,7 @@ class LayerChange:
     @property
     def label(self) -> str:
         layer = self.new or self.old
-        return layer.node.label
+        return layer.label
 
     def delta(self, attr: str) -> int:
         return (getattr(self.new, attr) or 0 if self.new else 0) - (getattr(self.old, attr) or 0 if self.old else 0)
@@ -78,7 +78,7 @@ def _counted(report: Report) -> list:
 
 
 def _keys(layer, index: dict) -> list[tuple]:
-    origin = layer.node.origin
+    origin = layer.origin
     keys = []
     if origin is not None and origin.module:
         n = index.setdefault(("module", origin.module, layer.op), 0)

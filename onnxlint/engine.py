@@ -110,6 +110,7 @@ class Rule:
     groups: ClassVar[bool] = True  # suggestions on several nodes become one finding listing them
     only_when_alone: ClassVar[bool] = False  # dropped on a node that another finding already names
     group_advice: ClassVar[str | None] = None  # the suggestion of a group (default: its largest member's)
+    applicability: ClassVar[str | None] = None  # of its fix: "exact" or "changes numerics"; None: no fix
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         self.opts = {o.name: o.default for o in self.options}
@@ -125,6 +126,12 @@ class Rule:
 
     def check_model(self, ctx: Context) -> Iterable[Diagnostic]:
         return ()
+
+    def fix(self, rewriter, diagnostic: Diagnostic) -> None:
+        """Rewrite what `diagnostic` found, through the `onnxlint.fix.Rewriter` (a copy of the model with its
+        producer/consumer maps); record it with rewriter.changed(...) or rewriter.skip(...). A rule that can
+        fix overrides this and sets `applicability`; `onnxlint fix` finds it in the catalog."""
+        raise NotImplementedError
 
     def report(self, message: str, layer: Layer | None = None, *, suggestion: str | None = None,
                savings: Savings | None = None, severity: Severity | None = None, replacement: tuple = (),

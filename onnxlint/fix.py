@@ -1,9 +1,8 @@
-"""`onnxlint fix`: exact rewrites, verified by onnxruntime before anything is written.
+"""`onnxlint fix`: a driver over the rules' fixes, verified by onnxruntime before anything is written.
 
-OL203 fc-as-conv      Flatten/Reshape + Gemm on N×C×H×W → Conv (k = H×W); the FCs that follow → 1×1
-                      convs; one Flatten at the end: the model becomes fully convolutional.
-OL401 unfolded-bn     BatchNormalization folded into the preceding Conv's weights and bias.
-OL402 inference-noop  Dropout / Identity removed.
+A rule that can fix what it finds defines `fix(self, rewriter, diagnostic)` (and says how safe it is in
+`applicability`); this module gives it the Rewriter (the model's copy with producer/consumer maps), runs
+the original and the rewritten model on the same inputs, and writes nothing unless their outputs agree.
 """
 from __future__ import annotations
 
@@ -17,11 +16,11 @@ import onnx
 from onnx import helper, numpy_helper
 
 from onnxlint.api import lint
+from onnxlint.loader import load
 from onnxlint.graph import MAIN
 from onnxlint.report import Report
 from onnxlint.verify import Limits, run_child
 
-FIXABLE = ("OL203", "OL401", "OL402")
 
 
 class FixError(Exception):
@@ -40,19 +39,31 @@ class FixResult:
     after: Report | None = None
 
 
-def fix(source, *, select=FIXABLE, limits: Limits = Limits(), **lint_options) -> FixResult:
-    """Rewrite a copy of the model with every selected exact fix and verify it with onnxruntime."""
-    before = lint(source, **lint_options)
-    ctx = before.context
+def fixable_rules() -> dict:
+    """Code → rule class of every rule (built-in or plugin) that declares a fix."""
+    from onnxlint.engine import Rule, all_rules
+
+    return {r.code: r for r in all_rules() if r.fix is not Rule.fix}
+
+
+def fix(source, *, select=None, limits: Limits = Limits(), **lint_options) -> FixResult:
+    """Rewrite a copy of the model with every selected rule's fix (all fixable rules by default) and verify
+    it with onnxruntime. Each rule's `fix` rewrites the findings it reported, through a Rewriter."""
+    from onnxlint.api import analyse, make_settings
+
+    rules = fixable_rules()
+    select = tuple(select) if select is not None else tuple(rules)
+    settings = make_settings(**lint_options)
+    before, ctx = analyse(load(source, max_size=settings.max_size), settings)
     if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read
         raise FixError(f"refused: the model has unsafe external data (OL003: {ctx.loaded.unsafe_external[0]}); "
                        "nothing was read or written")
     model = ctx.loaded.copy_with_weights()
-    rewriter = _Rewriter(model, ctx)
-    rewrites = {"OL203": rewriter.fc_as_conv, "OL401": rewriter.fold_batchnorm, "OL402": rewriter.remove_noop}
+    rewriter = Rewriter(model, ctx)
+    instances = {code: rules[code](settings.options.get(code)) for code in select if code in rules}
     for d in before.diagnostics:
-        if d.code in select and d.location == MAIN:  # subgraph bodies are left as they are
-            rewrites[d.code](d.node)
+        if d.code in instances and d.location == MAIN:  # subgraph and function bodies are left as they are
+            instances[d.code].fix(rewriter, d)
     result = FixResult(model, rewriter.changes, rewriter.skipped, before=before)
     if not rewriter.changes:
         return result
@@ -63,7 +74,9 @@ def fix(source, *, select=FIXABLE, limits: Limits = Limits(), **lint_options) ->
     return result
 
 
-class _Rewriter:
+class Rewriter:
+    """What a rule's fix works with: the copy of the model, its producer/consumer maps kept current by every
+    rewrite, the analysis it was linted with (`ctx`), and the record of what was changed or left out."""
     def __init__(self, model: onnx.ModelProto, ctx) -> None:
         self.model, self.ctx, self.changes, self.skipped = model, ctx, [], []
         self.graph = model.graph
@@ -83,6 +96,17 @@ class _Rewriter:
         self.stale: set[str] = set()  # tensors whose declared shape the rewrites made wrong
 
     # -- helpers --------------------------------------------------------------------------------
+    def changed(self, what: str) -> None:
+        self.changes.append(what)
+
+    def skip(self, what: str) -> None:
+        self.skipped.append(what)
+
+    def layer(self, name: str):
+        """The analysis' Layer of a main-graph node (not one inlined from a function)."""
+        return self.ctx.by_node[next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN
+                                     and n.function is None)]
+
     def producer(self, name: str) -> onnx.NodeProto | None:
         node = self.producers.get(name)
         return None if node is None or id(node) in self.removed else node
@@ -157,110 +181,6 @@ class _Rewriter:
 
     def position(self, node: onnx.NodeProto) -> int:
         return next(i for i, n in enumerate(self.graph.node) if n is node)
-
-    # -- OL402 ----------------------------------------------------------------------------------
-    def remove_noop(self, name: str) -> None:
-        node = self.nodes[name]
-        source, target = node.input[0], node.output[0]
-        if len([o for o in node.output if o]) > 1 and self.consumers(node.output[1]):
-            return  # the Dropout mask is used
-        outputs = {o.name for o in self.graph.output}
-        if target in outputs:
-            producer = self.producer(source)
-            if producer is None or source in outputs:
-                return  # input → output passthrough: the Identity is the model's interface
-            self.rename_output(producer, source, target)
-            self.rename_input(source, target)
-        else:
-            self.rename_input(target, source)
-        self.remove(node)
-        self.changes.append(f"OL402 removed {node.op_type} {name}")
-
-    # -- OL401 ----------------------------------------------------------------------------------
-    def fold_batchnorm(self, name: str) -> None:
-        bn = self.nodes[name]
-        conv = self.producer(bn.input[0])
-        scale, bias, mean, var = (self.value(n).astype(np.float64) for n in bn.input[1:5])
-        eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
-        factor = scale / np.sqrt(var + eps)
-        if self.fill(conv.input[1]) is not None:
-            self.skipped.append(f"OL401 {name}: not folded; the Conv's weight is a ConstantOfShape placeholder, and "
-                                "folding would write every weight out in full")
-            return
-        weight = self.value(conv.input[1])
-        conv_bias = self.value(conv.input[2]) if len(conv.input) > 2 and conv.input[2] else np.zeros(len(factor))
-        folded_w = (weight.astype(np.float64) * factor.reshape(-1, *([1] * (weight.ndim - 1)))).astype(weight.dtype)
-        folded_b = ((conv_bias.astype(np.float64) - mean) * factor + bias).astype(weight.dtype)
-        conv.input[1] = self.add_initializer(folded_w, f"{conv.input[1]}_bn_folded")
-        b_name = self.add_initializer(folded_b, f"{bn.output[0]}_bn_folded_bias")
-        if len(conv.input) > 2:
-            conv.input[2] = b_name
-        else:
-            conv.input.append(b_name)
-        self.forget_shape(conv.output[0])
-        self.rename_output(conv, conv.output[0], bn.output[0])
-        self.remove(bn)
-        self.changes.append(f"OL401 folded BatchNormalization {name} into Conv {conv.name or conv.output[0]}")
-
-    # -- OL203 ----------------------------------------------------------------------------------
-    def fc_as_conv(self, name: str) -> None:
-        from onnxlint.rules.ol203_fc_as_conv import flattened_map, following_fcs
-
-        layer = self.ctx.by_node[next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN
-                                         and n.function is None)]
-        flat_layer, (c, h, w) = flattened_map(self.ctx, layer)
-        fcs = [layer] + following_fcs(self.ctx, layer)
-        flat = self.nodes[flat_layer.name]
-        for i, fc_layer in enumerate(fcs):
-            fc = self.nodes[fc_layer.name]
-            attrs = {a.name: helper.get_attribute_value(a) for a in fc.attribute}
-            placeholder = self.fill(fc.input[1])
-            if placeholder is not None:  # the same fill, reshaped: no weight is written out
-                value, dims = placeholder
-                n_out = dims[0] if fc.op_type == "Gemm" and attrs.get("transB", 0) else dims[1]
-                weight_name = self.add_fill((value * attrs.get("alpha", 1.0)).astype(value.dtype),
-                                            [n_out, c, h, w] if i == 0 else [n_out, dims[0] * dims[1] // n_out, 1, 1],
-                                            f"{fc.input[1]}_as_conv")
-                self._to_conv(fc, fc_layer, flat, i, weight_name, n_out, value.dtype, attrs)
-                continue
-            weight = self.value(fc.input[1])
-            if fc.op_type == "Gemm" and attrs.get("transB", 0):
-                weight = weight.T
-            weight = weight * attrs.get("alpha", 1.0)  # now [in, out]
-            n_out = weight.shape[1]
-            kernel = weight.T.reshape(n_out, c, h, w) if i == 0 else weight.T.reshape(n_out, -1, 1, 1)
-            weight_name = self.add_initializer(kernel.astype(weight.dtype), f"{fc.input[1]}_as_conv")
-            self._to_conv(fc, fc_layer, flat, i, weight_name, n_out, weight.dtype, attrs)
-        # the map now stays 4-D through the former FCs and their activations: flatten once at the end
-        last = fcs[-1].node.outputs[0]
-        flat_out = f"{last}_spatial"
-        producer = self.producer(last)
-        self.rename_output(producer, last, flat_out)
-        tail = fcs[-1].node
-        self.add_node(helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"),
-                      self.position(producer) + 1)
-        self._forget_between(fcs)  # the Flatten/Reshape, now unread, goes in prune()
-
-    def _to_conv(self, fc, fc_layer, flat, i: int, weight_name: str, n_out: int, dtype, attrs: dict) -> None:
-        """Replace the FC node by the Conv reading `weight_name` (the first on the 4-D map, later ones 1×1)."""
-        inputs = [flat.input[0] if i == 0 else fc.input[0], weight_name]
-        if fc.op_type == "Gemm" and len(fc.input) > 2 and fc.input[2]:
-            bias = np.broadcast_to(self.value(fc.input[2]) * attrs.get("beta", 1.0), (n_out,)).astype(dtype)
-            inputs.append(self.add_initializer(np.ascontiguousarray(bias), f"{fc.input[1]}_as_conv_bias"))
-        kernel = self.ctx.shapes.dims.get(flat.input[0])[2:] if i == 0 else (1, 1)
-        conv = helper.make_node("Conv", inputs, [fc.output[0]], name=f"{fc_layer.name}_conv",
-                                kernel_shape=list(kernel))
-        self.remove(fc)
-        self.add_node(conv, self.position(fc))
-        self.forget_shape(fc.output[0])
-        self.changes.append(f"OL203 {fc_layer.name} ({fc.op_type}) → Conv {kernel[0]}×{kernel[1]}")
-
-    def _forget_between(self, fcs) -> None:
-        # activations between the converted FCs are 4-D now: their declared shapes are stale
-        for fc in fcs:
-            for user in self.ctx.consumers(fc.node.outputs[0]):
-                for out in user.node.outputs:
-                    self.forget_shape(out)
 
     # -- cleanup --------------------------------------------------------------------------------
     def prune(self) -> None:

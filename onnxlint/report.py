@@ -13,12 +13,44 @@ SCHEMA_VERSION = 1
 
 
 @dataclass
+class LayerInfo:
+    """One layer as the report holds it: plain data (no graph, no protobuf), picklable as it is."""
+    name: str
+    op_type: str
+    op: str  # the float op it computes (Conv for QLinearConv)
+    scope: str  # its graph location, and the function call it was inlined from
+    label: str  # its module path when the exporter wrote one, else its name
+    origin: Any  # graph.Origin or None
+    outputs: list[str]
+    output_shape: tuple | None
+    params: int
+    param_bytes: int
+    macs: int | None
+    output_bytes: int | None
+    receptive_field: tuple | None
+    window: Any = None  # shapes.WindowFacts (plain data)
+    conv: Any = None  # cost.ConvSpec
+    measured_ms: float | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.scope}/{self.name}"
+
+    @classmethod
+    def of(cls, layer: Layer) -> LayerInfo:
+        node = layer.node
+        return cls(node.name, node.op_type, node.op, node.scope, node.label, node.origin, list(node.outputs),
+                   layer.output_shape, layer.params, layer.param_bytes, layer.macs, layer.output_bytes,
+                   layer.receptive_field, layer.window, layer.conv, layer.measured_ms)
+
+
+@dataclass
 class Report:
     path: str
     opset: int | None = None
     inputs: list[dict] = field(default_factory=list)
     totals: Totals | None = None
-    layers: list[Layer] = field(default_factory=list)
+    layers: list[LayerInfo] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # every finding, one per node
     groups: list[Group] = field(default_factory=list)  # the repeated ones, as a person reads them
     notes: list[str] = field(default_factory=list)
@@ -26,7 +58,7 @@ class Report:
     memory_budget: int | None = None  # the --memory-budget it was linted against, if any
     error: str | None = None  # why the model could not be read (then nothing else is set)
     error_class: str | None = None
-    context: Any = field(default=None, repr=False, compare=False)  # the engine's Context, for fix/what-if
+    external_data: bool = False  # the model keeps its weights in external files
 
     def count(self, severity: Severity) -> int:
         return sum(d.severity == severity for d in self.diagnostics)
@@ -86,10 +118,10 @@ def envelope(reports: list[Report]) -> dict:
             "models": [r.model_dict() for r in reports]}
 
 
-def layer_dict(layer: Layer) -> dict:
+def layer_dict(layer: LayerInfo) -> dict:
     shape = layer.output_shape
-    origin = layer.node.origin
-    return {"node": layer.name, "op_type": layer.op_type, "location": layer.node.scope,
+    origin = layer.origin
+    return {"node": layer.name, "op_type": layer.op_type, "location": layer.scope,
             "module": origin.module if origin is not None else None,
             "module_class": origin.module_class if origin is not None else None,
             "output_shape": list(shape) if shape is not None else None,

@@ -69,6 +69,4 @@ def _lint_one(job) -> Report:
     model, settings, data, kwargs = job
     if isinstance(settings, str):
         return Report(path=model, error=settings, error_class="ConfigError")
-    report = lint_safely(model if data is None else data, settings, name=model, **kwargs)
-    report.context = None  # graph and protobuf views: neither needed after the run nor picklable
-    return report
+    return lint_safely(model if data is None else data, settings, name=model, **kwargs)

@@ -82,12 +82,14 @@ def _time(ort, model: onnx.ModelProto, runs: int) -> tuple[float, tuple]:
     return statistics.median(times) * 1000, out.shape
 
 
-def measure(ctx, diagnostics: list[Diagnostic], runs: int = 10) -> None:
-    """Attach measured timings to every OL201/OL202/OL204 suggestion (in place)."""
+def measure(ctx, diagnostics: list[Diagnostic], runs: int = 10) -> list[tuple[int, str, dict]]:
+    """(index of the diagnostic, text to add to its suggestion, measured timings for its savings) for every
+    OL201/OL202/OL204 suggestion: the report merges them in."""
     import onnxruntime as ort
 
     by_path = {layer.node.path: layer for layer in ctx.layers}
-    for d in diagnostics:
+    found = []
+    for index, d in enumerate(diagnostics):
         if d.code not in MEASURED or not d.replacement or d.savings is None:
             continue
         layer = by_path[f"{d.location}/{d.node}"]
@@ -95,11 +97,12 @@ def measure(ctx, diagnostics: list[Diagnostic], runs: int = 10) -> None:
         before, shape_before = _time(ort, original, runs)
         after, shape_after = _time(ort, replacement, runs)
         if tuple(shape_before) != tuple(shape_after):
-            d.suggestion += (f"; what-if: the replacement's output {tuple(shape_after)} differs from the layer's "
-                             f"{tuple(shape_before)}, not measured")
+            found.append((index, f"; what-if: the replacement's output {tuple(shape_after)} differs from the "
+                                 f"layer's {tuple(shape_before)}, not measured", {}))
             continue
-        d.savings.extra.update(measured_ms_before=round(before, 4), measured_ms_after=round(after, 4))
         change = f"{100 * (after - before) / before:+.0f}%".replace("-", "−")
-        d.suggestion += (f"; what-if: MACs −{d.savings.macs_saved_pct:.0f}%, measured {before:.2f} ms → {after:.2f} ms "
-                         f"({change}) on this machine (median of {runs} runs, one thread); the replacement changes "
-                         "the function and needs retraining")
+        found.append((index, f"; what-if: MACs −{d.savings.macs_saved_pct:.0f}%, measured {before:.2f} ms → "
+                             f"{after:.2f} ms ({change}) on this machine (median of {runs} runs, one thread); the "
+                             "replacement changes the function and needs retraining",
+                      {"measured_ms_before": round(before, 4), "measured_ms_after": round(after, 4)}))
+    return found

@@ -75,6 +75,7 @@ class FcAsConv(Rule):
     severity = Severity.SUGGESTION
     summary = "Gemm/MatMul on a flattened C×H×W map (H·W > 1) is exactly an H×W conv: make the net fully convolutional"
     op_types = ("Gemm", "MatMul")
+    applicability = "exact"
 
     def check_node(self, ctx, layer):
         found, weight = flattened_map(ctx, layer), fc_weight(ctx, layer)
@@ -94,3 +95,71 @@ class FcAsConv(Rule):
             suggestion="make the network fully convolutional (`onnxlint fix --select OL203`): the weight count stays "
                        "the same, but a larger input then yields a spatial map of scores in one pass instead of "
                        "failing on the Flatten")
+
+    def fix(self, rw, d) -> None:
+        """Flatten/Reshape + Gemm on N×C×H×W → a Conv with the reshaped weights (k = H×W); the FCs after it →
+        1×1 convs; one Flatten at the end: the model becomes fully convolutional (exact)."""
+        from onnx import helper
+
+        layer = rw.layer(d.node)
+        flat_layer, (c, h, w) = flattened_map(rw.ctx, layer)
+        fcs = [layer] + following_fcs(rw.ctx, layer)
+        flat = rw.nodes[flat_layer.name]
+        for i, fc_layer in enumerate(fcs):
+            fc = rw.nodes[fc_layer.name]
+            attrs = {a.name: helper.get_attribute_value(a) for a in fc.attribute}
+            placeholder = rw.fill(fc.input[1])
+            if placeholder is not None:  # the same fill, reshaped: no weight is written out
+                value, dims = placeholder
+                n_out = dims[0] if fc.op_type == "Gemm" and attrs.get("transB", 0) else dims[1]
+                weight_name = rw.add_fill((value * attrs.get("alpha", 1.0)).astype(value.dtype),
+                                            [n_out, c, h, w] if i == 0 else [n_out, dims[0] * dims[1] // n_out, 1, 1],
+                                            f"{fc.input[1]}_as_conv")
+                _to_conv(rw, fc, fc_layer, flat, i, weight_name, n_out, value.dtype, attrs)
+                continue
+            weight = rw.value(fc.input[1])
+            if fc.op_type == "Gemm" and attrs.get("transB", 0):
+                weight = weight.T
+            weight = weight * attrs.get("alpha", 1.0)  # now [in, out]
+            n_out = weight.shape[1]
+            kernel = weight.T.reshape(n_out, c, h, w) if i == 0 else weight.T.reshape(n_out, -1, 1, 1)
+            weight_name = rw.add_initializer(kernel.astype(weight.dtype), f"{fc.input[1]}_as_conv")
+            _to_conv(rw, fc, fc_layer, flat, i, weight_name, n_out, weight.dtype, attrs)
+        # the map now stays 4-D through the former FCs and their activations: flatten once at the end
+        last = fcs[-1].node.outputs[0]
+        flat_out = f"{last}_spatial"
+        producer = rw.producer(last)
+        rw.rename_output(producer, last, flat_out)
+        tail = fcs[-1].node
+        rw.add_node(helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"),
+                      rw.position(producer) + 1)
+        _forget_between(rw, fcs)  # the Flatten/Reshape, now unread, goes in prune()
+
+
+
+def _to_conv(rw, fc, fc_layer, flat, i: int, weight_name: str, n_out: int, dtype, attrs: dict) -> None:
+    """Replace the FC node by the Conv reading `weight_name` (the first on the 4-D map, later ones 1×1)."""
+    import numpy as np
+    from onnx import helper
+
+    inputs = [flat.input[0] if i == 0 else fc.input[0], weight_name]
+    if fc.op_type == "Gemm" and len(fc.input) > 2 and fc.input[2]:
+        bias = np.broadcast_to(rw.value(fc.input[2]) * attrs.get("beta", 1.0), (n_out,)).astype(dtype)
+        inputs.append(rw.add_initializer(np.ascontiguousarray(bias), f"{fc.input[1]}_as_conv_bias"))
+    kernel = rw.ctx.shapes.dims.get(flat.input[0])[2:] if i == 0 else (1, 1)
+    conv = helper.make_node("Conv", inputs, [fc.output[0]], name=f"{fc_layer.name}_conv",
+                            kernel_shape=list(kernel))
+    rw.remove(fc)
+    rw.add_node(conv, rw.position(fc))
+    rw.forget_shape(fc.output[0])
+    rw.changed(f"OL203 {fc_layer.name} ({fc.op_type}) → Conv {kernel[0]}×{kernel[1]}")
+
+
+
+def _forget_between(rw, fcs) -> None:
+    # activations between the converted FCs are 4-D now: their declared shapes are stale
+    for fc in fcs:
+        for user in rw.ctx.consumers(fc.node.outputs[0]):
+            for out in user.node.outputs:
+                rw.forget_shape(out)
+

@@ -27,6 +27,7 @@ class UnfoldedBatchnorm(Rule):
     severity = Severity.SUGGESTION
     summary = "BatchNormalization directly after a Conv in an inference graph (foldable exactly)"
     op_types = ("BatchNormalization",)
+    applicability = "exact"
 
     def check_node(self, ctx, layer):
         node = layer.node
@@ -52,3 +53,33 @@ class UnfoldedBatchnorm(Rule):
                 f"{len(members)} nodes and one pass over {nbytes(activations)} of activations fewer",
                 f"fold them: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact, verified by onnxruntime); "
                 "--show-all lists them")
+
+    def fix(self, rw, d) -> None:
+        """Fold γ/√(σ²+ε) into the Conv's weights and (b − μ)·γ/√(σ²+ε) + β into its bias (exact up to float
+        rounding); a ConstantOfShape placeholder weight is left as it is (folding would write it out in full)."""
+        import numpy as np
+
+        bn = rw.nodes[d.node]
+        conv = rw.producer(bn.input[0])
+        scale, bias, mean, var = (rw.value(n).astype(np.float64) for n in bn.input[1:5])
+        eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
+        factor = scale / np.sqrt(var + eps)
+        if rw.fill(conv.input[1]) is not None:
+            rw.skip(f"OL401 {d.node}: not folded; the Conv's weight is a ConstantOfShape placeholder, and "
+                                "folding would write every weight out in full")
+            return
+        weight = rw.value(conv.input[1])
+        conv_bias = rw.value(conv.input[2]) if len(conv.input) > 2 and conv.input[2] else np.zeros(len(factor))
+        folded_w = (weight.astype(np.float64) * factor.reshape(-1, *([1] * (weight.ndim - 1)))).astype(weight.dtype)
+        folded_b = ((conv_bias.astype(np.float64) - mean) * factor + bias).astype(weight.dtype)
+        conv.input[1] = rw.add_initializer(folded_w, f"{conv.input[1]}_bn_folded")
+        b_name = rw.add_initializer(folded_b, f"{bn.output[0]}_bn_folded_bias")
+        if len(conv.input) > 2:
+            conv.input[2] = b_name
+        else:
+            conv.input.append(b_name)
+        rw.forget_shape(conv.output[0])
+        rw.rename_output(conv, conv.output[0], bn.output[0])
+        rw.remove(bn)
+        rw.changed(f"OL401 folded BatchNormalization {d.node} into Conv {conv.name or conv.output[0]}")
+

@@ -23,6 +23,7 @@ class InferenceNoop(Rule):
     severity = Severity.SUGGESTION
     summary = "Dropout/Identity nodes left in an inference graph"
     op_types = ("Dropout", "Identity")
+    applicability = "exact"
 
     def check_node(self, ctx, layer):
         node = layer.node
@@ -42,3 +43,22 @@ class InferenceNoop(Rule):
         listed = " and ".join(f"{n} {op}" for op, n in sorted(kinds.items()))
         return (f"{listed} nodes do nothing at inference",
                 f"remove them: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact); --show-all lists them")
+
+    def fix(self, rw, d) -> None:
+        """Remove the node and wire its input straight to its consumers (exact)."""
+        node = rw.nodes[d.node]
+        source, target = node.input[0], node.output[0]
+        if len([o for o in node.output if o]) > 1 and rw.consumers(node.output[1]):
+            return  # the Dropout mask is used
+        outputs = {o.name for o in rw.graph.output}
+        if target in outputs:
+            producer = rw.producer(source)
+            if producer is None or source in outputs:
+                return  # input → output passthrough: the Identity is the model's interface
+            rw.rename_output(producer, source, target)
+            rw.rename_input(source, target)
+        else:
+            rw.rename_input(target, source)
+        rw.remove(node)
+        rw.changed(f"OL402 removed {node.op_type} {d.node}")
+

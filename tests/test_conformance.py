@@ -22,7 +22,7 @@ def test_inferred_output_shapes_match_expected_outputs():
     checked, failures = 0, []
     for model_path, model in discover():
         report = onnxlint.lint(model_path)
-        produced = {o: layer.output_shape for layer in report.layers for o in layer.node.outputs[:1]}
+        produced = {o: layer.output_shape for layer in report.layers for o in layer.outputs[:1]}
         for i, output in enumerate(model.graph.output):
             expected_path = model_path.parent / "test_data_set_0" / f"output_{i}.pb"
             if not expected_path.is_file():

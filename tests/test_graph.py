@@ -35,8 +35,8 @@ def test_subgraph_nodes_have_locations_and_shapes():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     report = onnxlint.lint(model)
     conv = next(layer for layer in report.layers if layer.name == "Conv_3")
-    assert conv.node.location == "graph/If_0/then_branch"
-    assert conv.node.path == "graph/If_0/then_branch/Conv_3"
+    assert conv.scope == "graph/If_0/then_branch"
+    assert conv.path == "graph/If_0/then_branch/Conv_3"
     assert conv.output_shape == (1, 4, 9, 9)  # (20 − 3) / 2 + 1 = 9.5 → 9
     [d] = [d for d in report.diagnostics if d.code == "OL101"]
     assert d.location == "graph/If_0/then_branch" and d.node == "Conv_3"

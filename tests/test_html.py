@@ -57,7 +57,7 @@ def test_report_page_in_a_real_browser(name, tmp_path, corpus_dir):
     assert dom.count('class="peak-mark"') == 1 and 'class="peak-label"' in dom and points > 1
     if len(counted) > 400:
         assert "consecutive layers each (sums)" in dom  # says so when it aggregates
-    marked = {layer.node.path for layer in counted} & {f"{d.location}/{d.node}" for d in report.diagnostics if d.node}
+    marked = {layer.path for layer in counted} & {f"{d.location}/{d.node}" for d in report.diagnostics if d.node}
     assert (dom.count('class="finding-mark"') >= 1) == bool(marked)
     assert dom.count("<li data-code=") == len(report.findings())
     totals = report.to_dict()["models"][0]["totals"]  # the page's numbers are the JSON report's

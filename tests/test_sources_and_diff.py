@@ -35,12 +35,12 @@ def test_dynamo_metadata_gives_module_class_and_user_line():
 def test_torchscript_names_map_to_the_same_module_paths():
     ts = onnxlint.lint(TORCH / "smallnet_torchscript.onnx")
     dynamo = onnxlint.lint(TORCH / "smallnet_dynamo.onnx")
-    labels = {lr.node.label for lr in ts.layers if lr.op == "Conv"}
+    labels = {lr.label for lr in ts.layers if lr.op == "Conv"}
     assert {"stem.0", "layer1.0.conv1", "layer1.1.conv2"} <= labels
     assert [d.module for d in ts.diagnostics if d.code == "OL102"] == \
         [d.module for d in dynamo.diagnostics if d.code == "OL102"] == ["stem.2"]
     functions = onnxlint.lint(TORCH / "smallnet_functions.onnx")
-    assert {lr.node.label for lr in functions.layers if lr.op == "Conv"} >= {"layer1.0", "layer1.1"}
+    assert {lr.label for lr in functions.layers if lr.op == "Conv"} >= {"layer1.0", "layer1.1"}
     plain = onnxlint.lint(fixture("demo"))
     assert all(d.module is None for d in plain.diagnostics)  # models without either keep node names
 
@@ -150,6 +150,6 @@ def test_summary_tables_grouped_by_module():
     assert rows[0] == "model,layer,op,output,params,MACs,FLOPs (2×MACs),activation bytes"
     layer1 = next(r for r in rows if ",layer1," in r).split(",")
     report = onnxlint.lint(TORCH / "smallnet_torchscript.onnx")
-    inside = [lr for lr in report.layers if lr.node.label.startswith("layer1")]
+    inside = [lr for lr in report.layers if lr.label.startswith("layer1")]
     assert layer1[4] == str(sum(lr.params for lr in inside)) and layer1[5] == str(2 * 4_147_200)
     assert layer1[6] == str(4 * 4_147_200)  # FLOPs = 2 × MACs

@@ -113,7 +113,7 @@ def _header(report: Report) -> str:
 
 def _anchor(report: Report, node: str | None, location: str) -> str | None:
     for i, layer in enumerate(report.layers):
-        if layer.name == node and layer.node.scope == location:
+        if layer.name == node and layer.scope == location:
             return f"layer-{i}"
     return None
 
@@ -158,7 +158,7 @@ def _cost_chart(report: Report, by_node: dict) -> str:
     marks = []
     for i, group in enumerate(groups):
         x = i * step
-        label = _e(group[0].node.label if len(group) == 1 else f"{group[0].node.label} … {group[-1].node.label}")
+        label = _e(group[0].label if len(group) == 1 else f"{group[0].label} … {group[-1].label}")
         h = half * macs[i] / max_macs
         marks.append(f"<rect class='bar-macs' x='{x:.2f}' y='{top + half - h:.2f}' width='{max(step - 0.5, 0.5):.2f}' "
                      f"height='{h:.2f}' fill='#5c6bc0'><title>{label}: {units.count(macs[i])} MACs</title></rect>")
@@ -169,7 +169,7 @@ def _cost_chart(report: Report, by_node: dict) -> str:
             y = top + half - half * measured[i] / max_ms
             marks.append(f"<circle class='ms-mark' cx='{x + step / 2:.2f}' cy='{y:.2f}' r='2.5' fill='#ef6c00'>"
                          f"<title>{label}: {measured[i]:.3f} ms measured</title></circle>")
-        found = [d for layer in group for d in by_node.get(layer.node.path, [])]
+        found = [d for layer in group for d in by_node.get(layer.path, [])]
         if found:
             worst = max(d.severity for d in found)
             marks.append(f"<circle class='finding-mark' cx='{x + step / 2:.2f}' cy='{top - 14}' r='3.5' "
@@ -182,7 +182,7 @@ def _cost_chart(report: Report, by_node: dict) -> str:
         group = groups[i]
         y = max(top + half - half * macs[i] / max_macs - 3, top + 9)
         marks.append(f"<text class='top-label' x='{i * step + step / 2:.2f}' y='{y:.2f}'"
-                     f" text-anchor='middle'>{_e(group[0].node.label)} {100 * macs[i] / total:.0f}%</text>")
+                     f" text-anchor='middle'>{_e(group[0].label)} {100 * macs[i] / total:.0f}%</text>")
     legend = (f"<text x='4' y='{top + 2 * half + 8}'>MACs (bars up, max {units.count(max(macs))}) · params (bars "
               f"down, max {units.count(max(params))}) · dots: findings (red error, orange warning, blue "
               f"suggestion){f' · orange points: measured ms (max {max_ms:.3f})' if max_ms else ''}</text>")
@@ -226,7 +226,7 @@ def _timeline(report: Report) -> str:
 def _modules(report: Report) -> str:
     from onnxlint.reporters.table import rows
 
-    if not any(layer.node.origin is not None for layer in report.layers):
+    if not any(layer.origin is not None for layer in report.layers):
         return ""
     body = "".join(f"<tr><td class='l'>{_e(r[0])}</td><td class='l'>{_e(r[1])}</td><td data-v='{r[3]}'>"
                    f"{units.count(r[3])}</td><td data-v='{r[4] if r[4] is not None else -1}'>{units.count(r[4])}</td>"
@@ -242,8 +242,8 @@ def _table(report: Report, by_node: dict) -> str:
     rows = []
     for i, layer in enumerate(report.layers):
         plumbing = not layer.params and not layer.macs and layer.op_type in _PLUMBING
-        codes = ", ".join(sorted({d.code for d in by_node.get(layer.node.path, [])}))
-        cells = [(i, i), (layer.node.label, None), (layer.op_type, None), (units.shape(layer.output_shape), None),
+        codes = ", ".join(sorted({d.code for d in by_node.get(layer.path, [])}))
+        cells = [(i, i), (layer.label, None), (layer.op_type, None), (units.shape(layer.output_shape), None),
                  (layer.params, layer.params), (layer.macs, layer.macs),
                  (f"{100 * layer.macs / total:.1f}" if total and layer.macs else "", (layer.macs or 0) / total if total
                   else 0), (layer.output_bytes, layer.output_bytes),

@@ -20,11 +20,11 @@ def rows(report: Report, depth: int | None = None, *, modules_only: bool = False
     for layer in report.layers:
         if layer.op_type in ("Constant", "ConstantOfShape") and not layer.params and not layer.macs:
             continue
-        origin = layer.node.origin
+        origin = layer.origin
         if origin is None and modules_only:
             continue
         if depth is None or origin is None:
-            out.append([layer.node.label, layer.op_type, units.shape(layer.output_shape), layer.params, layer.macs,
+            out.append([layer.label, layer.op_type, units.shape(layer.output_shape), layer.params, layer.macs,
                         None if layer.macs is None else 2 * layer.macs, layer.output_bytes])
             continue
         key = ".".join(origin.module.split(".")[:depth]) if origin.module else "(root)"

@@ -148,12 +148,12 @@ def layer_table(report: Report) -> list[str]:
     header = ["node", "op", "output", "params", "MACs", "%MACs", "out", "RF"] + (["ms"] if has_ms else [])
     rows = [header]
     for layer in report.layers:
-        if layer.output_shape is not None and not layer.params and not layer.macs and layer.node.op_type in (
+        if layer.output_shape is not None and not layer.params and not layer.macs and layer.op_type in (
                 "Constant", "ConstantOfShape"):
             continue
         macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and report.totals.macs_complete else ""
         rf = units.shape(layer.receptive_field) if layer.receptive_field else ""
-        row = [printable(layer.node.path if layer.node.scope != "graph" else layer.name), layer.op_type,
+        row = [printable(layer.path if layer.scope != "graph" else layer.name), layer.op_type,
                units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
                units.count(layer.macs) if layer.macs else ("?" if layer.macs is None else ""), macs_pct, units.nbytes(layer.output_bytes), rf]
         if has_ms:
