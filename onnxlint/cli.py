@@ -239,12 +239,14 @@ def _rule_options(values: tuple[str, ...]) -> dict:
 
 @main.command("rules")
 def rules_command() -> None:
-    """List every rule: code, name, severity, on by default, summary."""
-    from onnxlint.engine import all_rules
+    """List every rule: code, name, severity, on by default, whether `onnxlint fix` can fix it, summary."""
+    from onnxlint.catalog import all_rules
 
     for rule in all_rules():
         default = "on" if rule.default_enabled else "opt-in"
-        click.echo(f"{rule.code}  {rule.name:<28} {str(rule.severity):<10} {default:<6}  {rule.summary}")
+        fixable = "fix" if rule.applicability else ""
+        click.echo(f"{rule.code}  {rule.name:<28} {str(rule.severity):<10} {default:<6} {fixable:<3}  "
+                   f"{rule.summary_text()}")
 
 
 @main.command("explain")
@@ -252,7 +254,7 @@ def rules_command() -> None:
 def explain(code: str) -> None:
     """Print a rule's documentation and its options."""
     from onnxlint.docs import rule_doc
-    from onnxlint.engine import find_rule
+    from onnxlint.catalog import find_rule
 
     rule = find_rule(code)
     if rule is None:
@@ -278,8 +280,8 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     """
     from onnxlint.api import LoadError
     from onnxlint.engine import check_selector, selected_rules
-    from onnxlint.loader import load
     from onnxlint.fix import FixError, fix, fixable_rules, save
+    from onnxlint.loader import load
     from onnxlint.verify import Limits
 
     try:  # the same selectors as `check --select`: codes, names or prefixes

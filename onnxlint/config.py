@@ -2,8 +2,6 @@
 flags into one frozen Settings. Unknown keys and bad values are errors naming the key."""
 from __future__ import annotations
 
-import re
-
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -14,6 +12,7 @@ from typing import Any
 
 from onnxlint.diagnostics import Severity
 from onnxlint.loader import DEFAULT_MAX_SIZE
+from onnxlint.units import parse_size  # noqa: F401 (the config's sizes; re-exported)
 
 
 class ConfigError(ValueError):
@@ -45,20 +44,6 @@ class Settings:
             value = str(value) if isinstance(value, Severity) else value
             lines.append(f"{f.name.replace('_', '-')} = {value!r}  # {self.origin.get(f.name, 'default')}")
         return "\n".join(lines)
-
-
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "k": 2**10, "m": 2**20, "g": 2**30}
-
-
-def parse_size(text: str | int) -> int:
-    """'512MB' → 512,000,000; '1.5GiB' → 1,610,612,736; a plain number is bytes."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
-    if not match or match.group(2).lower() not in _UNITS:
-        raise ValueError(f"'{text}' is not a size (examples: 512MB, 1.5GiB, 2000000)")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 def parse_shape(text: str) -> tuple[str | None, tuple[int, ...]]:
@@ -112,7 +97,7 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
                   discovered: bool = False) -> Settings:
     """Validate a [tool.onnxlint] table (keys in kebab-case) into Settings. `discovered`: a file found beside
     a model rather than named by the user; it may not raise the limits that protect the machine."""
-    from onnxlint.engine import check_selector, find_rule
+    from onnxlint.catalog import check_selector, find_rule
 
     settings = base or Settings()
     changes: dict[str, Any] = {}

@@ -89,7 +89,7 @@ class Diagnostic:
                 "source": self.source, "worth": None if self.worth is None else round(self.worth, 4),
                 "nodes": list(self.nodes), "folded_into": self.folded_into, "module": self.module,
                 "module_class": self.module_class,
-                "source": {"file": self.source_file, "line": self.source_line} if self.source_file else None}
+                "source_location": {"file": self.source_file, "line": self.source_line} if self.source_file else None}
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """Rule documentation from the rule docstrings: `onnxlint explain` and docs/rules.md."""
 from __future__ import annotations
 
-from onnxlint.engine import Rule, all_rules
+from onnxlint.catalog import all_rules
 
 
-def rule_doc(rule: type[Rule], heading: str = "##") -> str:
+def rule_doc(rule, heading: str = "##") -> str:
     default = "on by default" if rule.default_enabled else "opt-in (enable with --extend-select " + rule.code + ")"
     lines = [f"{heading} {rule.code} {rule.name}", "",
              f"Severity: {rule.severity} · {default}", "", rule.doc().strip(), ""]
@@ -22,7 +22,7 @@ def rules_markdown() -> str:
              "", "| code | name | severity | default | summary |", "|---|---|---|---|---|"]
     for rule in all_rules():
         parts.append(f"| {rule.code} | {rule.name} | {rule.severity} | "
-                     f"{'on' if rule.default_enabled else 'opt-in'} | {rule.summary} |")
+                     f"{'on' if rule.default_enabled else 'opt-in'} | {rule.summary_text()} |")
     parts.append("")
     parts += [rule_doc(rule) for rule in all_rules()]
     return "\n".join(parts)

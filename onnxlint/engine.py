@@ -2,22 +2,28 @@
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import inspect
-import pkgutil
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, ClassVar
 
+from onnxlint.catalog import DOC_SECTIONS, all_rules, check_selector, find_rule, iter_sections, rule_docs_url  # noqa: F401
 from onnxlint.cost import ConvSpec, Layer, Totals, replacement_cost
 from onnxlint.diagnostics import Diagnostic, Group, Savings, Severity
-from onnxlint.units import count
 from onnxlint.graph import Graph, Node
 from onnxlint.shapes import Shapes
+from onnxlint.units import count, nbytes, parse_size, pct
 
-DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "What to do")
+
+class Size(int):
+    """An option type: a size in bytes, written 16MiB, 100MB or 2000000."""
+
+    def __new__(cls, value):
+        return super().__new__(cls, parse_size(value))
+
+    def __str__(self) -> str:
+        return nbytes(self)
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class Option:
             if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
                 return value.lower() in ("true", "1", "yes")
             raise ValueError(f"option '{self.name}' must be true or false, not {value!r}")
+        if self.type is Size:
+            return Size(value)  # a bad size raises ValueError here, when settings load
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, self.type) or (self.type is int and isinstance(value, bool)):
@@ -89,6 +97,15 @@ class Context:
     def consumers(self, tensor: str) -> list[Layer]:
         return [self.by_node[n] for n in self.graph.consumers.get(tensor, ())]
 
+    def contributors(self, tensors: list[tuple[str, int]], total: int, top: int = 3) -> str:
+        """"'r0' 12.2 MiB (output of conv1, 50%), …": the largest of `tensors` and where each comes from."""
+        parts = []
+        for name, size in tensors[:top]:
+            producer = self.graph.producer.get(name)
+            origin = f"output of {producer.label}" if producer else "model input"
+            parts.append(f"'{name}' {nbytes(size)} ({origin}, {pct(size, total)})")
+        return ", ".join(parts)
+
     def savings(self, before, after, batch: int = 1) -> Savings:
         """Savings of replacing ConvSpec(s) `before` by the ConvSpecs `after`."""
         before = [before] if isinstance(before, ConvSpec) else list(before)
@@ -113,7 +130,7 @@ class Rule:
     applicability: ClassVar[str | None] = None  # of its fix: "exact" or "changes numerics"; None: no fix
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
-        self.opts = {o.name: o.default for o in self.options}
+        self.opts = {o.name: o.convert(o.default) for o in self.options}
         for key, value in (values or {}).items():
             option = next((o for o in self.options if o.name == key), None)
             if option is None:
@@ -166,63 +183,23 @@ class Rule:
                       else "")
             together = f": together they would save {count(saved)} MACs{share_}"
         biggest = f"; the largest saving is at {largest.node}" if largest.worth else ""
-        return (f"{len(members)} layers: {self.summary}{together}{biggest}",
+        return (f"{len(members)} layers: {self.summary_text(self.opts)}{together}{biggest}",
                 f"{self.group_advice or largest.suggestion}; --show-all lists each layer with its numbers")
 
     @classmethod
     def doc(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or "")
 
+    @classmethod
+    def summary_text(cls, opts: dict | None = None) -> str:
+        """The summary with its `{option}` (or `{option:%}`) placeholders filled from option values: the
+        defaults, or a configured rule's own."""
+        values = opts if opts is not None else {o.name: o.convert(o.default) for o in cls.options}
 
-@cache
-def all_rules() -> tuple[type[Rule], ...]:
-    """Built-in rules (every module of onnxlint.rules) plus the `onnxlint.rules` entry points."""
-    import onnxlint.rules as package
-
-    found: dict[str, type[Rule]] = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        for obj in vars(module).values():
-            if inspect.isclass(obj) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__:
-                found[obj.code] = obj
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="onnxlint.rules"):
-        loaded = ep.load()
-        candidates = [loaded] if inspect.isclass(loaded) else [
-            o for o in vars(loaded).values() if inspect.isclass(o) and issubclass(o, Rule) and o is not Rule]
-        for rule in candidates:
-            if rule.code in found and found[rule.code] is not rule:
-                raise ValueError(f"plugin rule {rule.code} from '{ep.value}' reuses a code already taken")
-            found[rule.code] = rule
-    return tuple(sorted(found.values(), key=lambda r: r.code))
-
-
-def rule_docs_url(rule: type[Rule]) -> str | None:
-    """The rule's section in the documentation the installed package declares (Documentation URL), if any."""
-    from importlib.metadata import PackageNotFoundError, metadata
-
-    try:
-        urls = metadata("onnxlint").get_all("Project-URL") or []
-    except PackageNotFoundError:
-        return None
-    docs = next((u.split(",", 1)[1].strip() for u in urls if u.lower().startswith("documentation,")), None)
-    return f"{docs}#{rule.code.lower()}-{rule.name}" if docs else None
-
-
-def find_rule(key: str) -> type[Rule] | None:
-    key_upper = key.upper()
-    return next((r for r in all_rules() if r.code == key_upper or r.name == key), None)
-
-
-_SELECTOR = re.compile(r"^[A-Z]+[0-9]*$")
-
-
-def check_selector(selector: str) -> str:
-    if selector == "ALL" or find_rule(selector) or (
-            _SELECTOR.match(selector.upper()) and any(r.code.startswith(selector.upper()) for r in all_rules())):
-        return selector
-    raise ValueError(f"unknown rule or prefix '{selector}' (see `onnxlint rules`)")
+        def fill(match) -> str:
+            value = values[match.group(1)]
+            return f"{value:.0%}" if match.group(2) == "%" else str(value)
+        return re.sub(r"\{([a-z][a-z-]*)(?::(%))?\}", fill, cls.summary)
 
 
 def _matches(rule: type[Rule], selector: str, *, exact: bool = False) -> bool:
@@ -323,15 +300,3 @@ def _suppressed(d: Diagnostic, ignore_nodes: dict[str, tuple[str, ...]]) -> bool
                    or (d.module is not None and fnmatch.fnmatchcase(d.module, g)) for g in globs):
                 return True
     return False
-
-
-def iter_sections(doc: str) -> Iterator[tuple[str, str]]:
-    """Split a rule docstring into (section title, text) pairs; the first paragraph is untitled."""
-    title, lines = "", []
-    for line in doc.splitlines():
-        if line.strip() in DOC_SECTIONS + ("Options",):
-            yield title, "\n".join(lines).strip()
-            title, lines = line.strip(), []
-        else:
-            lines.append(line)
-    yield title, "\n".join(lines).strip()

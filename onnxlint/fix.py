@@ -16,11 +16,10 @@ import onnx
 from onnx import helper, numpy_helper
 
 from onnxlint.api import lint
-from onnxlint.loader import load
 from onnxlint.graph import MAIN
+from onnxlint.loader import load
 from onnxlint.report import Report
 from onnxlint.verify import Limits, run_child
-
 
 
 class FixError(Exception):
@@ -203,11 +202,11 @@ class Rewriter:
             copy.CopyFrom(node)
         self.graph.ClearField("node")
         self.graph.node.extend(nodes)
-        for field, drop in ((self.graph.initializer, lambda t: t.name not in used),
+        for items, drop in ((self.graph.initializer, lambda t: t.name not in used),
                             (self.graph.input, lambda v: v.name not in used and v.name in self.inits),
                             (self.graph.value_info, lambda v: v.name in self.stale)):
-            for index in reversed([i for i, item in enumerate(field) if drop(item)]):
-                del field[index]
+            for index in reversed([i for i, item in enumerate(items) if drop(item)]):
+                del items[index]
 
 
 def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits) -> None:

@@ -1,4 +1,18 @@
-"""Human units: K/M/G for counts, KiB/MiB/GiB for bytes; names made printable."""
+"""Human units: K/M/G for counts, KiB/MiB/GiB for bytes, sizes read back; names made printable."""
+import re
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "k": 2**10, "m": 2**20, "g": 2**30}
+
+
+def parse_size(text: str | int) -> int:
+    """'512MB' → 512,000,000; '1.5GiB' → 1,610,612,736; a plain number is bytes."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    if not match or match.group(2).lower() not in _UNITS:
+        raise ValueError(f"'{text}' is not a size (examples: 512MB, 1.5GiB, 2000000)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 def printable(text: str) -> str:
@@ -101,3 +115,41 @@ def peak_total(totals) -> str:
     if not totals.peak_activation_bytes or totals.inputs_unknown:  # a bound without the input says nothing
         return f"peak activations unknown ({unknown})"
     return f"peak activations ≥ {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'} ({unknown})"
+
+
+# --- window arithmetic in words (OL101, OL102) -----------------------------------------------
+
+_AXIS_NAMES = {1: ("position",), 2: ("row", "column"), 3: ("depth slice", "row", "column")}
+
+
+def dropped_axes(layer):
+    """[(axis, AxisWindow)] of the axes that lose real input pixels."""
+    return [(i, a) for i, a in enumerate(layer.window.axes) if a.dropped > 0]
+
+
+def describe_drop(layer, lost) -> tuple[str, str]:
+    w = layer.window
+    names = _AXIS_NAMES.get(len(w.axes), tuple(f"axis {i}" for i in range(len(w.axes))))
+    sums = []
+    for _, a in lost:
+        exact = a.span / a.stride + 1
+        sums.append(f"({a.size} + {a.pad_begin + a.pad_end} − {a.k_eff}) / {a.stride} + 1 = {exact:g} → {a.output}")
+    losses = " and ".join(f"{a.dropped} {names[i]}{'s' if a.dropped > 1 else ''}" for i, a in lost)
+    verb = "is" if len(lost) == 1 and lost[0][1].dropped == 1 else "are"
+    axes = [a for _, a in lost]
+    why = f"remainder {axes_label(a.remainder for a in axes)} > pad_end {axes_label(a.pad_end for a in axes)}"
+    if any(a.outer_pad_end for a in axes) or any(a.gap for a in axes):
+        why = (f"remainder {axes_label(a.remainder for a in axes)} − pad_end {axes_label(a.pad_end for a in axes)}"
+               + (f" − the Pad node's {axes_label(a.outer_pad_end for a in axes)}"
+                  if any(a.outer_pad_end for a in axes) else "")
+               + f" = {axes_label(a.dropped for a in axes)} real rows past the last window"
+               + (f", more than the regular gap of {axes_label(a.gap for a in axes)} between windows"
+                  if any(a.gap for a in axes) else ""))
+    message = (f"{layer_label(layer)}: {'; '.join(dict.fromkeys(sums))}: the last {losses} of the input "
+               f"{verb} never read ({why})")
+    below = [a.size - a.remainder for a in axes]
+    above = [a.size + a.stride - a.remainder for a in axes]
+    extra = [a.stride - a.remainder for a in axes]
+    fix = (f"make the arithmetic exact: feed this layer {axes_label(above)} or {axes_label(below)}, "
+           f"or add {axes_label(extra)} to its end padding so the last window covers the tail")
+    return message, fix

@@ -27,7 +27,7 @@ class DominantLayer(Rule):
     code = "OL205"
     name = "dominant-layer"
     severity = Severity.SUGGESTION
-    summary = "one layer holds ≥ 50% of all params or MACs"
+    summary = "one layer holds ≥ {threshold:%} of all params or MACs"
     options = (Option("threshold", float, 0.5, "share of the model's params or MACs that counts as dominant", 0.0, 1.0),
                Option("min-layers", int, 5, "fewest layers with params or MACs for a dominant one to be news", 2))
     only_when_alone = True  # a layer another finding names is already where to start

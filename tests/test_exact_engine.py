@@ -2,7 +2,7 @@
 and fp16 deployments, functions and control flow, contradictions, and unknowns said out loud."""
 import onnx
 import pytest
-from conftest import FIXTURES, codes, fixture, layer, light, lint_fixture, run_cli
+from conftest import FIXTURES, codes, fixture, light, lint_fixture, run_cli
 
 import onnxlint
 from onnxlint.reporters.text import render

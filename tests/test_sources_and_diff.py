@@ -24,7 +24,7 @@ def test_dynamo_metadata_gives_module_class_and_user_line():
     assert pool.source_file.endswith("fixtures/build_torch.py") and pool.source_line == STEM_LINE
     data = json.loads(run_cli(TORCH / "smallnet_dynamo.onnx", "--format", "json").stdout)["models"][0]
     record = next(d for d in data["diagnostics"] if d["code"] == "OL102")
-    assert record["module"] == "stem.2" and record["source"]["line"] == STEM_LINE
+    assert record["module"] == "stem.2" and record["source_location"]["line"] == STEM_LINE
     layer = next(lr for lr in data["layers"] if lr["node"] == "node_conv2d")
     assert layer["module"] == "stem.0" and layer["module_class"] == "torch.nn.modules.conv.Conv2d"
     text = run_cli(TORCH / "smallnet_dynamo.onnx", "--show-all", cwd=ROOT).stdout
@@ -80,7 +80,7 @@ def test_suppression_by_module_path_in_config_and_cli(tmp_path):
     shutil.copy(TORCH / "smallnet_dynamo.onnx", tmp_path / "m.onnx")
     (tmp_path / "pyproject.toml").write_text('[tool.onnxlint]\nignore = {"OL1" = ["stem.2"]}\n')
     found = json.loads(run_cli(tmp_path / "m.onnx", "--format", "json").stdout)["models"][0]["diagnostics"]
-    assert not [d for d in found if d["code"] in ("OL102", "OL104") and d["node"] != None and d["module"] == "stem.2"]
+    assert not [d for d in found if d["code"] in ("OL102", "OL104") and d["node"] is not None and d["module"] == "stem.2"]
 
 
 def test_diff_of_a_model_and_its_fix(tmp_path):

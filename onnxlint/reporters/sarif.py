@@ -7,8 +7,8 @@ import hashlib
 import json
 
 from onnxlint import __version__
+from onnxlint.catalog import all_rules, iter_sections, rule_docs_url
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import all_rules, iter_sections, rule_docs_url
 from onnxlint.report import Report
 from onnxlint.sources import in_repository
 
@@ -27,8 +27,8 @@ def fingerprint(*parts: str | None) -> str:
 def _rule_entry(rule) -> dict:
     sections = dict(iter_sections(rule.doc()))
     entry = {"id": rule.code, "name": rule.name,
-             "shortDescription": {"text": rule.summary},
-             "fullDescription": {"text": sections.get("What it checks") or rule.summary},
+             "shortDescription": {"text": rule.summary_text()},
+             "fullDescription": {"text": sections.get("What it checks") or rule.summary_text()},
              "help": {"text": rule.doc(), "markdown": rule.doc()},
              "defaultConfiguration": {"level": _LEVEL[rule.severity], "enabled": rule.default_enabled},
              "properties": {"tags": ["onnx", "cnn", *_TAGS.get(rule.code[:3], [])],
