@@ -94,6 +94,16 @@ class Context:
         node = self.graph.producer.get(tensor)
         return self.by_node.get(node) if node is not None else None
 
+    def walk_back(self, tensor: str, through: set | frozenset = frozenset()) -> Layer | None:
+        """The layer that produces `tensor`, looking back through the ops in `through` (their first input):
+        the one query for "what really feeds this layer" (through activations, Q/DQ pairs, no-ops)."""
+        layer = self.producer(tensor)
+        for _ in range(64):
+            if layer is None or layer.op not in through or not layer.node.inputs:
+                return layer
+            layer = self.producer(layer.node.inputs[0])
+        return layer
+
     def consumers(self, tensor: str) -> list[Layer]:
         return [self.by_node[n] for n in self.graph.consumers.get(tensor, ())]
 

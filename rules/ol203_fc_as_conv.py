@@ -6,9 +6,7 @@ from onnxlint.units import num
 
 def flattened_map(ctx, layer):
     """(the Flatten/Reshape layer, (C, H, W)) when this FC layer reads an N×C×H×W map through one, else None."""
-    flat = ctx.producer(layer.node.inputs[0])
-    while flat is not None and flat.op_type in ("Dropout", "Identity"):
-        flat = ctx.producer(flat.node.inputs[0])
+    flat = ctx.walk_back(layer.node.inputs[0], through={"Dropout", "Identity"})
     if flat is None or flat.op_type not in ("Flatten", "Reshape"):
         return None
     source = ctx.shapes.dims.get(flat.node.inputs[0])
@@ -21,17 +19,15 @@ def flattened_map(ctx, layer):
 
 
 def fc_weight(ctx, layer):
-    """(inputs, outputs, has_bias) of a Gemm/MatMul with a constant weight, or None."""
-    node = layer.node
-    w = ctx.shapes.dims.get(node.inputs[1])
-    if node.inputs[1] not in ctx.shapes.constants or w is None or len(w) != 2 or None in w:
+    """(inputs, outputs, has_bias) of a Gemm/MatMul with a constant 2-D weight, or None."""
+    operands = ctx.shapes.matmuls.get(layer.node)
+    if operands is None or operands.trans_a or operands.b not in ctx.shapes.constants:
         return None
-    if node.op_type == "Gemm":
-        if node.attrs.get("transA", 0):
-            return None
-        n_in, n_out = (w[1], w[0]) if node.attrs.get("transB", 0) else w
-        return n_in, n_out, len(node.inputs) > 2 and bool(node.inputs[2])
-    return w[0], w[1], False
+    w = ctx.shapes.dims.get(operands.b)
+    if w is None or len(w) != 2 or None in w:
+        return None
+    n_in, n_out = (w[1], w[0]) if operands.trans_b else w
+    return n_in, n_out, operands.bias is not None
 
 
 def following_fcs(ctx, layer):

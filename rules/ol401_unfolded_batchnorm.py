@@ -35,7 +35,7 @@ class UnfoldedBatchnorm(Rule):
         if conv is None or conv.op_type != "Conv" or conv.node.function is not None \
                 or len(ctx.consumers(node.inputs[0])) != 1:
             return
-        if node.attrs.get("training_mode", 0) or len([o for o in node.outputs if o]) > 1:
+        if ctx.shapes.training.get(node) is not False or len([o for o in node.outputs if o]) > 1:
             return
         if not all(n in ctx.shapes.constants for n in node.inputs[1:5]):
             return

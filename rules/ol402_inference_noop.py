@@ -27,10 +27,8 @@ class InferenceNoop(Rule):
 
     def check_node(self, ctx, layer):
         node = layer.node
-        if node.op_type == "Dropout" and len(node.inputs) > 2 and node.inputs[2]:
-            training = ctx.shapes.value(node.inputs[2])
-            if training is None or bool(training.reshape(-1)[0]):
-                return  # training mode on, or decided at run time: not a no-op
+        if node.op_type == "Dropout" and ctx.shapes.training.get(node) is not False:
+            return  # training mode on, or decided at run time: not a no-op
         if node.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
             return
         yield self.report(f"{node.op_type} does nothing at inference", layer,

@@ -32,3 +32,47 @@ def test_click_only_in_cli_and_onnxruntime_only_in_execution_modules():
             assert "click" not in imports, path
         if path.name not in ("sandbox.py", "whatif.py"):  # the execution modules
             assert "onnxruntime" not in imports, path
+
+
+def _project_imports(path: Path) -> set[str]:
+    """The onnxlint modules a file imports (`onnxlint.x`, `onnxlint.x.y` → `onnxlint.x`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+        found.update(".".join(n.split(".")[:2]) for n in names if n.startswith("onnxlint."))
+    return found
+
+
+def test_the_layering_arrows_hold():
+    # rules read facts, never the machinery: engine (Rule, Option, Context), facts (shapes, cost), diagnostics, units
+    allowed = {"onnxlint.engine", "onnxlint.shapes", "onnxlint.cost", "onnxlint.diagnostics", "onnxlint.units"}
+    for path in (ROOT / "rules").glob("*.py"):
+        assert _project_imports(path) <= allowed, (path.name, _project_imports(path) - allowed)
+    # reporters and config read the rule catalog, not the engine that runs the rules
+    for path in [*(ROOT / "onnxlint" / "reporters").glob("*.py"), ROOT / "onnxlint" / "config.py"]:
+        assert "onnxlint.engine" not in _project_imports(path), path.name
+
+
+def test_rules_see_facts_not_protobuf():
+    # a rule's check reads typed facts; only its fix (which rewrites the protobuf, through the Rewriter) may not
+    fixing = {"fix", "_to_conv", "_forget_between"}
+    for path in (ROOT / "rules").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name not in fixing]:
+            touched = {n.attr for n in ast.walk(function) if isinstance(n, ast.Attribute)}
+            assert not touched & {"proto", "attrs"}, (path.name, function.name, touched & {"proto", "attrs"})
+
+
+def test_a_library_call_leaves_the_interpreter_as_it_was():
+    import gc
+
+    import onnxlint
+
+    gc.enable()
+    onnxlint.lint(ROOT / "fixtures" / "demo.onnx")
+    assert gc.isenabled()
+    gc.disable()
+    onnxlint.lint(ROOT / "fixtures" / "demo.onnx")
+    assert not gc.isenabled()
+    gc.enable()

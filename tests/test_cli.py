@@ -1,7 +1,10 @@
 """The command line: exit codes, selection, formats, config, many models."""
 import json
 
+import pytest
 from conftest import fixture, light, run_cli
+
+pytestmark = pytest.mark.slow  # every test runs the command in a subprocess
 
 
 def test_exit_codes_follow_fail_on():

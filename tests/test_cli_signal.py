@@ -9,12 +9,15 @@ import sys
 import jsonschema
 import numpy as np
 import onnx
+import pytest  # noqa: E402
 from conftest import FIXTURES, ROOT, codes, fixture, light, run_cli
 from onnx import TensorProto, helper, numpy_helper
 from test_formats import SCHEMA
 
 import onnxlint
 from onnxlint.reporters.text import _wrap
+
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
 
 
 def test_each_line_has_its_severity_word_and_the_node_once():

@@ -2,9 +2,12 @@
 with expected outputs. Every case with a Conv, ConvTranspose, pool, Gemm or MatMul must infer the
 expected output shape."""
 import onnx
+import pytest  # noqa: E402
 from conftest import ONNX_DATA
 
 import onnxlint
+
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
 
 OPS = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool",
        "GlobalLpPool", "Gemm", "MatMul"}

@@ -40,6 +40,7 @@ def test_symbolic_spatial_dims_are_unknown_not_zero(corpus_dir):
     assert not {"OL205", "OL301"} & {d.code for d in report.diagnostics}  # no claim on facts it does not have
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["tv_shufflenet_v2_x1_0", "timm_tf_efficientnet_b0", "tv_swin_t",
                                   "timm_edgenext_small", "tv_mobilenet_v3_small", "timm_ghostnet_100"])
 def test_verify_proves_the_shapes_with_random_weights(name, corpus_dir, tmp_path):

@@ -1,15 +1,27 @@
 """Rule docs are the user's manual: fixed sections, `explain`, and docs/rules.md kept current."""
+import pytest
 from conftest import ROOT, run_cli
 
 from onnxlint.docs import rules_markdown
 from onnxlint.engine import DOC_SECTIONS, all_rules, iter_sections
 
 
+def test_a_duplicate_code_or_name_is_an_error_at_load():
+    from onnxlint.catalog import _register
+
+    found, names = {}, {}
+    first, second = all_rules()[:2]
+    _register(found, names, first, "here")
+    clash = type("Clash", (second,), {"code": first.code})  # another rule claiming OL001
+    with pytest.raises(ValueError, match=f"rule code {first.code} of there is already taken"):
+        _register(found, names, clash, "there")
+    renamed = type("Renamed", (second,), {"name": first.name})
+    with pytest.raises(ValueError, match=f"rule name {first.name} of there is already taken"):
+        _register(found, names, renamed, "there")
+
+
 def test_every_rule_documents_the_fixed_sections():
-    codes = set()
     for rule in all_rules():
-        assert rule.code not in codes
-        codes.add(rule.code)
         titles = [title for title, text in iter_sections(rule.doc()) if text]
         assert titles[:5] == ["", *DOC_SECTIONS], rule.code
         assert rule.name == rule.name.lower() and " " not in rule.name

@@ -28,6 +28,7 @@ def test_dynamo_export_whose_head_is_printable_metadata_opens():
         32 * 32 * 49 * 3 * 32 + 4 * 15 * 15 * 9 * 32 * 32 + 32 * 10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["smallnet_dynamo", "smallnet_torchscript", "smallnet_functions", "shuffle_dynamo",
                                   "shuffle_torchscript"])
 def test_torch_exports_verify_with_no_mismatch(name):
@@ -36,6 +37,7 @@ def test_torch_exports_verify_with_no_mismatch(name):
     assert report.verification["mismatches"] == [] and report.verification["tensors_unknown_filled"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [63, 64, 90])
 def test_channel_shuffle_and_padding_computed_in_the_graph(size):
     # Shape → Gather → Div → Concat → Reshape (the shuffle) and a Pad whose amounts are computed from the
@@ -109,6 +111,7 @@ def test_demo_at_227_is_a_contradiction_not_a_clean_report():
     assert not codes(report, "OL203")  # it printed 6·6·192·1024 = 4,915,200 on a node whose shapes cannot work
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, suggested, old", [("demo", (195, 195), 227), ("zfnet512", (219, 219), 251),
                                                    ("inception_v1", (222, 222), 253)])
 def test_ol104_suggests_only_sizes_that_run(model, suggested, old):
@@ -293,6 +296,7 @@ def test_symbolic_input_says_unknown_never_zero():
     assert data["complete"] is False and data["unknown_layers"][0]["reason"] == "output shape unknown"
 
 
+@pytest.mark.slow
 def test_verify_fills_what_static_analysis_could_not_know_into_the_totals():
     # a Tile whose repeats come from the input data: only execution knows the size
     model = onnx.parser.parse_model("""

@@ -10,6 +10,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 import onnxlint
 
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
+
 
 def _model_with_external(tmp_path, location, *, offset=0, length=None, write=True):
     weight = numpy_helper.from_array(np.ones((8, 4, 3, 3), np.float32), "w")

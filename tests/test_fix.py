@@ -9,6 +9,8 @@ from conftest import fixture, run_cli
 
 from onnxlint.fix import fix
 
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
+
 
 def _run(model: onnx.ModelProto, feeds: dict) -> list:
     options = ort.SessionOptions()

@@ -1,10 +1,13 @@
 """Corrupted models (random byte flips of the fixtures) never crash the analysis: a LoadError or a report."""
 import random
 
+import pytest  # noqa: E402
 from conftest import fixture
 
 from onnxlint.api import lint_safely
 from onnxlint.config import Settings
+
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
 
 
 def test_random_byte_flips_never_raise():

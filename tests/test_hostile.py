@@ -12,6 +12,8 @@ from onnx import TensorProto, helper, numpy_helper
 import onnxlint
 from onnxlint.loader import SKIP_PAYLOADS_ABOVE, LoadError
 
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
+
 COMMANDS = {
     "lint": lambda path, out: [path],
     "verify": lambda path, out: [path, "--verify"],

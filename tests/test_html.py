@@ -13,8 +13,8 @@ from conftest import fixture, light
 import onnxlint
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                                reason="needs Chromium (apt-get install chromium); CI installs it")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                                reason="needs Chromium (apt-get install chromium); CI installs it")]
 
 
 def open_in_browser(page, tmp_path):

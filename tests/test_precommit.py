@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest  # noqa: E402
 from conftest import ROOT, fixture
+
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
 
 
 def _git(repo: Path, *args: str) -> None:

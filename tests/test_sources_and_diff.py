@@ -6,9 +6,12 @@ import shutil
 import subprocess
 
 import onnx
+import pytest  # noqa: E402
 from conftest import FIXTURES, ROOT, fixture, run_cli
 
 import onnxlint
+
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
 
 TORCH = FIXTURES / "torch"
 # the line of SmallNet.forward that runs the stem: where the dynamo exporter's stack trace points

@@ -10,6 +10,8 @@ from onnx import TensorProto, helper, numpy_helper
 import onnxlint
 from onnxlint.verify import Limits
 
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
+
 LIGHT_MODELS = sorted(LIGHT.glob("light_*.onnx"))
 
 

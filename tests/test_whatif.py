@@ -2,9 +2,12 @@
 import json
 
 import onnxruntime as ort
+import pytest  # noqa: E402
 from conftest import codes, fixture, lint_fixture, run_cli
 
 from onnxlint.whatif import build_pair
+
+pytestmark = pytest.mark.slow  # runs onnxruntime or subprocesses: `-m 'not slow'` skips it
 
 
 def test_replacements_keep_the_output_shape_and_are_timed():

@@ -77,6 +77,8 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
     dtypes = list(out.dtypes) + [0] * (count - len(out.dtypes)) if out.dtypes else [first] + [0] * (count - 1)
     if out.facts is not None:
         (shapes.windows if isinstance(out.facts, WindowFacts) else shapes.matmuls)[node] = out.facts
+    if out.training is not ...:
+        shapes.training[node] = out.training
     problem = out.problem
     invalid = isinstance(out.facts, WindowFacts) and not out.facts.valid  # OL002's to report, not a contradiction
     if problem is None and not invalid and not all(t and d is not None and None not in d for d, t in zip(dims, dtypes)):

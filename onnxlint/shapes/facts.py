@@ -92,6 +92,7 @@ class Out:
     facts: Any = None  # WindowFacts or MatmulFacts
     problem: str | None = None  # a contradiction: the shapes cannot work, with the arithmetic
     values: list | None = None  # per output: a known value (numpy array) or None
+    training: Any = ...  # BatchNormalization/Dropout: True, False or None (decided at run time); ...: no such mode
 
 
 @dataclass
@@ -104,6 +105,7 @@ class Shapes:
     opsets: dict = field(default_factory=dict, repr=False)
     constants: set[str] = field(default_factory=set)  # tensors that do not depend on any model input
     windows: dict = field(default_factory=dict)  # Node → WindowFacts
+    training: dict = field(default_factory=dict)  # Node → training mode of a BatchNorm/Dropout (None: unknown)
     matmuls: dict = field(default_factory=dict)  # Node → MatmulFacts
     problems: dict = field(default_factory=dict)  # Node → why its shapes contradict each other
     dead: set = field(default_factory=set)  # nodes of an If branch that never runs (the condition is known)

@@ -289,13 +289,18 @@ def qlinear_binary(node: Node, shapes: Shapes) -> Out | None:
 def batchnorm(node: Node, shapes: Shapes) -> Out | None:
     x = shapes.shape(node.inputs[0])
     channel = (x[1],) if x is not None and len(x) > 1 else None
-    return Out([x] + [channel] * (len(node.outputs) - 1))
+    return Out([x] + [channel] * (len(node.outputs) - 1), training=bool(node.attrs.get("training_mode", 0)))
 
 
 def dropout(node: Node, shapes: Shapes) -> Out | None:
     x = shapes.shape(node.inputs[0])
     mask = BOOL if shapes.opset >= 10 else shapes.dtype.get(node.inputs[0], 0)  # before opset 10 the mask has T
-    return Out([x] * len(node.outputs), [shapes.dtype.get(node.inputs[0], 0), mask][:len(node.outputs)])
+    training = False
+    if len(node.inputs) > 2 and node.inputs[2]:  # training_mode as an input (opset 12): known only as a value
+        value = shapes.value(node.inputs[2])
+        training = None if value is None or value.size != 1 else bool(value.reshape(-1)[0])
+    return Out([x] * len(node.outputs), [shapes.dtype.get(node.inputs[0], 0), mask][:len(node.outputs)],
+               training=training)
 
 
 def global_pool(node: Node, shapes: Shapes) -> Out | None:
