@@ -171,13 +171,7 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, depth, output, select
     width = shutil.get_terminal_size().columns if output is None and fmt == "text" and sys.stdout.isatty() else None
     rendered = RENDERERS[fmt](reports, color=use_color, summary=summary, statistics=statistics, quiet=quiet,
                               show_all=show_all, width=width, depth=depth)
-    if output is not None:
-        try:
-            output.write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"{output}: cannot write the report: {exc.strerror or exc}")
-    else:
-        _echo(rendered, nl=False, color=use_color)
+    _emit(rendered, output, color=use_color)
     if statistics and fmt not in ("text", "json"):  # the machine format stays valid: the table goes to stderr
         _echo("\n".join(statistics_lines(reports)), err=True)
     failing = not exit_zero and any(r.failing(settings_for[r.path].fail_on if r.path in settings_for
@@ -186,6 +180,17 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, depth, output, select
     # a Git LFS pointer is skipped, not a failure: a commit that only touches pointers passes
     unreadable = any(r.error and r.error_class != "LFSPointer" for r in reports)
     sys.exit(EXIT_FINDINGS if failing else EXIT_USAGE if unreadable else EXIT_CLEAN)
+
+
+def _emit(rendered: str, output: Path | None, *, color: bool = False) -> None:
+    """The output to FILE (one line and exit 2 when it cannot be written) or to stdout."""
+    if output is None:
+        _echo(rendered, nl=False, color=color)
+        return
+    try:
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: cannot write the report: {exc.strerror or exc}")
 
 
 def _read_stdin(settings) -> bytes:
@@ -253,8 +258,8 @@ def rules_command() -> None:
 @click.argument("code")
 def explain(code: str) -> None:
     """Print a rule's documentation and its options."""
-    from onnxlint.docs import rule_doc
     from onnxlint.catalog import find_rule
+    from onnxlint.docs import rule_doc
 
     rule = find_rule(code)
     if rule is None:
@@ -267,7 +272,8 @@ def explain(code: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the fixed model.")
 @click.option("--in-place", is_flag=True, help="Overwrite MODEL (only after the fix is verified).")
 @click.option("--select", multiple=True, metavar="CODES",
-              help="Fixes to apply: codes, names or prefixes of fixable rules (`onnxlint rules` marks them; default: all).")
+              help="Fixes to apply: codes, names or prefixes of fixable rules (`onnxlint rules` marks them; "
+                   "default: all).")
 @click.option("--diff", is_flag=True, help="Print what would change, verified, without writing anything.")
 @click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS", help="Fix an input's shape (repeatable).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
@@ -387,11 +393,5 @@ def diff_command(old, new, fmt, budgets, input_shape, output) -> None:
         rendered = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         rendered = render_text(result, markdown=fmt == "markdown", problems=problems)
-    if output is not None:
-        try:
-            output.write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"{output}: cannot write: {exc.strerror or exc}")
-    else:
-        _echo(printable(rendered) if False else rendered, nl=False)
+    _emit(rendered, output)
     sys.exit(EXIT_FINDINGS if problems else EXIT_CLEAN)

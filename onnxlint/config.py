@@ -171,7 +171,8 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
                     merged.setdefault(rule.code, {}).update(opts)
                 changes[attr] = merged
             else:
-                raise fail(key, "unknown setting (known: select, extend-select, ignore, ignore-nodes, fail-on, options, "
+                raise fail(key, "unknown setting (known: select, extend-select, ignore, ignore-nodes, fail-on, "
+                                "options, "
                                 "input-shapes, per-file-ignores, memory-budget, training, max-size)")
         except ConfigError:
             raise

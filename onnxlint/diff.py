@@ -62,7 +62,8 @@ class ModelDiff:
                            "peak_at": {"old": self.old.totals.peak_at, "new": self.new.totals.peak_at},
                            "complete": {"old": self.old.totals.complete, "new": self.new.totals.complete}},
                 "matching": self.matching(),
-                "layers": [{"layer": c.label, "old": c.old.name if c.old else None, "new": c.new.name if c.new else None,
+                "layers": [{"layer": c.label, "old": c.old.name if c.old else None,
+                            "new": c.new.name if c.new else None,
                             "matched_by": c.matched_by or None, "params_delta": c.delta("params"),
                             "macs_delta": c.delta("macs"),
                             "output_shape": {"old": list(c.old.output_shape) if c.old and c.old.output_shape else None,
@@ -217,7 +218,8 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
         what = "added" if c.old is None else "removed" if c.new is None else f"by {c.matched_by}"
         shape = "" if c.old is None or c.new is None or c.old.output_shape == c.new.output_shape else \
             f", output {units.shape(c.old.output_shape)} → {units.shape(c.new.output_shape)}"
-        lines.append(f"  {c.label} ({what}): params {_signed(c.delta('params'))}, MACs {_signed(c.delta('macs'))}{shape}")
+        lines.append(f"  {c.label} ({what}): params {_signed(c.delta('params'))}, "
+                     f"MACs {_signed(c.delta('macs'))}{shape}")
     for title, found in (("fixed", diff.fixed), ("new", diff.introduced)):
         lines += [f"  {title} {d.code} at {d.where or '-'}: {d.message}" for d in found]
     lines.append(f"  {len(diff.fixed)} findings fixed, {len(diff.introduced)} new, {len(diff.unchanged)} unchanged")

@@ -295,7 +295,8 @@ def _unsafe_external_references(model: onnx.ModelProto, base_dir: Path | None):
         if len(tensors) == 1:
             yield f"tensor '{tensors[0]}': {problem}"
         else:
-            yield f"{problem} ({len(tensors)} tensors: '{tensors[0]}', '{tensors[1]}'{', …' if len(tensors) > 2 else ''})"
+            more = ", …" if len(tensors) > 2 else ""
+            yield f"{problem} ({len(tensors)} tensors: '{tensors[0]}', '{tensors[1]}'{more})"
 
 
 def _external_problem(tensor: onnx.TensorProto, base_dir: Path | None) -> str | None:

@@ -171,7 +171,8 @@ def run_child(job: dict, limits: Limits, shown_limit: float | None = None) -> tu
     tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
     if "MemoryError" in tail[0] or "bad_alloc" in proc.stderr.decode("utf-8", "replace"):
         return None, f"verification aborted: the model needs more than the memory limit of {limits.memory:,} bytes"
-    return None, f"verification aborted: the onnxruntime child exited with code {proc.returncode} ({_clean(tail[0])[:200]})"
+    return None, (f"verification aborted: the onnxruntime child exited with code {proc.returncode} "
+                  f"({_clean(tail[0])[:200]})")
 
 
 def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path) -> Path:

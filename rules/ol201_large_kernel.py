@@ -22,7 +22,8 @@ class LargeKernel(Rule):
         Dense or grouped square k×k Convs with odd k ≥ 5 and stride < k. It prices a stack of
         (k − 1)/2 stride-1 3×3 convs (the original stride on the last one) at intermediate
         width max(min(C_in, C_out), `min-width`), and fires when that saves at least
-        `min-saving` of the layer's MACs and `min-model-saving` of the model's. Patchify stems (stride = kernel) and depthwise convs
+        `min-saving` of the layer's MACs and `min-model-saving` of the model's. Patchify stems
+        (stride = kernel) and depthwise convs
         (unless `include-depthwise`) are skipped.
 
     Why it matters
@@ -46,7 +47,8 @@ class LargeKernel(Rule):
     summary = "a k×k Conv (odd k ≥ 5) that (k−1)/2 stacked 3×3 convs replace with fewer MACs"
     op_types = ("Conv",)
     group_advice = "replace each with a stack of 3×3 convs of the same receptive field (retrain)"
-    options = (Option("min-saving", float, 0.10, "smallest MACs saving (fraction of the layer) worth reporting", 0.0, 1.0),
+    options = (Option("min-saving", float, 0.10, "smallest MACs saving (fraction of the layer) worth reporting",
+                      0.0, 1.0),
                share(),
                Option("min-width", int, 16, "narrowest intermediate layer a stack may use", 1),
                Option("include-depthwise", bool, False, "also report depthwise convs (cheap by design)"))

@@ -71,7 +71,8 @@ class MissingChannelReduction(Rule):
     group_advice = "insert a 1×1 conv that reduces the channels before each (retrain)"
     options = (Option("min-channels", int, 128, "smallest input width worth reducing", 1),
                Option("reduction", int, 4, "reduce the channels by this factor (C_in / reduction)", 2),
-               Option("min-saving", float, 0.25, "smallest MACs saving (fraction of the layer) worth reporting", 0.0, 1.0),
+               Option("min-saving", float, 0.25, "smallest MACs saving (fraction of the layer) worth reporting",
+                      0.0, 1.0),
                share())
 
     def check_node(self, ctx, layer):

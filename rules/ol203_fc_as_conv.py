@@ -82,7 +82,8 @@ class FcAsConv(Rule):
         later = following_fcs(ctx, layer)
         tail = ""
         if later:
-            tail = "; then " + ", ".join(f"{fc.node.label} becomes a 1×1 conv {fc_weight(ctx, fc)[0]}→{fc_weight(ctx, fc)[1]}"
+            tail = "; then " + ", ".join(f"{fc.node.label} becomes a 1×1 conv "
+                                         f"{fc_weight(ctx, fc)[0]}→{fc_weight(ctx, fc)[1]}"
                                          for fc in later)
         yield self.report(
             f"{layer.op_type} {num(n_in)}→{num(n_out)} on the flattened {c}×{h}×{w} map is exactly a "

@@ -41,7 +41,8 @@ class DominantLayer(Rule):
             if totals.params and layer.params >= self.opts["threshold"] * totals.params:
                 shares.append(f"{100 * layer.params / totals.params:.0f}% of the model's params "
                               f"({num(layer.params)} of {num(totals.params)})")
-            if totals.macs_complete and totals.macs and layer.macs and layer.macs >= self.opts["threshold"] * totals.macs:
+            dominant = layer.macs and layer.macs >= self.opts["threshold"] * totals.macs
+            if totals.macs_complete and totals.macs and dominant:
                 shares.append(f"{100 * layer.macs / totals.macs:.0f}% of the model's MACs ({count(layer.macs)} of "
                               f"{count(totals.macs)})")
             if shares:

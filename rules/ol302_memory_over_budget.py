@@ -54,7 +54,8 @@ class MemoryOverBudget(Rule):
             tensors = totals.peak_live
             at_least = "at least " if totals.unknown_tensors else ""
             yield self.report(
-                f"peak activations {at_least}{nbytes(totals.peak_activation_bytes)} exceed the budget of {nbytes(budget)} at "
+                f"peak activations {at_least}{nbytes(totals.peak_activation_bytes)} exceed the budget of "
+                f"{nbytes(budget)} at "
                 f"{node.label} ({node.op_type}); live there: "
                 f"{ctx.contributors(tensors, totals.peak_activation_bytes)}", ctx.by_node[node],
                 suggestion="reduce the batch size, or the resolution/width of the early layers named")

@@ -174,12 +174,17 @@ def test_symlinked_model_reads_external_data_from_the_folder_the_user_named(tmp_
     assert result.returncode == 2 and not (tmp_path / "out.onnx").exists()
 
 
-def test_verify_ends_within_its_timeout_on_a_long_chain(tmp_path):
-    nodes = [helper.make_node("Identity", [f"t{i}"], [f"t{i + 1}"]) for i in range(20_000)]
+def _identity_chain(tmp_path, n: int = 20_000):
+    nodes = [helper.make_node("Identity", [f"t{i}"], [f"t{i + 1}"]) for i in range(n)]
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("t0", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor_value_info("t20000", TensorProto.FLOAT, [1, 4])])
+                              [helper.make_tensor_value_info(f"t{n}", TensorProto.FLOAT, [1, 4])])
     path = tmp_path / "chain.onnx"
     path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    return path
+
+
+def test_verify_ends_within_its_timeout_on_a_long_chain(tmp_path):
+    path = _identity_chain(tmp_path)
     import time
 
     start = time.monotonic()
@@ -189,11 +194,7 @@ def test_verify_ends_within_its_timeout_on_a_long_chain(tmp_path):
 
 
 def test_fix_is_linear_on_a_long_identity_chain(tmp_path):
-    nodes = [helper.make_node("Identity", [f"t{i}"], [f"t{i + 1}"]) for i in range(20_000)]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("t0", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor_value_info("t20000", TensorProto.FLOAT, [1, 4])])
-    path = tmp_path / "chain.onnx"
-    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    path = _identity_chain(tmp_path)
     import time
 
     start = time.monotonic()

@@ -83,7 +83,8 @@ def test_suppression_by_module_path_in_config_and_cli(tmp_path):
     shutil.copy(TORCH / "smallnet_dynamo.onnx", tmp_path / "m.onnx")
     (tmp_path / "pyproject.toml").write_text('[tool.onnxlint]\nignore = {"OL1" = ["stem.2"]}\n')
     found = json.loads(run_cli(tmp_path / "m.onnx", "--format", "json").stdout)["models"][0]["diagnostics"]
-    assert not [d for d in found if d["code"] in ("OL102", "OL104") and d["node"] is not None and d["module"] == "stem.2"]
+    assert not [d for d in found if d["code"] in ("OL102", "OL104") and d["node"] is not None
+                and d["module"] == "stem.2"]
 
 
 def test_diff_of_a_model_and_its_fix(tmp_path):

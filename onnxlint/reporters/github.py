@@ -24,6 +24,7 @@ def render(reports: list[Report], **_options) -> str:
             message = f"{where}: {d.message}" + (f" → {d.suggestion}" if d.suggestion else "")
             # on the PyTorch line that made the node when that file is in the repository: the pull request's diff
             code = in_repository(d.source_file) if d.source_file else None
-            place = f"file={_escape(code, prop=True)},line={d.source_line}" if code else f"file={_escape(r.path, prop=True)}"
+            place = (f"file={_escape(code, prop=True)},line={d.source_line}" if code
+                     else f"file={_escape(r.path, prop=True)}")
             lines.append(f"::{_LEVEL[d.severity]} {place},title={title}::{_escape(message)}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -25,7 +25,8 @@ border-radius:6px;padding:8px 12px}.onnxlint .card b{display:block;font-size:18p
 .onnxlint .incomplete{color:#c62828}.onnxlint .complete{color:#2e7d32}
 .onnxlint ol.findings{padding-left:20px}.onnxlint ol.findings li{margin:4px 0}
 .onnxlint .sev{font-weight:600;text-transform:uppercase;font-size:11px;padding:1px 5px;border-radius:3px;color:#fff}
-.onnxlint .sev.error{background:#c62828}.onnxlint .sev.warning{background:#ef6c00}.onnxlint .sev.suggestion{background:#1565c0}
+.onnxlint .sev.error{background:#c62828}.onnxlint .sev.warning{background:#ef6c00}
+.onnxlint .sev.suggestion{background:#1565c0}
 .onnxlint svg{background:#fff;border:1px solid #ddd;border-radius:6px;width:100%;height:auto}
 .onnxlint svg text{font-size:10px;fill:#333}
 .onnxlint table{border-collapse:collapse;width:100%;background:#fff;font-size:12px}
@@ -95,7 +96,8 @@ def _header(report: Report) -> str:
         counts[item.severity] += 1
     inputs = ", ".join(f"{_e(i['name'])} {_e(units.shape(i['shape']))} {_e(i['dtype'])}" for i in report.inputs)
     complete = ("<span class='complete'>every layer counted</span>" if t.complete else
-                f"<span class='incomplete'>incomplete: {_e(units.unknown_layers(t.unknown_layers)) if t.unknown_layers else ''}"
+                "<span class='incomplete'>incomplete: "
+                f"{_e(units.unknown_layers(t.unknown_layers)) if t.unknown_layers else ''}"
                 f"{'; ' if t.unknown_layers and t.unknown_tensors else ''}"
                 f"{f'{t.unknown_tensors} tensors of unknown size' if t.unknown_tensors else ''}</span>")
     cards = [("inputs", inputs or "none"), ("params", f"{units.count(t.params)} ({units.nbytes(t.param_bytes)})"),
@@ -209,7 +211,8 @@ def _timeline(report: Report) -> str:
     anchor = "end" if peak_x > width * 0.6 else "start"
     marks = [f"<polyline class='memory-line' points='{points}' fill='none' stroke='#8e24aa' stroke-width='1.5'/>",
              f"<circle class='peak-mark' cx='{peak_x:.1f}' cy='{peak_y:.1f}' r='4' fill='#c62828'/>",
-             f"<text class='peak-label' x='{peak_x + (-6 if anchor == 'end' else 6):.1f}' y='{max(peak_y, top) + 4:.1f}' "
+             f"<text class='peak-label' x='{peak_x + (-6 if anchor == 'end' else 6):.1f}' "
+             f"y='{max(peak_y, top) + 4:.1f}' "
              f"text-anchor='{anchor}'>peak {_e(units.nbytes(t.peak_activation_bytes))} at {_e(t.peak_at)}: "
              f"{_e(live)}</text>"]
     if report.memory_budget:

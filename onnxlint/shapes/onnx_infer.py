@@ -78,5 +78,6 @@ def infer(node: Node, shapes: Shapes, opsets: dict[str, int], ir_version: int, o
             vi.type.CopyFrom(inferred[out])
         t = tensor_type(vi) if out in inferred else None
         results.append((None, 0) if t is None else
-                       (None if t.dims is None else tuple(d if isinstance(d, int) else None for d in t.dims), t.elem_type))
+                       (None if t.dims is None else tuple(d if isinstance(d, int) else None for d in t.dims),
+                        t.elem_type))
     return results

@@ -12,7 +12,8 @@ from onnxlint.shapes.facts import MatmulFacts, Out, Shapes
 from onnxlint.shapes.inputs import fmt_dims
 from onnxlint.shapes.windows import MS
 
-INT64, INT32, FLOAT, BOOL = onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.FLOAT, onnx.TensorProto.BOOL
+INT64, INT32 = onnx.TensorProto.INT64, onnx.TensorProto.INT32
+FLOAT, BOOL = onnx.TensorProto.FLOAT, onnx.TensorProto.BOOL
 
 
 def _prod(dims):
