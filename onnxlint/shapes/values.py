@@ -62,10 +62,11 @@ def materialize(shapes, name: str):
             stack.pop()
             continue
         if isinstance(source, onnx.TensorProto):
-            del pending[stack.pop()]
+            key = stack.pop()
+            del pending[key]
             value = tensor_value(source)
             if value is not None:
-                values[source.name] = value
+                values[key] = value
             continue
         waiting = [n for n in source.inputs if n and n not in values and n in pending]
         if waiting:
