@@ -15,15 +15,16 @@ import onnxlint
 class Case:
     label: str
     model: str  # ONNX text (onnx.parser.parse_model)
-    fires: dict = field(default_factory=dict)  # node → [pieces of the message]; empty: a near miss
+    fires: dict = field(default_factory=dict)  # node → [pieces of the message or its suggestion]; empty: near miss
     options: dict = field(default_factory=dict)  # the rule's options for this case
     input_shapes: dict | None = None
+    settings: dict = field(default_factory=dict)  # other lint() settings (memory_budget, training...)
 
 
 def check(rule: str, case: Case) -> None:
     report = onnxlint.lint(onnx.parser.parse_model(case.model), select=[rule], input_shapes=case.input_shapes,
-                           options={rule: case.options} if case.options else None)
-    found = {d.node: d.message for d in report.diagnostics if d.code == rule}
+                           options={rule: case.options} if case.options else None, **case.settings)
+    found = {d.node: f"{d.message} → {d.suggestion}" for d in report.diagnostics if d.code == rule}
     assert set(found) == set(case.fires), f"{rule} {case.label}: fired on {sorted(found)}"
     for node, pieces in case.fires.items():
         for piece in pieces:
@@ -44,7 +45,7 @@ def conv_model(x: list, weight: list, attrs: str = "", *, tail: str = "", extra:
       s = Constant <value = int64[{len(weight)}] {{{w}}}> ()
       w = ConstantOfShape <value = float[1] {{0.01}}> (s)
       {extra}
-      conv = Conv <{attrs}> (x, w)
+      conv = Conv {f"<{attrs}> " if attrs else ""}(x, w)
       y = Relu (conv)
       {tail}
     }}"""
