@@ -123,9 +123,15 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, depth, output, select
           input_shape, memory_budget, training, rule_options, config, max_size, statistics, show_settings, color, jobs,
           verify, profile, what_if, runs, timeout, memory_limit) -> None:
     """Lint ONNX models (files or directories, searched recursively for *.onnx; `-` reads one from stdin)."""
+    import gc
+
     from onnxlint.config import ConfigError, parse_size
     from onnxlint.diagnostics import Severity
     from onnxlint.runner import expand_paths, iter_lint, resolve_settings
+
+    # this process is the command's own and ends with it: the analysis allocates many small objects and
+    # frees none, so the cyclic garbage collector only costs time (a library call leaves it alone)
+    gc.disable()
     from onnxlint.verify import Limits
 
     if training and not memory_budget:

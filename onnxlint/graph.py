@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 
 import onnx
-from onnx.helper import get_attribute_value
 
 from onnxlint.loader import LoadError, display_name
 
@@ -209,7 +208,7 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
     for position, index in enumerate(_execution_order(protos, reads, available, produced, location, source)):
         proto = protos[index]
         name = display_name(proto.name) or f"{proto.op_type}_{position}"
-        attrs = {a.name: get_attribute_value(a) for a in proto.attribute} if proto.attribute else {}
+        attrs = {a.name: _attribute_value(a) for a in proto.attribute} if proto.attribute else {}
         call, file_index, caller = calls[index]
         op_type, domain = display_name(proto.op_type), display_name(proto.domain)
         node = Node(name, op_type, domain, inputs[index], outputs[index], attrs, location, proto, file_index, parent,
@@ -287,6 +286,27 @@ def _function_body(call: onnx.NodeProto, function: onnx.FunctionProto, prefix: s
         node.attribute.extend(attributes)
         body.append(node)
     return body
+
+
+_A = onnx.AttributeProto
+# an attribute's value by its declared type: one dict lookup (onnx.helper.get_attribute_value tries fields in turn)
+_READ = {_A.FLOAT: lambda a: a.f, _A.INT: lambda a: a.i, _A.STRING: lambda a: a.s, _A.TENSOR: lambda a: a.t,
+         _A.GRAPH: lambda a: a.g, _A.SPARSE_TENSOR: lambda a: a.sparse_tensor, _A.TYPE_PROTO: lambda a: a.tp,
+         _A.FLOATS: lambda a: list(a.floats), _A.INTS: lambda a: list(a.ints), _A.STRINGS: lambda a: list(a.strings),
+         _A.TENSORS: lambda a: list(a.tensors), _A.GRAPHS: lambda a: list(a.graphs),
+         _A.SPARSE_TENSORS: lambda a: list(a.sparse_tensors), _A.TYPE_PROTOS: lambda a: list(a.type_protos)}
+
+
+def _attribute_value(attr: onnx.AttributeProto):
+    read = _READ.get(attr.type)
+    if read is not None:
+        return read(attr)
+    from onnx.helper import get_attribute_value  # an attribute without a declared type (old exporters)
+
+    try:
+        return get_attribute_value(attr)
+    except Exception:  # no value at all: the handlers treat it as absent
+        return None
 
 
 def _names(names) -> list[str]:
