@@ -60,7 +60,8 @@ def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.
     """
     settings = make_settings(settings, **options)
     loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
-    return _analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if, limits=limits)
+    return analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if,
+                   limits=limits)[0]
 
 
 def lint_safely(model: Source, settings: Settings, *, name: str | None = None, **run: Any) -> Report:
@@ -69,7 +70,7 @@ def lint_safely(model: Source, settings: Settings, *, name: str | None = None, *
     name = name or (os.fspath(model) if isinstance(model, (str, os.PathLike)) else "<model>")
     try:
         loaded = load(model, max_size=settings.max_size, name=name)
-        return _analyse(loaded, settings, **run)
+        return analyse(loaded, settings, **run)[0]
     except LoadError as exc:
         return Report(path=exc.source, error=exc.problem, error_class="LFSPointer" if exc.lfs_pointer else "LoadError")
     except InputShapeError as exc:
@@ -79,10 +80,6 @@ def lint_safely(model: Source, settings: Settings, *, name: str | None = None, *
     except Exception as exc:  # a bug on input we did not foresee: still one line, and the other models go on
         return Report(path=name, error=f"internal error ({type(exc).__name__}: {exc}); please report it with the model",
                       error_class="InternalError")
-
-
-def _analyse(loaded: LoadedModel, settings: Settings, **run: Any) -> Report:
-    return analyse(loaded, settings, **run)[0]
 
 
 def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, profile: int = 0, what_if: int = 0,

@@ -82,8 +82,7 @@ class Totals:
     peak_activation_bytes: int  # a lower bound when some activation's size is unknown
     peak_at: str | None
     peak_index: int | None  # position of the peak in the main graph's execution order
-    unknown_macs: int  # layers whose MACs could not be computed
-    unknown_layers: list = field(default_factory=list)  # (node, op, why) of each such layer
+    unknown_layers: list = field(default_factory=list)  # (node, op, why) of each layer whose MACs are unknown
     unknown_tensors: int = 0  # activations of unknown size (the peak is then a lower bound)
     inputs_unknown: bool = False  # a model input's size is unknown
     timeline: list = field(default_factory=list, repr=False)  # live activation bytes at each main-graph step
@@ -284,7 +283,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     main = graph.main_nodes()
     totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, memory.peak,
                     main[memory.peak_index].name if memory.peak_index is not None else None, memory.peak_index,
-                    len(unknown_layers), unknown_layers, memory.unknown,
+                    unknown_layers, memory.unknown,
                     any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
                     memory.peak_live)
     return layers, totals

@@ -20,7 +20,7 @@ from onnxlint.cost import tensor_bytes
 from onnxlint.diagnostics import Diagnostic
 from onnxlint.graph import MAIN, Graph
 from onnxlint.loader import LoadedModel
-from onnxlint.shapes import Shapes
+from onnxlint.shapes import Shapes, fmt_dims
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY = 4 * 1024**3
@@ -30,10 +30,6 @@ DEFAULT_MEMORY = 4 * 1024**3
 class Limits:
     seconds: float = DEFAULT_TIMEOUT
     memory: int = DEFAULT_MEMORY
-
-
-def _fmt(dims) -> str:
-    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
 @dataclass
@@ -100,14 +96,14 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int
                 mismatches.append({"tensor": name, "node": producer.name, "inferred": list(inferred),
                                    "executed": list(got)})
                 diagnostics.append(mismatch_rule.report(
-                    f"tensor '{name}' (output of {producer.name}): inferred {_fmt(inferred)}, onnxruntime "
-                    f"executed {_fmt(got)}", node=producer))
+                    f"tensor '{name}' (output of {producer.name}): inferred {fmt_dims(inferred)}, onnxruntime "
+                    f"executed {fmt_dims(got)}", node=producer))
         else:
             filled[name] = got
         declared = graph.declared.get(name)
         if declared is not None and declared.dims is not None and _contradicts(declared.dims, got):
             diagnostics.append(declared_rule.report(
-                f"the file declares '{name}' as {_fmt(declared.dims)} but onnxruntime returned {_fmt(got)}; "
+                f"the file declares '{name}' as {fmt_dims(declared.dims)} but onnxruntime returned {fmt_dims(got)}; "
                 "code that trusts the declaration will break", node=producer))
     unchecked = sum(1 for n in graph.nodes if n.location != MAIN for o in n.outputs if o)
     unchecked += sum(1 for n in main_nodes for o in n.outputs if o and (o in shapes.constants or o in graph.inlined))

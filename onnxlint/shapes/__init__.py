@@ -13,7 +13,7 @@ import onnx
 
 from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
-from onnxlint.shapes.inputs import InputShapeError, fmt_dims, resolve_input_shapes
+from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, broadcast, matmul_shape
 from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable_now, evaluate, small
@@ -45,8 +45,7 @@ def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None
         for name in node.inputs:
             if name and name not in shapes.dims and name in graph.declared:  # subgraph inputs
                 declared = graph.declared[name]
-                shapes.dims[name] = None if declared.dims is None else tuple(
-                    d if isinstance(d, int) and d > 0 else None for d in declared.dims)
+                shapes.dims[name] = concrete(declared.dims)
                 shapes.dtype[name] = declared.elem_type
         _infer_node(node, shapes, graph, opsets, model.ir_version, executed or {})
     return shapes
@@ -127,9 +126,8 @@ def _onnx_inference(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_v
         for i, name in enumerate(node.outputs):
             declared = graph.declared.get(name)
             if dims[i] is None and declared is not None and declared.dims is not None:
-                dims[i] = tuple(d if isinstance(d, int) and d > 0 else None for d in declared.dims)
+                dims[i] = concrete(declared.dims)
                 dtypes[i] = dtypes[i] or declared.elem_type
-                shapes.declared_only.add(name)
     return None
 
 

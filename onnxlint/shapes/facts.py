@@ -109,7 +109,6 @@ class Shapes:
     matmuls: dict = field(default_factory=dict)  # Node → MatmulFacts
     problems: dict = field(default_factory=dict)  # Node → why its shapes contradict each other
     dead: set = field(default_factory=set)  # nodes of an If branch that never runs (the condition is known)
-    declared_only: set[str] = field(default_factory=set)  # dims taken from the file's declarations (custom ops)
     input_dims: dict[str, tuple | None] = field(default_factory=dict)  # resolved model inputs
     unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → dims still symbolic
     notes: list[str] = field(default_factory=list)

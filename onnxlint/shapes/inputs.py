@@ -9,6 +9,11 @@ class InputShapeError(ValueError):
     """A --input-shape that does not fit the model."""
 
 
+def concrete(dims) -> tuple | None:
+    """Declared dims as the analysis holds them: a symbolic or 0 dim is unknown (None)."""
+    return None if dims is None else tuple(d if isinstance(d, int) and d > 0 else None for d in dims)
+
+
 def fmt_dims(dims) -> str:
     return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
@@ -43,7 +48,7 @@ def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | N
                 dims = (1,) + dims[1:]
             if any(not isinstance(d, int) or d == 0 for d in dims):
                 shapes.unresolved_inputs[name] = dims
-                dims = tuple(d if isinstance(d, int) and d > 0 else None for d in dims)
+                dims = concrete(dims)
         shapes.input_dims[name] = dims
         shapes.dims[name] = dims
         shapes.dtype[name] = declared.elem_type
