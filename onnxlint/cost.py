@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from onnxlint.graph import Graph, Node
+from onnxlint.graph import MAIN, Graph, Node
 from onnxlint.loader import tensor_nbytes
 from onnxlint.shapes import Shapes, WindowFacts
 
@@ -26,7 +26,7 @@ _COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "
                 "QLinearMatMul", "Einsum", *_RNN_GATES}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ConvSpec:
     """One convolution of a suggested replacement: enough to count it and to build it (--what-if)."""
     kernel: tuple[int, int]
@@ -103,10 +103,10 @@ def numel(dims) -> int | None:
 
 
 def tensor_bytes(shapes: Shapes, name: str) -> int | None:
-    if name not in shapes.nbytes:
-        count = numel(shapes.dims.get(name))
-        shapes.nbytes[name] = None if count is None else tensor_nbytes(shapes.dtype.get(name, 0), count)
-    return shapes.nbytes[name]
+    dims = shapes.dims.get(name)
+    if dims is None or None in dims:
+        return None
+    return tensor_nbytes(shapes.dtype.get(name, 0), math.prod(dims))
 
 
 def macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
@@ -240,35 +240,38 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     total_params = total_param_bytes = total_macs = 0
     unknown_layers = []
     branches: dict = {}  # If with an unknown condition → MACs of each branch
+    dims, windows, matmuls, dead = shapes.dims, shapes.windows, shapes.matmuls, shapes.dead
     for node in graph.nodes:
-        if node in shapes.dead:
+        if node in dead:
             continue
         params = param_bytes = 0
-        for name in parameter_inputs(node, graph, shapes):
-            # one count per tensor a layer reads (a tied weight is read under one name; the copies an exporter
-            # deduplicates into Identity nodes are distinct parameters), priced at the stored dtype
-            stored = stored_weight(graph, name) if name not in counted else None
-            if stored is not None:
-                counted.add(name)
-                params += numel(shapes.dims.get(stored)) or 0
-                param_bytes += tensor_bytes(shapes, stored) or 0
-        window = shapes.windows.get(node)
+        window = windows.get(node)
+        if window is not None or node in matmuls or node.op_type in _NORMS:
+            for name in parameter_inputs(node, graph, shapes):
+                # one count per tensor a layer reads (a tied weight is read under one name; the copies an
+                # exporter deduplicates into Identity nodes are distinct parameters), priced at the stored dtype
+                stored = stored_weight(graph, name) if name not in counted else None
+                if stored is not None:
+                    counted.add(name)
+                    params += numel(dims.get(stored)) or 0
+                    param_bytes += tensor_bytes(shapes, stored) or 0
         layer_macs, why = macs(node, shapes)
-        out_bytes = [tensor_bytes(shapes, o) for o in node.outputs if o]
+        outputs = node.outputs
+        out_bytes = tensor_bytes(shapes, outputs[0]) if len(outputs) == 1 and outputs[0] else _sum_known(
+            [tensor_bytes(shapes, o) for o in outputs if o])
         field_, jump = _receptive_field(node, window, shapes, rf)
-        layer = Layer(node, shapes.dims.get(node.outputs[0]) if node.outputs else None, params, param_bytes,
-                      layer_macs, None if None in out_bytes else sum(out_bytes), field_, jump, window)
-        if node.op == "Conv":
+        layer = Layer(node, dims.get(outputs[0]) if outputs else None, params, param_bytes,
+                      layer_macs, out_bytes, field_, jump, window)
+        if window is not None and node.op == "Conv":
             layer.conv = conv_spec(layer)
         layers.append(layer)
         total_params += params
         total_param_bytes += param_bytes
-        op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
         runs, branch = _runs(node, shapes) if node.parent is not None else (1, None)
         if layer_macs is None:
-            unknown_layers.append((node.name, op, why))
+            unknown_layers.append((node.name, _op_label(node), why))
         elif runs is None:
-            unknown_layers.append((node.name, op, "runs inside a loop whose trip count is unknown"))
+            unknown_layers.append((node.name, _op_label(node), "runs inside a loop whose trip count is unknown"))
         elif branch is not None:
             branches.setdefault(branch[0], {"then_branch": 0, "else_branch": 0})[branch[1]] += layer_macs * runs
         else:
@@ -280,13 +283,20 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             unknown_layers.append((if_node.name, "If", f"condition unknown: its branches cost "
                                    f"{cost['then_branch']:,} or {cost['else_branch']:,} MACs"))
     memory = peak_activation(graph, shapes)
-    main = graph.main_nodes()
     totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, memory.peak,
-                    main[memory.peak_index].name if memory.peak_index is not None else None, memory.peak_index,
+                    memory.peak_node.name if memory.peak_node is not None else None, memory.peak_index,
                     unknown_layers, memory.unknown,
                     any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
                     memory.peak_live)
     return layers, totals
+
+
+def _sum_known(sizes: list) -> int | None:
+    return None if None in sizes else sum(sizes)
+
+
+def _op_label(node: Node) -> str:
+    return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
 
 
 def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf: dict) -> tuple:
@@ -294,8 +304,9 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
     windows, an op that resizes the map (Resize, space-to-depth...) scales the jump by the size ratio; one
     that changes the rank carries it to where the rank comes back; a global pool or flatten collapses it."""
     # only data flows carry a receptive field: shape arithmetic (tensors with a known value) does not
-    sources = [rf[n] for n in node.inputs if n in rf and not shapes.known(n)]
-    if not sources or not node.outputs or shapes.known(node.outputs[0]):
+    known, pending, outputs = shapes.values, shapes.pending, node.outputs
+    sources = [rf[n] for n in node.inputs if n in rf and n not in known and n not in pending]
+    if not sources or not outputs or outputs[0] in known or outputs[0] in pending:
         return None, None
     field_, jump, sizes = sources[0] if len(sources) == 1 else max(sources, key=lambda s: math.prod(s[0]))
     k = len(field_)
@@ -323,57 +334,54 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
     return field_, jump
 
 
-def last_uses(graph: Graph) -> dict[str, int]:
-    main = graph.main_nodes()
-    index = {id(n): i for i, n in enumerate(main)}
-    return {name: max(index[id(n)] for n in users) for name, users in graph.consumers.items()}
-
-
-def liveness(graph: Graph, shapes: Shapes):
-    """Walk the main graph in execution order; after each node allocates its outputs, yield
-    (index, node, live tensors → bytes or None when unknown, live bytes of the known ones). Inputs count,
-    weights do not; a tensor is freed after its last consumer, graph outputs never."""
-    last = last_uses(graph)
-    keep = set(graph.outputs)
-    live = {name: tensor_bytes(shapes, name) for name in shapes.input_dims}
-    current = sum(b or 0 for b in live.values())
-    for index, node in enumerate(graph.main_nodes()):
-        for out in node.outputs:
-            if out and out not in shapes.constants and out not in live:
-                live[out] = tensor_bytes(shapes, out)
-                current += live[out] or 0
-        yield index, node, live, current
-        for name in node.inputs + node.outputs:
-            if name in live and name not in keep and last.get(name, -1) <= index:
-                current -= live.pop(name) or 0
-
-
 @dataclass(slots=True)
 class Memory:
     """Live activation memory over the main graph's execution order (DOMAIN.md §9)."""
     peak: int
     peak_index: int | None  # the step where it peaks
+    peak_node: Node | None
     unknown: int  # activations of unknown size (then every figure is a lower bound)
     timeline: list[int]  # live bytes after each step allocates its outputs
     peak_live: list[tuple[str, int]]  # the tensors live at the peak, largest first
 
 
 def peak_activation(graph: Graph, shapes: Shapes) -> Memory:
-    """One walk of the liveness: the peak, where it is, what is live there, and the whole timeline."""
-    peak, peak_index, unknown, timeline = 0, None, 0, []
-    for index, node, live, current in liveness(graph, shapes):
-        unknown += sum(1 for out in node.outputs if out and live.get(out, 0) is None)
+    """Walk the main graph in execution order: each node allocates its outputs, and a tensor is freed after
+    its last consumer has run (DOMAIN.md §9). Inputs count, weights and other constants do not; graph
+    outputs, and inputs no node reads, are never freed. One walk gives the peak, where it is, what is live
+    there (from each tensor's lifetime) and the whole timeline."""
+    last, keep, constants = graph.last_use, set(graph.outputs), shapes.constants
+    never = float("inf")
+    lifetimes = []  # (tensor, bytes or None, first step, last step it is live)
+    freed: dict[int, int] = {}  # step → bytes freed after it
+    current = 0
+    for name in shapes.input_dims:
+        size = tensor_bytes(shapes, name)
+        end = never if name in keep or name not in last else last[name]
+        lifetimes.append((name, size, -1, end))
+        current += size or 0
+        if end != never:
+            freed[end] = freed.get(end, 0) + (size or 0)
+    peak, peak_index, peak_node, timeline = 0, None, None, []
+    for index, node in enumerate(n for n in graph.nodes if n.location == MAIN):
+        for out in node.outputs:
+            if out and out not in constants:
+                size = tensor_bytes(shapes, out)
+                end = never if out in keep else max(index, last.get(out, index))
+                lifetimes.append((out, size, index, end))
+                if size:
+                    current += size
+                    if end != never:
+                        freed[end] = freed.get(end, 0) + size
         timeline.append(current)
         if current > peak:
-            peak, peak_index = current, index
-    unknown += sum(1 for name in shapes.input_dims if tensor_bytes(shapes, name) is None)
-    at_peak: list = []
-    if peak_index is not None:  # walk again up to the peak: copying the live set at every new peak is quadratic
-        for index, _node, live, _current in liveness(graph, shapes):
-            if index == peak_index:
-                at_peak = sorted(((n, b or 0) for n, b in live.items()), key=lambda item: (-item[1], item[0]))
-                break
-    return Memory(peak, peak_index, unknown, timeline, at_peak)
+            peak, peak_index, peak_node = current, index, node
+        current -= freed.pop(index, 0)
+    unknown = sum(1 for item in lifetimes if item[1] is None)
+    at_peak = [] if peak_index is None else sorted(
+        ((name, size or 0) for name, size, first, end in lifetimes if first <= peak_index <= end),
+        key=lambda item: (-item[1], item[0]))
+    return Memory(peak, peak_index, peak_node, unknown, timeline, at_peak)
 
 
 def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:

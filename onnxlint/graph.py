@@ -85,8 +85,8 @@ class Node:
     name: str  # display name; `<op>_<index>` when the model leaves it empty
     op_type: str
     domain: str
-    inputs: list[str]  # "" marks an omitted optional input
-    outputs: list[str]
+    inputs: tuple[str, ...]  # "" marks an omitted optional input
+    outputs: tuple[str, ...]
     attrs: dict
     location: str  # path of the graph holding the node
     proto: onnx.NodeProto
@@ -127,6 +127,7 @@ class Graph:
     declared: dict[str, TensorType]  # types the file declares: inputs, outputs, value_info, subgraph inputs
     producer: dict[str, Node] = field(default_factory=dict)
     consumers: dict[str, list[Node]] = field(default_factory=dict)  # main-graph nodes only
+    last_use: dict[str, int] = field(default_factory=dict)  # tensor → main-graph step of its last consumer
     inlined: set[str] = field(default_factory=set)  # tensors that exist only inside an inlined function call
 
     def main_nodes(self) -> list[Node]:
@@ -167,21 +168,13 @@ def build_graph(model: onnx.ModelProto, source: str) -> Graph:
     for name in graph.outputs:
         if name not in known:
             raise LoadError(source, f"graph output '{display_name(name)}' is produced by no node")
-    for node in graph.nodes:
-        if node.location != MAIN:
-            continue
-        for name in node.inputs:
-            graph.consumers.setdefault(name, []).append(node)
-        # a value read inside a node's subgraphs stays alive until that node has run
-        for name in _names(_outer_names(subgraphs(node.proto))) if node.proto.attribute else ():
-            users = graph.consumers.setdefault(name, [])
-            if node not in users:
-                users.append(node)
     return graph
 
 
 def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, source: str, functions: dict,
           parent: Node | None = None, branch: str = "") -> None:
+    """Read the graph's nodes once (protobuf field reads are the expensive part), order them, and make a Node
+    of each; the main graph's nodes are also entered in the consumer map."""
     for init in g.initializer:
         graph.initializers[display_name(init.name)] = init
     for sparse in g.sparse_initializer:
@@ -193,34 +186,77 @@ def _walk(g: onnx.GraphProto, location: str, outer: set[str], graph: Graph, sour
     available = set(outer) | set(_names([vi.name for vi in g.input])) | set(_names([i.name for i in g.initializer])) \
         | set(_names([s.values.name for s in g.sparse_initializer]))
     protos, calls = _inline(list(g.node), functions, graph, source)
-    # One pass over the protobuf: reading its fields is the expensive part of the walk.
-    inputs = [_names(p.input) for p in protos]
-    outputs = [_names(p.output) for p in protos]
-    subs = [subgraphs(p) if p.attribute else [] for p in protos]
+    read = [_read(p) for p in protos]  # (inputs, outputs, attrs, subgraphs)
     produced: dict[str, int] = {}
-    for index, outs in enumerate(outputs):
-        for out in outs:
+    for index, fields in enumerate(read):
+        for out in fields[1]:
             if out in produced or out in available:
                 raise LoadError(source, f"tensor '{out}' is produced twice (duplicate output name)")
             if out:
                 produced[out] = index
-    reads = [ins + _names(_outer_names(sub)) if sub else ins for ins, sub in zip(inputs, subs)]
+    reads = [(*ins, *_names(_outer_names(subs))) if subs else ins for ins, _o, _a, subs in read]
+    main = location == MAIN
+    producer, consumers, last_use, nodes = graph.producer, graph.consumers, graph.last_use, graph.nodes
     for position, index in enumerate(_execution_order(protos, reads, available, produced, location, source)):
         proto = protos[index]
-        name = display_name(proto.name) or f"{proto.op_type}_{position}"
-        attrs = {a.name: _attribute_value(a) for a in proto.attribute} if proto.attribute else {}
+        inputs, outputs, attrs, subs = read[index]
+        op_type, domain, op = _op_names(proto.domain, proto.op_type)
+        name = proto.name
+        name = (name if isinstance(name, str) else display_name(name)) or f"{op_type}_{position}"
         call, file_index, caller = calls[index]
-        op_type, domain = display_name(proto.op_type), display_name(proto.domain)
-        node = Node(name, op_type, domain, inputs[index], outputs[index], attrs, location, proto, file_index, parent,
-                    branch, call, canonical_op(domain, op_type), origin(caller if caller is not None else proto))
-        if subs[index]:
+        tagged = caller if caller is not None else proto
+        found = origin(tagged) if tagged.metadata_props or name[:1] == "/" or caller is not None else None
+        node = Node(name, op_type, domain, inputs, outputs, attrs, location, proto, file_index, parent, branch, call,
+                    op, found)
+        if subs:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
-            for label, sub in subs[index]:
+            for label, sub in subs:
                 _walk(sub, f"{location}/{name}/{label}", scope, graph, source, functions, node, label)
-        graph.nodes.append(node)
-        for out in node.outputs:
+        nodes.append(node)
+        for out in outputs:
             if out:
-                graph.producer[out] = node
+                producer[out] = node
+        if main:
+            # a value read inside a node's subgraphs stays alive until that node has run
+            for tensor in reads[index]:
+                last_use[tensor] = position
+                users = consumers.get(tensor)
+                if users is None:
+                    consumers[tensor] = [node]
+                elif users[-1] is not node:
+                    users.append(node)
+
+
+_OPS: dict = {}  # (domain, op_type) as the file spells them → (op_type, domain, canonical op), printable
+
+
+def _op_names(domain, op_type) -> tuple[str, str, str]:
+    found = _OPS.get((domain, op_type))
+    if found is None:
+        op_type_, domain_ = display_name(op_type), display_name(domain)
+        found = _OPS[(domain, op_type)] = (op_type_, domain_, canonical_op(domain_, op_type_))
+    return found
+
+
+def _read(proto: onnx.NodeProto) -> tuple[tuple[str, ...], tuple[str, ...], dict, list]:
+    """A node's inputs, outputs, attributes by name and (label, body) of its graph-valued attributes, each
+    field read once."""
+    attrs, subs = {}, []
+    if proto.attribute:
+        for attr in proto.attribute:
+            kind = attr.type
+            read = _READ.get(kind)
+            attrs[attr.name] = read(attr) if read is not None else _untyped_value(attr)
+            if kind == _A.GRAPH:
+                subs.append((attr.name, attr.g))
+            elif kind == _A.GRAPHS:
+                subs.extend((f"{attr.name}[{i}]", sub) for i, sub in enumerate(attr.graphs))
+    inputs, outputs = tuple(proto.input), tuple(proto.output)  # tuples of str: the cyclic GC untracks them
+    try:
+        "".join(inputs) + "".join(outputs)  # C-speed check that every name is a str (bytes: invalid UTF-8)
+        return inputs, outputs, attrs, subs
+    except TypeError:
+        return tuple(_names(inputs)), tuple(_names(outputs)), attrs, subs
 
 
 _MAX_INLINE_DEPTH = 16
@@ -292,15 +328,12 @@ _A = onnx.AttributeProto
 # an attribute's value by its declared type: one dict lookup (onnx.helper.get_attribute_value tries fields in turn)
 _READ = {_A.FLOAT: lambda a: a.f, _A.INT: lambda a: a.i, _A.STRING: lambda a: a.s, _A.TENSOR: lambda a: a.t,
          _A.GRAPH: lambda a: a.g, _A.SPARSE_TENSOR: lambda a: a.sparse_tensor, _A.TYPE_PROTO: lambda a: a.tp,
-         _A.FLOATS: lambda a: list(a.floats), _A.INTS: lambda a: list(a.ints), _A.STRINGS: lambda a: list(a.strings),
-         _A.TENSORS: lambda a: list(a.tensors), _A.GRAPHS: lambda a: list(a.graphs),
-         _A.SPARSE_TENSORS: lambda a: list(a.sparse_tensors), _A.TYPE_PROTOS: lambda a: list(a.type_protos)}
+         _A.FLOATS: lambda a: a.floats[:], _A.INTS: lambda a: a.ints[:], _A.STRINGS: lambda a: a.strings[:],
+         _A.TENSORS: lambda a: a.tensors[:], _A.GRAPHS: lambda a: a.graphs[:],
+         _A.SPARSE_TENSORS: lambda a: a.sparse_tensors[:], _A.TYPE_PROTOS: lambda a: a.type_protos[:]}
 
 
-def _attribute_value(attr: onnx.AttributeProto):
-    read = _READ.get(attr.type)
-    if read is not None:
-        return read(attr)
+def _untyped_value(attr: onnx.AttributeProto):
     from onnx.helper import get_attribute_value  # an attribute without a declared type (old exporters)
 
     try:
@@ -318,7 +351,7 @@ def _names(names) -> list[str]:
         return [display_name(n) for n in names]
 
 
-def _execution_order(protos: list[onnx.NodeProto], reads: list[list[str]], available: set[str],
+def _execution_order(protos: list[onnx.NodeProto], reads: list[tuple[str, ...]], available: set[str],
                      produced: dict[str, int], location: str, source: str) -> list[int]:
     """Node indices in the file's order when it is valid, else in a topological order; errors on cycles
     and on inputs that nothing produces."""

@@ -21,7 +21,7 @@ class LayerInfo:
     scope: str  # its graph location, and the function call it was inlined from
     label: str  # its module path when the exporter wrote one, else its name
     origin: Any  # graph.Origin or None
-    outputs: list[str]
+    outputs: tuple[str, ...]
     output_shape: tuple | None
     params: int
     param_bytes: int
@@ -39,7 +39,7 @@ class LayerInfo:
     @classmethod
     def of(cls, layer: Layer) -> LayerInfo:
         node = layer.node
-        return cls(node.name, node.op_type, node.op, node.scope, node.label, node.origin, list(node.outputs),
+        return cls(node.name, node.op_type, node.op, node.scope, node.label, node.origin, node.outputs,
                    layer.output_shape, layer.params, layer.param_bytes, layer.macs, layer.output_bytes,
                    layer.receptive_field, layer.window, layer.conv, layer.measured_ms)
 

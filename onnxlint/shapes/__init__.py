@@ -15,7 +15,7 @@ from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
-from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, broadcast, matmul_shape
+from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, UNARY, broadcast, matmul_shape
 from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable_now, evaluate, small
 from onnxlint.shapes.windows import handlers as _window_handlers
 
@@ -38,10 +38,21 @@ def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None
         shapes.constants.add(name)
         if small(init):
             shapes.pending[name] = init
+    dims, dtype, known, pending, constants = shapes.dims, shapes.dtype, shapes.values, shapes.pending, shapes.constants
     for node in graph.nodes:
         if node.parent is not None and (node.parent in shapes.dead or _not_taken(node, shapes)):
             shapes.dead.add(node)  # an If branch that never runs: no shapes, no costs, no findings
             continue
+        inputs = node.inputs
+        if node.op_type in UNARY and len(inputs) == 1 and len(node.outputs) == 1 and not node.domain:
+            # the common case, without the general path's bookkeeping: an activation of a known tensor
+            x, out = inputs[0], node.outputs[0]
+            shape, elem = dims.get(x), dtype.get(x, 0)
+            if shape is not None and elem and None not in shape and x not in known and x not in pending and out:
+                dims[out], dtype[out] = shape, elem
+                if x in constants:
+                    constants.add(out)
+                continue
         for name in node.inputs:
             if name and name not in shapes.dims and name in graph.declared:  # subgraph inputs
                 declared = graph.declared[name]

@@ -55,17 +55,13 @@ class WindowFacts:
     weight: str | None = None  # tensor names, for the parameter count
     bias: str | None = None
     valid: bool = field(init=False)  # every axis valid and group > 0: the arithmetic means something
+    kernel: tuple = field(init=False)  # per axis
+    strides: tuple = field(init=False)
 
     def __post_init__(self) -> None:
         self.valid = self.group > 0 and all(a.valid for a in self.axes)
-
-    @property
-    def kernel(self) -> tuple:
-        return tuple(a.kernel for a in self.axes)
-
-    @property
-    def strides(self) -> tuple:
-        return tuple(a.stride for a in self.axes)
+        self.kernel = tuple(a.kernel for a in self.axes)
+        self.strides = tuple(a.stride for a in self.axes)
 
     @property
     def depthwise(self) -> bool:
@@ -113,7 +109,6 @@ class Shapes:
     unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → dims still symbolic
     notes: list[str] = field(default_factory=list)
     opset: int = 0  # of the default domain
-    nbytes: dict[str, int | None] = field(default_factory=dict)  # memo of cost.tensor_bytes
     producer: dict = field(default_factory=dict, repr=False)  # the graph's producer map, for handlers
 
     def shape(self, name: str) -> tuple | None:

@@ -403,8 +403,9 @@ POINTWISE = frozenset(("Relu LeakyRelu Sigmoid Tanh Elu Selu Celu Clip HardSigmo
 # what "looking through activations" means.
 PASSTHROUGH = POINTWISE | {"BatchNormalization", "Dropout", "Identity", "QuantizeLinear", "DequantizeLinear",
                            "QLinearSigmoid", "QLinearLeakyRelu"}
-_UNARY = sorted(POINTWISE) + ("PRelu Softmax LogSoftmax Hardmax LRN InstanceNormalization LayerNormalization "
-                              "MeanVarianceNormalization GroupNormalization Not").split()
+# default-domain ops whose one output has the shape and dtype of their first input
+UNARY = frozenset(sorted(POINTWISE) + ("PRelu Softmax LogSoftmax Hardmax LRN InstanceNormalization LayerNormalization "
+                              "MeanVarianceNormalization GroupNormalization Not").split())
 _COMPARE = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"}
 _BROADCAST = ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Mod", "BitShift", *_COMPARE]
 _MS_UNARY = "Gelu FastGelu BiasGelu QuickGelu QLinearSigmoid QLinearLeakyRelu QLinearSoftmax".split()
@@ -420,6 +421,6 @@ HANDLERS = {
     ("", "Shape"): shape, ("", "Size"): size, ("", "Constant"): constant, ("", "ConstantOfShape"): constant_of_shape,
     ("", "Cast"): cast, ("", "If"): if_,
     (MS, "QLinearAdd"): qlinear_binary, (MS, "QLinearMul"): qlinear_binary, (MS, "QLinearConcat"): qlinear_concat,
-    **{("", op): same for op in _UNARY}, **{(MS, op): same for op in _MS_UNARY},
+    **{("", op): same for op in UNARY}, **{(MS, op): same for op in _MS_UNARY},
     **{("", op): elementwise for op in _BROADCAST},
 }
