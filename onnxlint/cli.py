@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from onnxlint import __version__
+from onnxlint.reporters import FORMATS
 from onnxlint.units import printable
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -75,7 +76,7 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only (no totals, notes or count).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach --fail-on (2 still means unreadable).")
 @click.option("--format", "--output-format", "fmt",
-              type=click.Choice(["text", "json", "sarif", "github", "gitlab", "markdown", "csv", "html"]),
+              type=click.Choice(FORMATS),
               default="text", show_default=True,
               help="Output format (gitlab: a GitLab Code Quality report; markdown, csv: the per-layer table, for "
                    "papers and reviews; html: a self-contained report page, use with -o report.html).")
@@ -170,12 +171,12 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, depth, output, select
     for report in reports:
         if report.error is not None:
             _echo(f"onnxlint: {printable(report.path)}: {printable(report.error)}", err=True)
-    from onnxlint.reporters import RENDERERS
+    from onnxlint.reporters import renderer
     from onnxlint.reporters.text import statistics_lines
 
     use_color = output is None and fmt == "text" and _color_wanted(color)
     width = shutil.get_terminal_size().columns if output is None and fmt == "text" and sys.stdout.isatty() else None
-    rendered = RENDERERS[fmt](reports, color=use_color, summary=summary, statistics=statistics, quiet=quiet,
+    rendered = renderer(fmt)(reports, color=use_color, summary=summary, statistics=statistics, quiet=quiet,
                               show_all=show_all, width=width, depth=depth)
     _emit(rendered, output, color=use_color)
     if statistics and fmt not in ("text", "json"):  # the machine format stays valid: the table goes to stderr

@@ -310,7 +310,7 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
         return None, None
     field_, jump, sizes = sources[0] if len(sources) == 1 else max(sources, key=lambda s: math.prod(s[0]))
     k = len(field_)
-    out = shapes.dims.get(node.outputs[0])
+    out = shapes.dims.get(outputs[0])
     spatial = tuple(out[2:]) if out is not None and len(out) == k + 2 and None not in out[2:] else None
     if jump is not None and window is not None and window.valid and len(window.axes) == k:
         if window.kind == "transpose":

@@ -11,8 +11,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import onnx
 from google.protobuf.message import DecodeError
+
+from onnxlint.proto import IR_VERSION, AttributeProto, GraphProto, ModelProto, TensorProto, full
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
 SKIP_PAYLOADS_ABOVE = 64 * 1024**2  # files this large are parsed without their weight payloads (wire.py)
@@ -32,30 +33,30 @@ class LoadError(Exception):
 
 @dataclass
 class LoadedModel:
-    model: onnx.ModelProto
+    model: ModelProto
     source: str  # a path, or "<bytes>" / "<model>" for in-memory input
     base_dir: Path | None  # where external data lives; None when unknown
     unsafe_external: list[str] = field(default_factory=list)  # one sentence per bad reference
     notes: list[str] = field(default_factory=list)
     payloads_skipped: bool = False  # embedded weights were left unread (a large file)
 
-    def copy_with_weights(self) -> onnx.ModelProto:
+    def copy_with_weights(self) -> ModelProto:
         """A private copy of the model with its weights (embedded and external), for the modes that
         execute or rewrite it (--verify, fix). The caller may modify it."""
         if self.payloads_skipped:  # parsed straight from the mapped file: no second copy of the weights
             size = os.path.getsize(self.source)
             with _open_regular_file(self.source, size) as f, \
                     mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
-                model = onnx.ModelProto()
+                model = ModelProto()
                 try:
                     model.ParseFromString(view)
                 except Exception as exc:
                     raise LoadError(self.source, f"not a valid ONNX protobuf ({type(exc).__name__})") from None
         else:
-            model = onnx.ModelProto()
+            model = ModelProto()
             model.CopyFrom(self.model)
         if self.base_dir is not None:  # references already validated (OL003)
-            onnx.external_data_helper.load_external_data_for_model(model, str(self.base_dir))
+            full().external_data_helper.load_external_data_for_model(model, str(self.base_dir))
         return model
 
 
@@ -66,12 +67,12 @@ def display_name(text: str | bytes) -> str:
     return text.decode("utf-8", "backslashreplace")
 
 
-def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str | os.PathLike | None = None,
+def load(source: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.PathLike | None = None,
          max_size: int = DEFAULT_MAX_SIZE, name: str | None = None) -> LoadedModel:
     """Parse a model from a path, serialized bytes or a ModelProto, and validate its structure. `name`: what
     to call an in-memory model in messages (`-` for standard input)."""
     skipped = False
-    if isinstance(source, onnx.ModelProto):
+    if isinstance(source, ModelProto):
         name, model = name or "<model>", source
     elif isinstance(source, (bytes, bytearray, memoryview)):
         name = name or "<bytes>"
@@ -87,7 +88,7 @@ def load(source: str | os.PathLike | bytes | onnx.ModelProto, *, base_dir: str |
     _check_structure(name, model, skipped)
     loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None, payloads_skipped=skipped)
     loaded.unsafe_external = list(_unsafe_external_references(model, loaded.base_dir))
-    if loaded.base_dir is None and any(t.data_location == onnx.TensorProto.EXTERNAL for t in _external_tensors(model)):
+    if loaded.base_dir is None and any(t.data_location == TensorProto.EXTERNAL for t in _external_tensors(model)):
         loaded.notes.append("external-data files were not checked (an in-memory model: pass base_dir= to check them)")
     return loaded
 
@@ -142,7 +143,7 @@ def _depth_problem(exc: Exception) -> str:
     return "not a valid ONNX protobuf (truncated or corrupt)"
 
 
-def _parse_without_payloads(name: str, f) -> onnx.ModelProto:
+def _parse_without_payloads(name: str, f) -> ModelProto:
     from onnxlint.wire import parse_without_payloads
 
     head = f.read(4096)
@@ -156,9 +157,9 @@ def _parse_without_payloads(name: str, f) -> onnx.ModelProto:
     return model
 
 
-def _parse(name: str, data: bytes, max_size: int) -> onnx.ModelProto:
+def _parse(name: str, data: bytes, max_size: int) -> ModelProto:
     _check_size(name, len(data), max_size)
-    model = onnx.ModelProto()
+    model = ModelProto()
     try:
         model.ParseFromString(data)
     except DecodeError as exc:
@@ -178,18 +179,26 @@ def _looks_like_text(data: bytes) -> bool:
     return sum(c != "\ufffd" and (c.isprintable() or c in "\n\r\t") for c in text) >= 0.95 * len(text)
 
 
+# the default domain's opset of the oldest onnx this package accepts (pyproject: onnx>=1.22): a model at or
+# below it needs no look at onnx's schemas, so the plain lint path does not import the onnx package
+_OLDEST_ONNX_OPSET = 27
+
+
+def _max_opset(version: int) -> int:
+    return version if version <= _OLDEST_ONNX_OPSET else full().defs.onnx_opset_version()
+
+
 _MAX_DECLARED_BYTES = 2**48  # 256 TiB: no real tensor is larger; a declaration beyond it is corrupt or hostile
 
 
-def _check_structure(name: str, model: onnx.ModelProto, payloads_skipped: bool = False) -> None:
+def _check_structure(name: str, model: ModelProto, payloads_skipped: bool = False) -> None:
     if not model.HasField("graph"):
         raise LoadError(name, "model has no graph (not an ONNX model, or an empty one)")
     if model.ir_version <= 0:
         raise LoadError(name, f"IR version {model.ir_version} is not valid: the file does not say which ONNX it is")
-    if model.ir_version > onnx.IR_VERSION:
+    if model.ir_version > IR_VERSION:
         raise LoadError(name, f"IR version {model.ir_version} is from the future: this onnx knows up to "
-                              f"{onnx.IR_VERSION}; upgrade onnx")
-    max_opset = onnx.defs.onnx_opset_version()
+                              f"{IR_VERSION}; upgrade onnx")
     default = [o for o in model.opset_import if o.domain in ("", "ai.onnx")]
     if not default and model.ir_version >= 3:
         raise LoadError(name, "the model imports no opset for the default ONNX domain")
@@ -197,8 +206,9 @@ def _check_structure(name: str, model: onnx.ModelProto, payloads_skipped: bool =
         if opset.version <= 0:
             raise LoadError(name, f"opset {opset.version} of domain '{display_name(opset.domain) or 'ai.onnx'}' "
                                   "is not valid")
-        if opset.domain in ("", "ai.onnx") and opset.version > max_opset:
-            raise LoadError(name, f"opset {opset.version} is from the future: this onnx knows up to opset {max_opset}; "
+        if opset.domain in ("", "ai.onnx") and opset.version > _max_opset(opset.version):
+            raise LoadError(name, f"opset {opset.version} is from the future: this onnx knows up to opset "
+                                  f"{_max_opset(opset.version)}; "
                                   "upgrade onnx")
     for value in model.graph.input:
         dims = value.type.tensor_type.shape.dim if value.type.HasField("tensor_type") else ()
@@ -210,7 +220,7 @@ def _check_structure(name: str, model: onnx.ModelProto, payloads_skipped: bool =
             raise LoadError(name, f"input '{display_name(value.name)}' declares [{shown}]: {count:.3g} elements, "
                                   "more than any tensor can hold")
     seen: set[str] = set()
-    for tensor in model.graph.initializer:
+    for tensor in model.graph.initializer[:]:
         tensor_name = display_name(tensor.name)
         if tensor_name in seen:
             raise LoadError(name, f"two initializers are named '{tensor_name}'")
@@ -221,12 +231,12 @@ def _check_structure(name: str, model: onnx.ModelProto, payloads_skipped: bool =
 
 
 # the typed fields that hold one element each, by data type (others use raw_data, checked by size)
-_TYPED = {onnx.TensorProto.FLOAT: "float_data", onnx.TensorProto.DOUBLE: "double_data",
-          onnx.TensorProto.INT64: "int64_data", onnx.TensorProto.INT32: "int32_data",
-          onnx.TensorProto.UINT64: "uint64_data"}
+_TYPED = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data",
+          TensorProto.INT64: "int64_data", TensorProto.INT32: "int32_data",
+          TensorProto.UINT64: "uint64_data"}
 
 
-def _data_problem(tensor: onnx.TensorProto, *, check_payload: bool) -> str | None:
+def _data_problem(tensor: TensorProto, *, check_payload: bool) -> str | None:
     """Why an embedded tensor's data cannot be its declared dims, or None. A tensor with dims and no data at
     all is fine (a shape-only export: linting needs the dims alone)."""
     count = 1
@@ -237,7 +247,7 @@ def _data_problem(tensor: onnx.TensorProto, *, check_payload: bool) -> str | Non
     size = tensor_nbytes(tensor.data_type, count)
     if size is not None and size > _MAX_DECLARED_BYTES:
         return f"declares {count:,} elements ({size:,} bytes), more than any tensor can hold"
-    if not check_payload or tensor.data_location == onnx.TensorProto.EXTERNAL or size is None:
+    if not check_payload or tensor.data_location == TensorProto.EXTERNAL or size is None:
         return None
     if tensor.raw_data:
         if len(tensor.raw_data) != size:
@@ -252,21 +262,21 @@ def _data_problem(tensor: onnx.TensorProto, *, check_payload: bool) -> str | Non
 
 # --- external data -------------------------------------------------------------------------
 
-def _external_tensors(model: onnx.ModelProto):
+def _external_tensors(model: ModelProto):
     """Every TensorProto that can hold data: initializers, tensor attributes, subgraphs, functions."""
-    def from_graph(graph: onnx.GraphProto):
-        yield from graph.initializer
+    def from_graph(graph: GraphProto):
+        yield from graph.initializer[:]
         for sparse in graph.sparse_initializer:
             yield sparse.values
             yield sparse.indices
         yield from from_nodes(graph.node)
 
-    holders = {onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS, onnx.AttributeProto.GRAPH,
-               onnx.AttributeProto.GRAPHS}
+    holders = {AttributeProto.TENSOR, AttributeProto.TENSORS, AttributeProto.GRAPH,
+               AttributeProto.GRAPHS}
 
     def from_nodes(nodes):
-        for node in nodes:
-            for attr in node.attribute if node.attribute else ():
+        for node in nodes[:]:  # lists: iterating protobuf containers costs several times more
+            for attr in node.attribute[:]:
                 if attr.type not in holders:
                     continue
                 if attr.HasField("t"):
@@ -282,11 +292,11 @@ def _external_tensors(model: onnx.ModelProto):
         yield from from_nodes(function.node)
 
 
-def _unsafe_external_references(model: onnx.ModelProto, base_dir: Path | None):
+def _unsafe_external_references(model: ModelProto, base_dir: Path | None):
     """One sentence per problem; the tensors that share one (a missing weight file) are counted, not listed."""
     by_problem: dict[str, list[str]] = {}
     for tensor in _external_tensors(model):
-        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+        if tensor.data_location != TensorProto.EXTERNAL:
             continue
         problem = _external_problem(tensor, base_dir)
         if problem:
@@ -299,7 +309,7 @@ def _unsafe_external_references(model: onnx.ModelProto, base_dir: Path | None):
             yield f"{problem} ({len(tensors)} tensors: '{tensors[0]}', '{tensors[1]}'{more})"
 
 
-def _external_problem(tensor: onnx.TensorProto, base_dir: Path | None) -> str | None:
+def _external_problem(tensor: TensorProto, base_dir: Path | None) -> str | None:
     info = {display_name(entry.key): entry.value for entry in tensor.external_data}
     location = info.get("location", "")
     if isinstance(location, bytes):
@@ -348,7 +358,7 @@ def _external_problem(tensor: onnx.TensorProto, base_dir: Path | None) -> str | 
     return None
 
 
-def _declared_nbytes(tensor: onnx.TensorProto) -> int | None:
+def _declared_nbytes(tensor: TensorProto) -> int | None:
     count = 1
     for d in tensor.dims:  # Python ints: no overflow, nothing materialised
         count *= d
@@ -367,7 +377,7 @@ def tensor_nbytes(elem_type: int, count: int) -> int | None:
 
 
 _DTYPE_NAMES = {value: {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "float16"}.get(name, name.lower())
-                for name, value in onnx.TensorProto.DataType.items()}
+                for name, value in TensorProto.DataType.items()}
 
 
 def dtype_name(elem_type: int) -> str:

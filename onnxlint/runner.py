@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +58,8 @@ def iter_lint(models: list[str], settings_for: dict[str, Settings | str], *, job
     settings are an error string becomes a Report carrying it; `-` is the model read from stdin."""
     work = [(m, settings_for[m], stdin if m == "-" else None, run) for m in models]
     if jobs > 1 and len(models) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=min(jobs, len(models))) as pool:
             yield from pool.map(_lint_one, work)
     else:

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import mmap
 
-import onnx
+from onnxlint.proto import (
+    AttributeProto,
+    FunctionProto,
+    GraphProto,
+    ModelProto,
+    NodeProto,
+    SparseTensorProto,
+    TensorProto,
+)
 
 
 def _number(message, field: str) -> int:
@@ -20,24 +28,24 @@ def _number(message, field: str) -> int:
 
 # message kind → {field number: kind of the sub-message}; field numbers read from onnx's own descriptors
 _CHILDREN = {
-    "model": {_number(onnx.ModelProto, "graph"): "graph", _number(onnx.ModelProto, "functions"): "function"},
-    "graph": {_number(onnx.GraphProto, "node"): "node", _number(onnx.GraphProto, "initializer"): "tensor",
-              _number(onnx.GraphProto, "sparse_initializer"): "sparse"},
-    "function": {_number(onnx.FunctionProto, "node"): "node"},
-    "node": {_number(onnx.NodeProto, "attribute"): "attribute"},
-    "attribute": {_number(onnx.AttributeProto, "t"): "tensor", _number(onnx.AttributeProto, "tensors"): "tensor",
-                  _number(onnx.AttributeProto, "g"): "graph", _number(onnx.AttributeProto, "graphs"): "graph",
-                  _number(onnx.AttributeProto, "sparse_tensor"): "sparse",
-                  _number(onnx.AttributeProto, "sparse_tensors"): "sparse"},
-    "sparse": {_number(onnx.SparseTensorProto, "values"): "tensor",
-               _number(onnx.SparseTensorProto, "indices"): "tensor"},
+    "model": {_number(ModelProto, "graph"): "graph", _number(ModelProto, "functions"): "function"},
+    "graph": {_number(GraphProto, "node"): "node", _number(GraphProto, "initializer"): "tensor",
+              _number(GraphProto, "sparse_initializer"): "sparse"},
+    "function": {_number(FunctionProto, "node"): "node"},
+    "node": {_number(NodeProto, "attribute"): "attribute"},
+    "attribute": {_number(AttributeProto, "t"): "tensor", _number(AttributeProto, "tensors"): "tensor",
+                  _number(AttributeProto, "g"): "graph", _number(AttributeProto, "graphs"): "graph",
+                  _number(AttributeProto, "sparse_tensor"): "sparse",
+                  _number(AttributeProto, "sparse_tensors"): "sparse"},
+    "sparse": {_number(SparseTensorProto, "values"): "tensor",
+               _number(SparseTensorProto, "indices"): "tensor"},
     "tensor": {},
 }
-_PAYLOAD = {_number(onnx.TensorProto, f) for f in ("raw_data", "float_data", "int32_data", "int64_data",
+_PAYLOAD = {_number(TensorProto, f) for f in ("raw_data", "float_data", "int32_data", "int64_data",
                                                     "double_data", "uint64_data")}
 _LENGTH_DELIMITED = 2
 # payload fields whose bytes are exactly the tensor's raw little-endian data (packed fixed-width)
-_RAW = {_number(onnx.TensorProto, f) for f in ("raw_data", "float_data", "double_data")}
+_RAW = {_number(TensorProto, f) for f in ("raw_data", "float_data", "double_data")}
 PAYLOAD_KEY = "onnxlint:payload"  # an external_data entry "offset,length" on a tensor whose data was left unread
 
 
@@ -46,7 +54,7 @@ def _payload_entry(offset: int, length: int) -> bytes:
     the file, so that --verify can hand the file itself to onnxruntime instead of a copy of the weights."""
     key, value = PAYLOAD_KEY.encode(), f"{offset},{length}".encode()
     entry = b"\x0a" + _encode_varint(len(key)) + key + b"\x12" + _encode_varint(len(value)) + value
-    return bytes([(_number(onnx.TensorProto, "external_data") << 3) | _LENGTH_DELIMITED]) + \
+    return bytes([(_number(TensorProto, "external_data") << 3) | _LENGTH_DELIMITED]) + \
         _encode_varint(len(entry)) + entry
 
 
@@ -127,11 +135,11 @@ def _stripped_bytes(mapped: mmap.mmap, limit: int) -> bytes:
                     (isinstance(p, tuple) and p[0] == p[1]))
 
 
-def parse_without_payloads(file, limit: int = 4096) -> onnx.ModelProto:
+def parse_without_payloads(file, limit: int = 4096) -> ModelProto:
     """The model in `file` (an open binary file) with every tensor payload larger than `limit` bytes left
     unread: the file is memory-mapped and only the kept fields are copied."""
     with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
         data = _stripped_bytes(mapped, limit)  # every view into the map is gone before it closes
-    model = onnx.ModelProto()
+    model = ModelProto()
     model.ParseFromString(data)
     return model

@@ -25,6 +25,29 @@ def test_linting_never_imports_onnxruntime():
     assert result.stdout.strip() == "ok", result.stderr
 
 
+def test_the_plain_lint_path_imports_neither_onnx_nor_numpy():
+    """The command line on a small model costs about what `import onnx` costs only if neither the onnx package
+    (numpy through onnx.helper) nor numpy is imported: the protobuf classes serve (onnxlint.proto)."""
+    code = ("import sys, onnxlint; r = onnxlint.lint(sys.argv[1]); assert r.totals.complete and r.diagnostics; "
+            "print(sorted(m for m in ('onnx', 'numpy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "fixtures" / "demo.onnx")],
+                            capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+    cli = subprocess.run([sys.executable, "-c", "import sys; from onnxlint.cli import main; sys.argv[1:] = "
+                          "['-q', sys.argv[1]]\ntry: main()\nexcept SystemExit: pass\n"
+                          "print(sorted(m for m in ('onnx', 'numpy') if m in sys.modules))",
+                          str(ROOT / "fixtures" / "demo.onnx")], capture_output=True, text=True)
+    assert cli.stdout.strip().splitlines()[-1] == "[]", cli.stdout + cli.stderr
+
+
+def test_the_onnx_package_imported_later_shares_the_protobuf_classes():
+    code = ("import onnxlint.proto as p, onnx; assert onnx.ModelProto is p.ModelProto and "
+            "onnx.onnx_ml_pb2.TensorProto is p.TensorProto; m = onnx.helper.make_model(onnx.helper.make_graph("
+            "[], 'g', [], [])); import onnxlint; onnxlint.lint(m); print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
 def test_click_only_in_cli_and_onnxruntime_only_in_execution_modules():
     for path in list((ROOT / "onnxlint").rglob("*.py")) + list((ROOT / "rules").glob("*.py")):
         imports = _imports(path)

@@ -1,5 +1,15 @@
-"""Reporters: pure functions from reports to text."""
-from onnxlint.reporters import github, gitlab, html, json, sarif, table, text
+"""Reporters: pure functions from reports to text, each module imported when its format is asked for."""
+from __future__ import annotations
 
-RENDERERS = {"text": text.render, "json": json.render, "sarif": sarif.render, "github": github.render,
-             "gitlab": gitlab.render, "markdown": table.render_markdown, "csv": table.render_csv, "html": html.render}
+import importlib
+
+# format → (module, function)
+_RENDERERS = {"text": ("text", "render"), "json": ("json", "render"), "sarif": ("sarif", "render"),
+              "github": ("github", "render"), "gitlab": ("gitlab", "render"), "markdown": ("table", "render_markdown"),
+              "csv": ("table", "render_csv"), "html": ("html", "render")}
+FORMATS = tuple(_RENDERERS)
+
+
+def renderer(fmt: str):
+    module, function = _RENDERERS[fmt]
+    return getattr(importlib.import_module(f"onnxlint.reporters.{module}"), function)

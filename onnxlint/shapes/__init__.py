@@ -9,24 +9,27 @@ unknown rank a None shape.
 """
 from __future__ import annotations
 
-import onnx
-
 from onnxlint.graph import Graph, Node, outer_names
+from onnxlint.proto import ModelProto, full
 from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, UNARY, broadcast, matmul_shape
-from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable_now, evaluate, small
+from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable, evaluate, small, small_values
 from onnxlint.shapes.windows import handlers as _window_handlers
 
 __all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "PASSTHROUGH", "POINTWISE", "Shapes", "WindowFacts",
            "broadcast", "fmt_dims", "infer_shapes", "matmul_shape"]
 
 _HANDLERS = {**HANDLERS, **_window_handlers()}
+# ops whose onnx inference needs the first input's shape: without it, onnx cannot know more than the handler
+_FROM_FIRST_SHAPE = UNARY | {"Gemm", "MatMul", "Dropout", "Flatten", "Identity", "BatchNormalization", "Conv",
+                             "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+                             "Transpose", "Cast"}
 _MALFORMED = (ValueError, TypeError, IndexError, ZeroDivisionError, KeyError, AttributeError, OverflowError)
 
 
-def infer_shapes(model: onnx.ModelProto, graph: Graph, input_shapes: dict | None = None,
+def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = None,
                  executed: dict | None = None) -> Shapes:
     """`executed`: shapes onnxruntime produced (--verify), for the tensors the analysis alone cannot know."""
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
@@ -91,7 +94,9 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
         shapes.training[node] = out.training
     problem = out.problem
     invalid = isinstance(out.facts, WindowFacts) and not out.facts.valid  # OL002's to report, not a contradiction
-    if problem is None and not invalid and not all(t and d is not None and None not in d for d, t in zip(dims, dtypes)):
+    complete = all(t and d is not None and None not in d for d, t in zip(dims, dtypes))
+    if problem is None and not invalid and not complete and not (
+            node.op_type in _FROM_FIRST_SHAPE and node.inputs and shapes.dims.get(node.inputs[0]) is None):
         problem = _onnx_inference(node, shapes, graph, opsets, ir_version, dims, dtypes)
     if problem is not None:
         shapes.problems[node] = problem
@@ -100,9 +105,9 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
     if values is None and all(n in known or n in pending for n in node.inputs if n):
         if deferrable(node, dims):  # computed if and when some consumer asks for the value
             pending.update((name, node) for name in node.outputs if name)
-        else:
+        elif evaluable(node):
             inputs = [shapes.value(n) if n else None for n in node.inputs]
-            if evaluable_now(node, [v for n, v in zip(node.inputs, inputs) if n]):
+            if small_values([v for n, v in zip(node.inputs, inputs) if n]):
                 values = evaluate(node, inputs, opsets)
     for i, name in enumerate(node.outputs):
         if not name:
@@ -111,7 +116,7 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
         if value is not None and hasattr(value, "shape") and value.size <= MAX_ELEMENTS:
             shapes.values[name] = value
             dims[i] = tuple(int(d) for d in value.shape)
-            dtypes[i] = dtypes[i] or onnx.helper.np_dtype_to_tensor_dtype(value.dtype)
+            dtypes[i] = dtypes[i] or full().helper.np_dtype_to_tensor_dtype(value.dtype)
         if (dims[i] is None or None in dims[i]) and name in executed:
             dims[i] = executed[name]
         shapes.dims[name] = dims[i]

@@ -130,6 +130,13 @@ class Shapes:
 
     def ints(self, name: str) -> list[int] | None:
         """A known integer tensor's value as a flat list."""
+        source = self.pending.get(name) if name not in self.values else None
+        if source is not None and hasattr(source, "data_type"):  # a stored tensor: read without numpy
+            from onnxlint.shapes.values import tensor_ints
+
+            found = tensor_ints(source)
+            if found is not None:
+                return found
         value = self.value(name)
         if value is None or value.dtype.kind not in "iub":
             return None

@@ -2,9 +2,8 @@
 already holds: the exact shape of every op of the default domain that has no own handler."""
 from __future__ import annotations
 
-import onnx
-
 from onnxlint.graph import Node, tensor_type
+from onnxlint.proto import TypeProto, ValueInfoProto, full
 from onnxlint.shapes.facts import Shapes
 
 _schemas: dict = {}
@@ -14,7 +13,7 @@ def _schema(domain: str, op_type: str, version: int):
     key = (domain, op_type, version)
     if key not in _schemas:
         try:
-            _schemas[key] = onnx.defs.get_schema(op_type, version, domain)
+            _schemas[key] = full().defs.get_schema(op_type, version, domain)
         except Exception:  # not an op onnx knows (a custom domain, or a misspelt op)
             _schemas[key] = None
     return _schemas[key]
@@ -25,11 +24,11 @@ def has_schema(node: Node, opsets: dict[str, int]) -> bool:
     return _schema(domain, node.op_type, opsets.get(domain, 1)) is not None
 
 
-def _type_proto(shapes: Shapes, name: str) -> onnx.TypeProto | None:
+def _type_proto(shapes: Shapes, name: str) -> TypeProto | None:
     dtype = shapes.dtype.get(name)
     if not dtype:
         return None
-    proto = onnx.TypeProto()
+    proto = TypeProto()
     proto.tensor_type.elem_type = dtype
     dims = shapes.dims.get(name)
     if dims is not None:
@@ -63,6 +62,7 @@ def infer(node: Node, shapes: Shapes, opsets: dict[str, int], ir_version: int, o
             from onnx import numpy_helper
 
             data[name] = numpy_helper.from_array(value, name)
+    onnx = full()
     imports = [onnx.helper.make_opsetid(d, v) for d, v in opsets.items()]
     try:
         inferred = onnx.shape_inference.infer_node_outputs(schema, node.proto, types, data, opset_imports=imports,
@@ -73,7 +73,7 @@ def infer(node: Node, shapes: Shapes, opsets: dict[str, int], ir_version: int, o
         return None
     results = []
     for out in node.outputs:
-        vi = onnx.ValueInfoProto()
+        vi = ValueInfoProto()
         if out in inferred:
             vi.type.CopyFrom(inferred[out])
         t = tensor_type(vi) if out in inferred else None

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import math
 
-import onnx
-
 from onnxlint.graph import Node
+from onnxlint.proto import TensorProto
 from onnxlint.shapes.facts import MatmulFacts, Out, Shapes
 from onnxlint.shapes.inputs import fmt_dims
 from onnxlint.shapes.windows import MS
 
-INT64, INT32 = onnx.TensorProto.INT64, onnx.TensorProto.INT32
-FLOAT, BOOL = onnx.TensorProto.FLOAT, onnx.TensorProto.BOOL
+INT64, INT32 = TensorProto.INT64, TensorProto.INT32
+FLOAT, BOOL = TensorProto.FLOAT, TensorProto.BOOL
 
 
 def _prod(dims):
@@ -132,7 +131,7 @@ def matmul(node: Node, shapes: Shapes) -> Out | None:
         b = b[:-2] + (b[-1], b[-2]) if b and len(b) >= 2 and node.attrs.get("transB", 0) else b
     facts = MatmulFacts(a_name, b_name, None, a[-1] if a else None)
     dtypes = [INT32] if node.op_type == "MatMulInteger" else (
-        [_dtype_of(node, shapes, zi, onnx.TensorProto.UINT8)] if zi is not None else None)
+        [_dtype_of(node, shapes, zi, TensorProto.UINT8)] if zi is not None else None)
     if a is None or b is None or not a or not b:
         return Out([None], dtypes, facts)
     problem = _inner_mismatch(node, shapes, a_name, b_name, a[-1], b[-2] if len(b) > 1 else b[0])
@@ -257,7 +256,7 @@ def qlinear_concat(node: Node, shapes: Shapes) -> Out | None:
     axis = axis + len(ins[0]) if axis < 0 else axis
     out = list(ins[0])
     out[axis] = None if any(s[axis] is None for s in ins) else sum(s[axis] for s in ins)
-    return Out([tuple(out)], [shapes.dtype.get(node.inputs[1], onnx.TensorProto.UINT8)])
+    return Out([tuple(out)], [shapes.dtype.get(node.inputs[1], TensorProto.UINT8)])
 
 
 # --- element-wise and per-channel -------------------------------------------------------------------------------
@@ -317,7 +316,7 @@ def quantize(node: Node, shapes: Shapes) -> Out | None:
     """QuantizeLinear → the zero point's type (uint8 without one); DequantizeLinear → the scale's type."""
     x = shapes.shape(node.inputs[0])
     if node.op_type == "QuantizeLinear":
-        dtype = node.attrs.get("output_dtype") or _dtype_of(node, shapes, 2, onnx.TensorProto.UINT8)
+        dtype = node.attrs.get("output_dtype") or _dtype_of(node, shapes, 2, TensorProto.UINT8)
     else:
         dtype = _dtype_of(node, shapes, 1, FLOAT)
     return Out([x], [int(dtype)])
@@ -355,7 +354,7 @@ def constant(node: Node, shapes: Shapes) -> Out | None:
         if key in node.attrs:
             return Out([(len(node.attrs[key]),) if rank else ()], [dtype])
     t = node.attrs.get("value")
-    if t is None or not isinstance(t, onnx.TensorProto):
+    if t is None or not isinstance(t, TensorProto):
         return None
     return Out([tuple(t.dims)], [t.data_type])
 

@@ -2,11 +2,12 @@
 axes...) are evaluated with onnx's reference implementation of each op, whatever op computes them."""
 from __future__ import annotations
 
+import array
 import math
-
-import onnx
+import sys
 
 from onnxlint.graph import Node
+from onnxlint.proto import TensorProto
 
 MAX_ELEMENTS = 4096  # larger tensors are never evaluated: weights and activations only need their dims
 # ops whose output can be far larger than their inputs: evaluated only once their output dims are known
@@ -16,13 +17,35 @@ NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "Random
 _ops: dict = {}
 
 
-def small(tensor: onnx.TensorProto) -> bool:
+def small(tensor: TensorProto) -> bool:
     """Whether an embedded tensor is small enough that its value may be read."""
-    return math.prod(tensor.dims) <= MAX_ELEMENTS and tensor.data_location != onnx.TensorProto.EXTERNAL \
-        and tensor.data_type not in (onnx.TensorProto.STRING, onnx.TensorProto.UNDEFINED)
+    return math.prod(tensor.dims) <= MAX_ELEMENTS and tensor.data_location != TensorProto.EXTERNAL \
+        and tensor.data_type not in (TensorProto.STRING, TensorProto.UNDEFINED)
 
 
-def tensor_value(tensor: onnx.TensorProto):
+_INT_CODES = {TensorProto.INT64: ("q", "int64_data"), TensorProto.INT32: ("i", "int32_data")}
+
+
+def tensor_ints(tensor: TensorProto) -> list[int] | None:
+    """A small embedded int64/int32 tensor's values as a flat list, read without numpy (shapes, axes and pads
+    are such tensors: the plain lint path need not import numpy for them); None for anything else."""
+    code = _INT_CODES.get(tensor.data_type)
+    if code is None or not small(tensor):
+        return None
+    count = math.prod(tensor.dims)
+    if not tensor.raw_data:
+        values = list(getattr(tensor, code[1]))
+        return values if len(values) == count else None
+    values = array.array(code[0])
+    if values.itemsize * count != len(tensor.raw_data):
+        return None
+    values.frombytes(tensor.raw_data)
+    if sys.byteorder == "big":  # ONNX stores raw data little-endian
+        values.byteswap()
+    return values.tolist()
+
+
+def tensor_value(tensor: TensorProto):
     """The value of a small embedded tensor, or None (large, external, string or malformed)."""
     if not small(tensor):
         return None
@@ -46,11 +69,14 @@ def deferrable(node: Node, out_dims: list) -> bool:
         d is not None and None not in d and math.prod(d) <= MAX_ELEMENTS for d in out_dims)
 
 
-def evaluable_now(node: Node, inputs: list) -> bool:
-    """Whether `node`, whose output dims are not known, can be evaluated to learn them: every input known and
-    small, and an op that never grows its input (ConstantOfShape of a huge shape is not evaluated)."""
-    return _pure(node) and node.op_type not in _EXPANDING and all(v is not None for v in inputs) and sum(
-        v.size for v in inputs) <= MAX_ELEMENTS
+def evaluable(node: Node) -> bool:
+    """Whether `node`, whose output dims are not known, may be evaluated to learn them (once its inputs are
+    known and small): an op that never grows its input (ConstantOfShape of a huge shape is not evaluated)."""
+    return _pure(node) and node.op_type not in _EXPANDING
+
+
+def small_values(inputs: list) -> bool:
+    return all(v is not None for v in inputs) and sum(v.size for v in inputs) <= MAX_ELEMENTS
 
 
 def materialize(shapes, name: str):
@@ -61,7 +87,7 @@ def materialize(shapes, name: str):
         if source is None:
             stack.pop()
             continue
-        if isinstance(source, onnx.TensorProto):
+        if isinstance(source, TensorProto):
             key = stack.pop()
             del pending[key]
             value = tensor_value(source)

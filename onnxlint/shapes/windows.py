@@ -2,9 +2,8 @@
 One attribute parser and one validity guard serve them all (DOMAIN.md §1, §2, §10)."""
 from __future__ import annotations
 
-import onnx
-
 from onnxlint.graph import Node
+from onnxlint.proto import TensorProto
 from onnxlint.shapes.facts import AxisWindow, Out, Shapes, WindowFacts
 
 MS = "com.microsoft"
@@ -94,9 +93,9 @@ def _operand(node: Node, position: int | None) -> str | None:
 def _out_dtypes(node: Node, shapes: Shapes, count: int) -> list | None:
     if node.op_type in _OUTPUT_DTYPE_FROM:
         source = _operand(node, _OUTPUT_DTYPE_FROM[node.op_type])
-        return [shapes.dtype.get(source, onnx.TensorProto.UINT8) if source else onnx.TensorProto.UINT8] * count
+        return [shapes.dtype.get(source, TensorProto.UINT8) if source else TensorProto.UINT8] * count
     if node.op_type in _INT32_OUTPUT:
-        return [onnx.TensorProto.INT32] * count
+        return [TensorProto.INT32] * count
     return None
 
 
@@ -169,7 +168,7 @@ def pool(node: Node, shapes: Shapes) -> Out | None:
     axes = window_axes(node, list(x[2:]), kernel, ceil_mode=bool(node.attrs.get("ceil_mode", 0)),
                        outer_end=outer_pad_end(shapes, node.inputs[0], rank))
     out = (x[0], x[1], *(a.output for a in axes))
-    dtypes = [shapes.dtype.get(node.inputs[0], 0), onnx.TensorProto.INT64]  # MaxPool's indices
+    dtypes = [shapes.dtype.get(node.inputs[0], 0), TensorProto.INT64]  # MaxPool's indices
     return Out([out, out][:len(node.outputs)], dtypes[:len(node.outputs)], WindowFacts("pool", axes, 1, x[1], x[1]))
 
 
