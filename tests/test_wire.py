@@ -64,6 +64,25 @@ def skip_small_payloads(monkeypatch):
     monkeypatch.setattr(loader, "SKIP_PAYLOADS_ABOVE", 1000)  # our own threshold, to reach the path cheaply
 
 
+def test_the_path_is_chosen_by_the_weights_bytes_not_the_files_size(skip_small_payloads, tmp_path):
+    from onnxlint.wire import payload_bytes
+
+    with open(fixture("deploy_leftovers"), "rb") as f:
+        assert payload_bytes(f) > loader.SKIP_PAYLOADS_ABOVE  # weights: parsed without their payloads
+    assert loader.load(fixture("deploy_leftovers")).payloads_skipped
+    # a file of many small nodes over the (lowered) threshold: parsed plainly, the faster way for it
+    graph = helper.make_graph([helper.make_node("Relu", [f"t{i}"], [f"t{i + 1}"]) for i in range(200)], "relus",
+                              [helper.make_tensor_value_info("t0", TensorProto.FLOAT, [1, 8])],
+                              [helper.make_tensor_value_info("t200", TensorProto.FLOAT, [1, 8])])
+    path = tmp_path / "relus.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    assert path.stat().st_size > loader.SKIP_PAYLOADS_ABOVE
+    with open(path, "rb") as f:
+        assert payload_bytes(f) == 0
+    loaded = loader.load(path)
+    assert not loaded.payloads_skipped and len(loaded.model.graph.node) == 200
+
+
 def test_verify_and_fix_read_the_weights_back(skip_small_payloads, tmp_path):
     assert loader.load(fixture("deploy_leftovers")).payloads_skipped
     report = onnxlint.lint(fixture("deploy_leftovers"), verify=True)
