@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from onnxlint.loader import LoadError, display_name
@@ -88,13 +89,19 @@ class Node:
     outputs: tuple[str, ...]
     attrs: dict
     location: str  # path of the graph holding the node
-    proto: NodeProto
+    protos: Sequence[NodeProto]  # the node list that holds its proto, at `at`: read again only when asked for
+    at: int
     index: int  # position in its graph's node list in the file (of the call, for a node inlined from a function)
     parent: Node | None = None  # the If/Loop/Scan node whose body holds this node
     branch: str = ""  # the attribute of `parent` that holds it (then_branch, body...)
     function: str | None = None  # "domain.Function" (nested: "outer/inner") for a node inlined from a function
     op: str = ""  # the float op it computes (canonical_op): what rules dispatch on
     origin: Origin | None = None  # where in the PyTorch code it came from, when the exporter said
+
+    @property
+    def proto(self) -> NodeProto:
+        """The NodeProto (fetched on each use: 50k held protobuf wrappers would cost the GC a third of lint)."""
+        return self.protos[self.at]
 
     @property
     def label(self) -> str:
@@ -183,6 +190,7 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
             graph.declared.setdefault(display_name(vi.name), t)
     available = set(outer) | set(_names([vi.name for vi in g.input])) | set(init_names)
     protos, calls = _inline(g.node[:], functions, graph, source)
+    held = g.node if not functions else protos  # inlined nodes exist only in this list
     read = [_read(p) for p in protos]  # (inputs, outputs, attrs, subgraphs)
     produced: dict[str, int] = {}
     for index, fields in enumerate(read):
@@ -203,8 +211,8 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
         call, file_index, caller = calls[index]
         tagged = caller if caller is not None else proto
         found = origin(tagged) if tagged.metadata_props or name[:1] == "/" or caller is not None else None
-        node = Node(name, op_type, domain, inputs, outputs, attrs, location, proto, file_index, parent, branch, call,
-                    op, found)
+        node = Node(name, op_type, domain, inputs, outputs, attrs, location, held, index, file_index, parent, branch,
+                    call, op, found)
         if subs:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
             for label, sub in subs:
@@ -323,10 +331,12 @@ def _function_body(call: NodeProto, function: FunctionProto, prefix: str, graph:
 
 
 _A = AttributeProto
-# an attribute's value by its declared type: one dict lookup (onnx.helper.get_attribute_value tries fields in turn)
+# an attribute's value by its declared type: one dict lookup (onnx.helper.get_attribute_value tries fields in turn);
+# lists of numbers and strings as tuples, which the cyclic GC untracks
 _READ = {_A.FLOAT: lambda a: a.f, _A.INT: lambda a: a.i, _A.STRING: lambda a: a.s, _A.TENSOR: lambda a: a.t,
          _A.GRAPH: lambda a: a.g, _A.SPARSE_TENSOR: lambda a: a.sparse_tensor, _A.TYPE_PROTO: lambda a: a.tp,
-         _A.FLOATS: lambda a: a.floats[:], _A.INTS: lambda a: a.ints[:], _A.STRINGS: lambda a: a.strings[:],
+         _A.FLOATS: lambda a: tuple(a.floats[:]), _A.INTS: lambda a: tuple(a.ints[:]),
+         _A.STRINGS: lambda a: tuple(a.strings[:]),
          _A.TENSORS: lambda a: a.tensors[:], _A.GRAPHS: lambda a: a.graphs[:],
          _A.SPARSE_TENSORS: lambda a: a.sparse_tensors[:], _A.TYPE_PROTOS: lambda a: a.type_protos[:]}
 

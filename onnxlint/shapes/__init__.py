@@ -76,7 +76,8 @@ def _not_taken(node: Node, shapes: Shapes) -> bool:
 
 
 def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_version: int, executed: dict) -> None:
-    count = len(node.outputs)
+    inputs, outputs = node.inputs, node.outputs
+    count = len(outputs)
     handler = _HANDLERS.get(("" if node.domain == "ai.onnx" else node.domain, node.op_type))
     out = None
     if handler is not None:
@@ -84,47 +85,56 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
             out = handler(node, shapes)
         except _MALFORMED:
             out = None  # malformed attributes: OL002 reports them, the walk goes on
-    out = out or Out([None] * count)
-    dims = (list(out.dims) + [None] * count)[:count]
-    first = shapes.dtype.get(node.inputs[0], 0) if handler is not None and node.inputs else 0
-    dtypes = list(out.dtypes) + [0] * (count - len(out.dtypes)) if out.dtypes else [first] + [0] * (count - 1)
-    if out.facts is not None:
-        (shapes.windows if isinstance(out.facts, WindowFacts) else shapes.matmuls)[node] = out.facts
+    if out is None:
+        out = _NOTHING
+    dims = list(out.dims[:count])
+    if len(dims) < count:
+        dims += [None] * (count - len(dims))
+    if out.dtypes:
+        dtypes = list(out.dtypes[:count])
+        dtypes += [0] * (count - len(dtypes))
+    else:
+        dtypes = [shapes.dtype.get(inputs[0], 0) if handler is not None and inputs else 0] + [0] * (count - 1)
+    facts = out.facts
+    if facts is not None:
+        (shapes.windows if isinstance(facts, WindowFacts) else shapes.matmuls)[node] = facts
     if out.training is not ...:
         shapes.training[node] = out.training
     problem = out.problem
-    invalid = isinstance(out.facts, WindowFacts) and not out.facts.valid  # OL002's to report, not a contradiction
+    invalid = isinstance(facts, WindowFacts) and not facts.valid  # OL002's to report, not a contradiction
     complete = all(t and d is not None and None not in d for d, t in zip(dims, dtypes))
     if problem is None and not invalid and not complete and not (
-            node.op_type in _FROM_FIRST_SHAPE and node.inputs and shapes.dims.get(node.inputs[0]) is None):
+            node.op_type in _FROM_FIRST_SHAPE and inputs and shapes.dims.get(inputs[0]) is None):
         problem = _onnx_inference(node, shapes, graph, opsets, ir_version, dims, dtypes)
     if problem is not None:
         shapes.problems[node] = problem
         dims = [None] * count
-    values, known, pending = out.values, shapes.values, shapes.pending
-    if values is None and all(n in known or n in pending for n in node.inputs if n):
+    values, known, pending, constants = out.values, shapes.values, shapes.pending, shapes.constants
+    if values is None and all(n in known or n in pending for n in inputs if n):
         if deferrable(node, dims):  # computed if and when some consumer asks for the value
-            pending.update((name, node) for name in node.outputs if name)
+            pending.update((name, node) for name in outputs if name)
         elif evaluable(node):
-            inputs = [shapes.value(n) if n else None for n in node.inputs]
-            if small_values([v for n, v in zip(node.inputs, inputs) if n]):
-                values = evaluate(node, inputs, opsets)
-    for i, name in enumerate(node.outputs):
+            given = [shapes.value(n) if n else None for n in inputs]
+            if small_values([v for n, v in zip(inputs, given) if n]):
+                values = evaluate(node, given, opsets)
+    for i, name in enumerate(outputs):
         if not name:
             continue
         value = values[i] if values and i < len(values) else None
         if value is not None and hasattr(value, "shape") and value.size <= MAX_ELEMENTS:
-            shapes.values[name] = value
+            known[name] = value
             dims[i] = tuple(int(d) for d in value.shape)
             dtypes[i] = dtypes[i] or full().helper.np_dtype_to_tensor_dtype(value.dtype)
-        if (dims[i] is None or None in dims[i]) and name in executed:
+        if executed and (dims[i] is None or None in dims[i]) and name in executed:
             dims[i] = executed[name]
         shapes.dims[name] = dims[i]
         shapes.dtype[name] = dtypes[i]
-    constants = shapes.constants
     if node.op_type in ("Constant", "ConstantOfShape") or (
-            node.inputs and all(not n or n in constants for n in node.inputs) and node.op_type not in NONDETERMINISTIC):
-        constants.update(o for o in node.outputs if o)
+            inputs and all(not n or n in constants for n in inputs) and node.op_type not in NONDETERMINISTIC):
+        constants.update(o for o in outputs if o)
+
+
+_NOTHING = Out([])  # what a node without a handler (or whose handler gave up) is known by, before onnx's inference
 
 
 def _onnx_inference(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_version: int, dims: list,

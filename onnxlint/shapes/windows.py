@@ -19,7 +19,7 @@ _INT32_OUTPUT = {"ConvInteger"}
 
 def _ints(node: Node, name: str, default):
     value = node.attrs.get(name)
-    return [int(v) for v in value] if value is not None else default
+    return list(map(int, value)) if value is not None else default
 
 
 def _auto_pad(node: Node) -> str:
@@ -106,7 +106,7 @@ def _spatial(x, rank: int) -> list:
 def conv(node: Node, shapes: Shapes) -> Out | None:
     xi, wi, bi = CONV_OPERANDS[(node.domain, node.op_type)]
     x_name, w_name = node.inputs[xi], node.inputs[wi]
-    x, w = shapes.shape(x_name), shapes.shape(w_name)
+    x, w = shapes.dims.get(x_name), shapes.dims.get(w_name)
     kernel = _ints(node, "kernel_shape", list(w[2:]) if w else None)
     if kernel is None or None in kernel:
         return None
