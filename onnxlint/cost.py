@@ -24,6 +24,7 @@ _MS_NO_MACS = set("Gelu FastGelu BiasGelu QuickGelu QLinearAdd QLinearMul QLinea
                   "NhwcMaxPool".split())
 _COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger",
                 "QLinearMatMul", "Einsum", *_RNN_GATES}
+_PRICED = _COMPUTE_OPS | _NORMS  # the default-domain ops that may have parameters or MACs
 
 
 @dataclass(slots=True)
@@ -103,10 +104,11 @@ def numel(dims) -> int | None:
 
 
 def tensor_bytes(shapes: Shapes, name: str) -> int | None:
-    dims = shapes.dims.get(name)
-    if dims is None or None in dims:
-        return None
-    return tensor_nbytes(shapes.dtype.get(name, 0), math.prod(dims))
+    return _nbytes(shapes.dims.get(name), shapes.dtype.get(name, 0))
+
+
+def _nbytes(dims: tuple | None, elem_type: int) -> int | None:
+    return None if dims is None or None in dims else tensor_nbytes(elem_type, math.prod(dims))
 
 
 def macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
@@ -240,13 +242,19 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     total_params = total_param_bytes = total_macs = 0
     unknown_layers = []
     branches: dict = {}  # If with an unknown condition → MACs of each branch
-    dims, windows, matmuls, dead = shapes.dims, shapes.windows, shapes.matmuls, shapes.dead
+    dims, dtype, windows, matmuls, dead = shapes.dims, shapes.dtype, shapes.windows, shapes.matmuls, shapes.dead
+    sizes: dict[str, int | None] = {}  # output bytes, for the memory walk
     for node in graph.nodes:
         if node in dead:
             continue
-        params = param_bytes = 0
         window = windows.get(node)
-        if window is not None or node in matmuls or node.op_type in _NORMS:
+        outputs = node.outputs
+        if window is None and node.op_type not in _PRICED and node.domain in ("", "ai.onnx") \
+                and node not in matmuls and node not in shapes.problems:
+            params = param_bytes = layer_macs = 0  # an element-wise or shape op: nothing to count
+            why = None
+        else:
+            params = param_bytes = 0
             for name in parameter_inputs(node, graph, shapes):
                 # one count per tensor a layer reads (a tied weight is read under one name; the copies an
                 # exporter deduplicates into Identity nodes are distinct parameters), priced at the stored dtype
@@ -255,10 +263,11 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                     counted.add(name)
                     params += numel(dims.get(stored)) or 0
                     param_bytes += tensor_bytes(shapes, stored) or 0
-        layer_macs, why = macs(node, shapes)
-        outputs = node.outputs
-        out_bytes = tensor_bytes(shapes, outputs[0]) if len(outputs) == 1 and outputs[0] else _sum_known(
-            [tensor_bytes(shapes, o) for o in outputs if o])
+            layer_macs, why = macs(node, shapes)
+        if len(outputs) == 1 and outputs[0]:
+            out_bytes = sizes[outputs[0]] = _nbytes(dims.get(outputs[0]), dtype.get(outputs[0], 0))
+        else:
+            out_bytes = _sum_known([tensor_bytes(shapes, o) for o in outputs if o])
         field_, jump = _receptive_field(node, window, shapes, rf)
         layer = Layer(node, dims.get(outputs[0]) if outputs else None, params, param_bytes,
                       layer_macs, out_bytes, field_, jump, window)
@@ -282,7 +291,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
         else:
             unknown_layers.append((if_node.name, "If", f"condition unknown: its branches cost "
                                    f"{cost['then_branch']:,} or {cost['else_branch']:,} MACs"))
-    memory = peak_activation(graph, shapes)
+    memory = peak_activation(graph, shapes, sizes)
     totals = Totals(len(graph.nodes), total_params, total_param_bytes, total_macs, memory.peak,
                     memory.peak_node.name if memory.peak_node is not None else None, memory.peak_index,
                     unknown_layers, memory.unknown,
@@ -313,13 +322,14 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
     out = shapes.dims.get(outputs[0])
     spatial = tuple(out[2:]) if out is not None and len(out) == k + 2 and None not in out[2:] else None
     if jump is not None and window is not None and window.valid and len(window.axes) == k:
+        axes = window.axes
         if window.kind == "transpose":
-            field_ = tuple(f + (-(-a.k_eff // a.stride) - 1) * j for f, a, j in zip(field_, window.axes, jump))
-            jump = tuple(Fraction(j) / a.stride for a, j in zip(window.axes, jump))
+            field_ = tuple([int(f + (-(-a.k_eff // a.stride) - 1) * j) for f, a, j in zip(field_, axes, jump)])
+            jump = tuple([Fraction(j) / a.stride for a, j in zip(axes, jump)])
         else:
-            field_ = tuple(f + (a.k_eff - 1) * j for f, a, j in zip(field_, window.axes, jump))
-            jump = tuple(j * a.stride for a, j in zip(window.axes, jump))
-        field_, sizes = tuple(int(f) for f in field_), spatial
+            field_ = tuple([int(f + (a.k_eff - 1) * j) for f, a, j in zip(field_, axes, jump)])
+            jump = tuple([j * a.stride for a, j in zip(axes, jump)])
+        sizes = spatial
     elif jump is not None and (node.op_type in _COLLAPSING or (out is not None and len(out) <= 2)):
         if sizes is None or None in sizes:
             return None, None
@@ -345,11 +355,11 @@ class Memory:
     peak_live: list[tuple[str, int]]  # the tensors live at the peak, largest first
 
 
-def peak_activation(graph: Graph, shapes: Shapes) -> Memory:
+def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> Memory:
     """Walk the main graph in execution order: each node allocates its outputs, and a tensor is freed after
     its last consumer has run (DOMAIN.md §9). Inputs count, weights and other constants do not; graph
     outputs, and inputs no node reads, are never freed. One walk gives the peak, where it is, what is live
-    there (from each tensor's lifetime) and the whole timeline."""
+    there (from each tensor's lifetime) and the whole timeline. `sizes`: output bytes already computed."""
     last, keep, constants = graph.last_use, set(graph.outputs), shapes.constants
     never = float("inf")
     lifetimes = []  # (tensor, bytes or None, first step, last step it is live)
@@ -366,7 +376,7 @@ def peak_activation(graph: Graph, shapes: Shapes) -> Memory:
     for index, node in enumerate(n for n in graph.nodes if n.location == MAIN):
         for out in node.outputs:
             if out and out not in constants:
-                size = tensor_bytes(shapes, out)
+                size = sizes[out] if sizes and out in sizes else tensor_bytes(shapes, out)
                 end = never if out in keep else max(index, last.get(out, index))
                 lifetimes.append((out, size, index, end))
                 if size:

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AxisWindow:
-    """One spatial axis of a sliding-window op (DOMAIN.md §1-2), its arithmetic computed once (read-only)."""
+    """One spatial axis of a sliding-window op (DOMAIN.md §1-2), its arithmetic computed once. Immutable: the
+    axes with the same arithmetic share one instance (axis_window)."""
     size: int | None  # I: the input extent (for a transpose: the input it upsamples)
     kernel: int
     stride: int
@@ -35,9 +36,26 @@ class AxisWindow:
             tail = remainder - self.pad_end - self.outer_pad_end  # real rows after the last window
             if tail > gap:  # more than the regular gap between windows
                 dropped = tail
-        self.k_eff, self.span, self.remainder, self.gap, self.dropped = k_eff, span, remainder, gap, dropped
-        self.valid = self.kernel > 0 and self.stride > 0 and self.dilation > 0 and self.pad_begin >= 0 \
-            and self.pad_end >= 0
+        valid = self.kernel > 0 and self.stride > 0 and self.dilation > 0 and self.pad_begin >= 0 and self.pad_end >= 0
+        for name, value in (("k_eff", k_eff), ("span", span), ("remainder", remainder), ("gap", gap),
+                            ("dropped", dropped), ("valid", valid)):
+            object.__setattr__(self, name, value)
+
+
+_SHARED_AXES: dict[tuple, AxisWindow] = {}
+
+
+def axis_window(size, kernel, stride, dilation, pad_begin, pad_end, output, ceil_mode=False,
+                outer_pad_end=0) -> AxisWindow:
+    """The AxisWindow of these numbers, shared with every axis that has them (most axes of a CNN do): one
+    object, not one per axis per layer, and its arithmetic done once."""
+    key = (size, kernel, stride, dilation, pad_begin, pad_end, output, ceil_mode, outer_pad_end)
+    found = _SHARED_AXES.get(key)
+    if found is None:
+        if len(_SHARED_AXES) >= 4096:  # a long-lived process linting many models: stay bounded
+            _SHARED_AXES.clear()
+        found = _SHARED_AXES[key] = AxisWindow(*key)
+    return found
 
 
 @dataclass(slots=True)

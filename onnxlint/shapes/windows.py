@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onnxlint.graph import Node
 from onnxlint.proto import TensorProto
-from onnxlint.shapes.facts import AxisWindow, Out, Shapes, WindowFacts
+from onnxlint.shapes.facts import AxisWindow, Out, Shapes, WindowFacts, axis_window
 
 MS = "com.microsoft"
 # (x, weight, bias) input positions of the convolutions, by (domain, op type); None: no such input
@@ -80,7 +80,7 @@ def window_axes(node: Node, sizes, kernel, *, ceil_mode: bool = False, outer_end
                     out = (-(-span // s) if ceil_mode else span // s) + 1
                     if ceil_mode and (out - 1) * s >= size + pb:
                         out -= 1  # the last window must start inside the input or its begin padding
-        axes.append(AxisWindow(size, k, s, d, pb, pe, out, ceil_mode, outer_end[i]))
+        axes.append(axis_window(size, k, s, d, pb, pe, out, ceil_mode, outer_end[i]))
     return axes
 
 
@@ -148,7 +148,7 @@ def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
                 if auto_pad == "VALID":
                     pb = pe = 0
                 out = s * (size - 1) + output_padding[i] + d * (k - 1) + 1 - pb - pe
-        axes.append(AxisWindow(size, k, s, d, pb, pe, out))
+        axes.append(axis_window(size, k, s, d, pb, pe, out))
     c_out = w[1] * group if w and w[1] is not None else None
     bias = _operand(node, bi)
     facts = WindowFacts("transpose", axes, group, x[1] if x else None, c_out, w, bias is not None,
