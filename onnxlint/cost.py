@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from onnxlint.graph import MAIN, Graph, Node
+from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
 from onnxlint.shapes import Shapes, WindowFacts
 
@@ -268,7 +268,15 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             out_bytes = sizes[outputs[0]] = _nbytes(dims.get(outputs[0]), dtype.get(outputs[0], 0))
         else:
             out_bytes = _sum_known([tensor_bytes(shapes, o) for o in outputs if o])
-        field_, jump = _receptive_field(node, window, shapes, rf)
+        source = rf.get(node.inputs[0]) if window is None and len(node.inputs) == 1 and len(outputs) == 1 else None
+        out = dims.get(outputs[0]) if source is not None else None
+        if out is not None and out[2:] == source[2] and len(out) == len(source[0]) + 2 \
+                and node.op_type not in _COLLAPSING and not shapes.known(node.inputs[0]) \
+                and not shapes.known(outputs[0]):
+            rf[outputs[0]] = source  # a map-preserving op (activation, norm...): the field passes through
+            field_, jump = source[0], source[1]
+        else:
+            field_, jump = _receptive_field(node, window, shapes, rf)
         layer = Layer(node, dims.get(outputs[0]) if outputs else None, params, param_bytes,
                       layer_macs, out_bytes, field_, jump, window)
         if window is not None and node.op == "Conv":
@@ -373,11 +381,17 @@ def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> 
         if end != never:
             freed[end] = freed.get(end, 0) + (size or 0)
     peak, peak_index, peak_node, timeline = 0, None, None, []
-    for index, node in enumerate(n for n in graph.nodes if n.location == MAIN):
+    index = -1
+    for node in graph.nodes:
+        if node.parent is not None:
+            continue  # a subgraph's tensors live inside its owner's step
+        index += 1
         for out in node.outputs:
             if out and out not in constants:
                 size = sizes[out] if sizes and out in sizes else tensor_bytes(shapes, out)
-                end = never if out in keep else max(index, last.get(out, index))
+                end = never if out in keep else last.get(out, index)
+                if end < index:
+                    end = index
                 lifetimes.append((out, size, index, end))
                 if size:
                     current += size

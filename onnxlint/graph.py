@@ -205,7 +205,7 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
     for position, index in enumerate(_execution_order(protos, reads, available, produced, location, source)):
         proto = protos[index]
         inputs, outputs, attrs, subs = read[index]
-        op_type, domain, op = _op_names(proto.domain, proto.op_type)
+        op_type, domain, op = _OPS.get((proto.domain, proto.op_type)) or _op_names(proto.domain, proto.op_type)
         name = proto.name
         name = (name if isinstance(name, str) else display_name(name)) or f"{op_type}_{position}"
         call, file_index, caller = calls[index]
@@ -363,19 +363,19 @@ def _execution_order(protos: list[NodeProto], reads: list[tuple[str, ...]], avai
                      produced: dict[str, int], location: str, source: str) -> list[int]:
     """Node indices in the file's order when it is valid, else in a topological order; errors on cycles
     and on inputs that nothing produces."""
-    needs: list[list[str]] = []
     in_order = True
     for index, names in enumerate(reads):
-        deps = [name for name in names if name and name not in available]
-        for name in deps:
-            if name not in produced:
-                raise LoadError(source, f"node '{display_name(protos[index].name) or protos[index].op_type}' in "
-                                        f"{location} reads '{name}', which no node produces and is not an input")
-            if produced[name] >= index:
-                in_order = False
-        needs.append(deps)
+        for name in names:
+            if name and name not in available:
+                at = produced.get(name)
+                if at is None:
+                    raise LoadError(source, f"node '{display_name(protos[index].name) or protos[index].op_type}' "
+                                            f"in {location} reads '{name}', which no node produces and is not an input")
+                if at >= index:
+                    in_order = False
     if in_order:
         return list(range(len(protos)))
+    needs = [[name for name in names if name and name not in available] for names in reads]
     # Kahn's algorithm, always taking the earliest ready node so the file's order is kept where it can be.
     waiting = [len({produced[n] for n in deps}) for deps in needs]
     users: dict[int, list[int]] = {}
