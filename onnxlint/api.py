@@ -12,7 +12,7 @@ from onnxlint.diagnostics import Severity
 from onnxlint.engine import Context, run_rules, selected_rules
 from onnxlint.graph import MAIN, build_graph
 from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
-from onnxlint.proto import ModelProto, TensorProto
+from onnxlint.proto import ModelProto
 from onnxlint.report import LayerInfo, Report
 from onnxlint.shapes import InputShapeError, infer_shapes
 
@@ -118,8 +118,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
                     layers=[LayerInfo.of(layer) for layer in layers], diagnostics=diagnostics, groups=groups,
                     notes=loaded.notes + shapes.notes, memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
-                    external_data=any(t.data_location == TensorProto.EXTERNAL
-                                      for t in loaded.model.graph.initializer))
+                    external_data=loaded.external_data)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
                       "dtype": dtype_name(graph.inputs[name].elem_type)}
                      for name, dims in shapes.input_dims.items()]

@@ -254,7 +254,8 @@ def run_rules(ctx: Context, rules: list[Rule],
             continue  # its shapes contradict each other (OL004): no other claim stands on them
         for rule in by_op.get(layer.node.op, ()):
             diagnostics.extend(rule.check_node(ctx, layer))
-    order = {layer.node.path: i for i, layer in enumerate(ctx.layers)}  # path = scope/name, as in a Diagnostic
+    named = {d.node for d in diagnostics}  # path = scope/name, as in a Diagnostic: built for those alone
+    order = {layer.node.path: i for i, layer in enumerate(ctx.layers) if layer.node.name in named}
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
     diagnostics = [d for d in diagnostics if not _suppressed(d, ignore_nodes or {})]
     by_code = {rule.code: rule for rule in rules}

@@ -192,17 +192,25 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
     protos, calls = _inline(g.node[:], functions, graph, source)
     held = g.node if not functions else protos  # inlined nodes exist only in this list
     read = [_read(p) for p in protos]  # (inputs, outputs, attrs, subgraphs)
+    reads = [(*ins, *_names(_outer_names(subs))) if subs else ins for ins, _o, _a, subs in read]
     produced: dict[str, int] = {}
+    in_order = True  # every read available or produced by an earlier node: the file's order is an execution order
     for index, fields in enumerate(read):
+        if in_order:
+            for name in reads[index]:
+                if name and name not in available and name not in produced:
+                    in_order = False
+                    break
         for out in fields[1]:
             if out in produced or out in available:
                 raise LoadError(source, f"tensor '{out}' is produced twice (duplicate output name)")
             if out:
                 produced[out] = index
-    reads = [(*ins, *_names(_outer_names(subs))) if subs else ins for ins, _o, _a, subs in read]
+    order = range(len(protos)) if in_order else _execution_order(protos, reads, available, produced, location,
+                                                                  source)
     main = location == MAIN
     producer, consumers, last_use, nodes = graph.producer, graph.consumers, graph.last_use, graph.nodes
-    for position, index in enumerate(_execution_order(protos, reads, available, produced, location, source)):
+    for position, index in enumerate(order):
         proto = protos[index]
         inputs, outputs, attrs, subs = read[index]
         op_type, domain, op = _OPS.get((proto.domain, proto.op_type)) or _op_names(proto.domain, proto.op_type)
@@ -361,21 +369,14 @@ def _names(names) -> list[str]:
 
 def _execution_order(protos: list[NodeProto], reads: list[tuple[str, ...]], available: set[str],
                      produced: dict[str, int], location: str, source: str) -> list[int]:
-    """Node indices in the file's order when it is valid, else in a topological order; errors on cycles
-    and on inputs that nothing produces."""
-    in_order = True
-    for index, names in enumerate(reads):
-        for name in names:
-            if name and name not in available:
-                at = produced.get(name)
-                if at is None:
-                    raise LoadError(source, f"node '{display_name(protos[index].name) or protos[index].op_type}' "
-                                            f"in {location} reads '{name}', which no node produces and is not an input")
-                if at >= index:
-                    in_order = False
-    if in_order:
-        return list(range(len(protos)))
+    """Node indices in a topological order that keeps the file's order where it can (for a file whose order
+    is not an execution order); errors on cycles and on inputs that nothing produces."""
     needs = [[name for name in names if name and name not in available] for names in reads]
+    for index, names in enumerate(needs):
+        for name in names:
+            if name not in produced:
+                raise LoadError(source, f"node '{display_name(protos[index].name) or protos[index].op_type}' in "
+                                        f"{location} reads '{name}', which no node produces and is not an input")
     # Kahn's algorithm, always taking the earliest ready node so the file's order is kept where it can be.
     waiting = [len({produced[n] for n in deps}) for deps in needs]
     users: dict[int, list[int]] = {}

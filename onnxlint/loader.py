@@ -39,6 +39,7 @@ class LoadedModel:
     unsafe_external: list[str] = field(default_factory=list)  # one sentence per bad reference
     notes: list[str] = field(default_factory=list)
     payloads_skipped: bool = False  # embedded weights were left unread (a large file)
+    external_data: bool = False  # some tensor keeps its data in an external file
 
     def copy_with_weights(self) -> ModelProto:
         """A private copy of the model with its weights (embedded and external), for the modes that
@@ -87,8 +88,10 @@ def load(source: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.P
             base_dir = Path(os.path.abspath(name)).parent
     _check_structure(name, model, skipped)
     loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None, payloads_skipped=skipped)
-    loaded.unsafe_external = list(_unsafe_external_references(model, loaded.base_dir))
-    if loaded.base_dir is None and any(t.data_location == TensorProto.EXTERNAL for t in _external_tensors(model)):
+    external = [t for t in _external_tensors(model) if t.data_location == TensorProto.EXTERNAL]
+    loaded.external_data = bool(external)
+    loaded.unsafe_external = list(_unsafe_external_references(external, loaded.base_dir))
+    if loaded.base_dir is None and external:
         loaded.notes.append("external-data files were not checked (an in-memory model: pass base_dir= to check them)")
     return loaded
 
@@ -305,12 +308,10 @@ def _external_tensors(model: ModelProto):
         yield from from_nodes(function.node)
 
 
-def _unsafe_external_references(model: ModelProto, base_dir: Path | None):
+def _unsafe_external_references(external: list[TensorProto], base_dir: Path | None):
     """One sentence per problem; the tensors that share one (a missing weight file) are counted, not listed."""
     by_problem: dict[str, list[str]] = {}
-    for tensor in _external_tensors(model):
-        if tensor.data_location != TensorProto.EXTERNAL:
-            continue
+    for tensor in external:
         problem = _external_problem(tensor, base_dir)
         if problem:
             by_problem.setdefault(problem, []).append(display_name(tensor.name))

@@ -9,6 +9,8 @@ unknown rank a None shape.
 """
 from __future__ import annotations
 
+import math
+
 from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.proto import ModelProto, full
 from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
@@ -35,13 +37,13 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
     shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets)
     resolve_input_shapes(graph, input_shapes, shapes)
-    for name, init in graph.initializers.items():
-        shapes.dims[name] = tuple(init.dims)
-        shapes.dtype[name] = init.data_type
-        shapes.constants.add(name)
-        if small(init):
-            shapes.pending[name] = init
     dims, dtype, known, pending, constants = shapes.dims, shapes.dtype, shapes.values, shapes.pending, shapes.constants
+    for name, init in graph.initializers.items():
+        dims[name] = shape = tuple(init.dims[:])
+        dtype[name] = init.data_type
+        if math.prod(shape) <= MAX_ELEMENTS and small(init):
+            pending[name] = init
+    constants.update(graph.initializers)
     for node in graph.nodes:
         if node.parent is not None and (node.parent in shapes.dead or _not_taken(node, shapes)):
             shapes.dead.add(node)  # an If branch that never runs: no shapes, no costs, no findings

@@ -107,19 +107,35 @@ def conv(node: Node, shapes: Shapes) -> Out | None:
     xi, wi, bi = CONV_OPERANDS[(node.domain, node.op_type)]
     x_name, w_name = node.inputs[xi], node.inputs[wi]
     x, w = shapes.dims.get(x_name), shapes.dims.get(w_name)
-    kernel = _ints(node, "kernel_shape", list(w[2:]) if w else None)
-    if kernel is None or None in kernel:
-        return None
-    rank = len(kernel)
-    if x is not None and len(x) != rank + 2:
-        return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D kernel needs rank {rank + 2}")
-    group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
-    axes = window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank))
+    pad = shapes.producer.get(x_name)
+    try:  # a conv like an earlier one (same attributes and shapes, no Pad before it): the same arithmetic
+        key = (node.op_type, x, w, tuple(node.attrs.items())) if pad is None or pad.op_type != "Pad" else None
+        found = _CONVS.get(key) if key is not None else None
+    except TypeError:  # an unhashable attribute (a tensor): worked out afresh
+        key = found = None
+    if found is None:
+        kernel = _ints(node, "kernel_shape", list(w[2:]) if w else None)
+        if kernel is None or None in kernel:
+            return None
+        rank = len(kernel)
+        if x is not None and len(x) != rank + 2:
+            return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D kernel needs rank "
+                                       f"{rank + 2}")
+        group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
+        axes = window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank))
+        found = (group, tuple(axes), (x[0] if x else None, w[0] if w else None, *(a.output for a in axes)))
+        if key is not None:
+            if len(_CONVS) >= 4096:  # a long-lived process linting many models: stay bounded
+                _CONVS.clear()
+            _CONVS[key] = found
+    group, axes, out = found
     bias = _operand(node, bi)
-    c_out = w[0] if w else None
-    facts = WindowFacts("conv", axes, group, x[1] if x else None, c_out, w, bias is not None, weight=w_name, bias=bias)
-    out = (x[0] if x else None, c_out, *(a.output for a in axes))
+    facts = WindowFacts("conv", list(axes), group, x[1] if x else None, out[1], w, bias is not None, weight=w_name,
+                        bias=bias)
     return Out([out], _out_dtypes(node, shapes, 1), facts)
+
+
+_CONVS: dict = {}  # (op, input dims, weight dims, attributes) → (group, axes, output dims)
 
 
 def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
