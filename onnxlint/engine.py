@@ -105,7 +105,7 @@ class Context:
         return layer
 
     def consumers(self, tensor: str) -> list[Layer]:
-        return [self.by_node[n] for n in self.graph.consumers.get(tensor, ())]
+        return [self.by_node[n] for n in self.graph.consumers(tensor)]
 
     def contributors(self, tensors: list[tuple[str, int]], total: int, top: int = 3) -> str:
         """"'r0' 12.2 MiB (output of conv1, 50%), …": the largest of `tensors` and where each comes from."""

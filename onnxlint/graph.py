@@ -132,9 +132,15 @@ class Graph:
     initializers: dict[str, TensorProto]  # of every graph level, by name
     declared: dict[str, TensorType]  # types the file declares: inputs, outputs, value_info, subgraph inputs
     producer: dict[str, Node] = field(default_factory=dict)
-    consumers: dict[str, list[Node]] = field(default_factory=dict)  # main-graph nodes only
+    # the main-graph nodes that read each tensor: the Node itself when one does (most tensors), else a list
+    readers: dict[str, Node | list[Node]] = field(default_factory=dict, repr=False)
     last_use: dict[str, int] = field(default_factory=dict)  # tensor → main-graph step of its last consumer
     inlined: set[str] = field(default_factory=set)  # tensors that exist only inside an inlined function call
+
+    def consumers(self, tensor: str) -> list[Node]:
+        """The main-graph nodes that read `tensor` (in their inputs or inside their subgraphs)."""
+        found = self.readers.get(tensor)
+        return [] if found is None else found if isinstance(found, list) else [found]
 
     def main_nodes(self) -> list[Node]:
         return [n for n in self.nodes if n.location == MAIN]
@@ -143,7 +149,7 @@ class Graph:
         """Main-graph nodes that depend on `tensor`, in execution order."""
         seen, todo = set(), [tensor]
         while todo:
-            for node in self.consumers.get(todo.pop(), ()):
+            for node in self.consumers(todo.pop()):
                 if node not in seen:
                     seen.add(node)
                     todo.extend(o for o in node.outputs if o)
@@ -209,7 +215,7 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
     order = range(len(protos)) if in_order else _execution_order(protos, reads, available, produced, location,
                                                                   source)
     main = location == MAIN
-    producer, consumers, last_use, nodes = graph.producer, graph.consumers, graph.last_use, graph.nodes
+    producer, readers, last_use, nodes = graph.producer, graph.readers, graph.last_use, graph.nodes
     for position, index in enumerate(order):
         proto = protos[index]
         inputs, outputs, attrs, subs = read[index]
@@ -233,11 +239,14 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
             # a value read inside a node's subgraphs stays alive until that node has run
             for tensor in reads[index]:
                 last_use[tensor] = position
-                users = consumers.get(tensor)
+                users = readers.get(tensor)
                 if users is None:
-                    consumers[tensor] = [node]
-                elif users[-1] is not node:
-                    users.append(node)
+                    readers[tensor] = node
+                elif type(users) is list:
+                    if users[-1] is not node:
+                        users.append(node)
+                elif users is not node:
+                    readers[tensor] = [users, node]
 
 
 _OPS: dict = {}  # (domain, op_type) as the file spells them → (op_type, domain, canonical op), printable
