@@ -176,9 +176,8 @@ def build_graph(model: ModelProto, source: str) -> Graph:
         if name not in graph.initializers:
             t = tensor_type(vi)
             graph.inputs[name] = t if t is not None else TensorType(0, None)
-    known = set(graph.inputs) | set(graph.initializers) | set(graph.producer)
     for name in graph.outputs:
-        if name not in known:
+        if name not in graph.inputs and name not in graph.initializers and name not in graph.producer:
             raise LoadError(source, f"graph output '{display_name(name)}' is produced by no node")
     return graph
 

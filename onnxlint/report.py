@@ -12,7 +12,7 @@ from onnxlint.diagnostics import Diagnostic, Group, Severity
 SCHEMA_VERSION = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerInfo:
     """One layer as the report holds it: plain data (no graph, no protobuf), picklable as it is."""
     name: str

@@ -9,8 +9,6 @@ unknown rank a None shape.
 """
 from __future__ import annotations
 
-import math
-
 from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.proto import ModelProto, full
 from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
@@ -41,7 +39,7 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
     for name, init in graph.initializers.items():
         dims[name] = shape = tuple(init.dims[:])
         dtype[name] = init.data_type
-        if math.prod(shape) <= MAX_ELEMENTS and small(init):
+        if small(init, shape):
             pending[name] = init
     constants.update(graph.initializers)
     for node in graph.nodes:

@@ -17,9 +17,10 @@ NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "Random
 _ops: dict = {}
 
 
-def small(tensor: TensorProto) -> bool:
-    """Whether an embedded tensor is small enough that its value may be read."""
-    return math.prod(tensor.dims) <= MAX_ELEMENTS and tensor.data_location != TensorProto.EXTERNAL \
+def small(tensor: TensorProto, dims: tuple | None = None) -> bool:
+    """Whether an embedded tensor is small enough that its value may be read (`dims`: its dims, if read)."""
+    return math.prod(tensor.dims if dims is None else dims) <= MAX_ELEMENTS \
+        and tensor.data_location != TensorProto.EXTERNAL \
         and tensor.data_type not in (TensorProto.STRING, TensorProto.UNDEFINED)
 
 
