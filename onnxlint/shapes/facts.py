@@ -148,14 +148,29 @@ class Shapes:
 
     def ints(self, name: str) -> list[int] | None:
         """A known integer tensor's value as a flat list."""
-        source = self.pending.get(name) if name not in self.values else None
-        if source is not None and hasattr(source, "data_type"):  # a stored tensor: read without numpy
-            from onnxlint.shapes.values import tensor_ints
-
-            found = tensor_ints(source)
-            if found is not None:
-                return found
+        found = self._stored(name)
+        if found is not None:
+            return found if all(type(v) is int for v in found) else None
         value = self.value(name)
         if value is None or value.dtype.kind not in "iub":
             return None
         return [int(v) for v in value.reshape(-1)]
+
+    def floats(self, name: str) -> list[float] | None:
+        """A known numeric tensor's value as a flat list of floats."""
+        found = self._stored(name)
+        if found is not None:
+            return [float(v) for v in found]
+        value = self.value(name)
+        if value is None or value.dtype.kind not in "iuf":
+            return None
+        return [float(v) for v in value.reshape(-1)]
+
+    def _stored(self, name: str) -> list | None:
+        """A stored tensor's (initializer, Constant) numbers, read without numpy."""
+        source = self.pending.get(name) if name not in self.values else None
+        if source is None:
+            return None
+        from onnxlint.shapes.values import stored_numbers
+
+        return stored_numbers(source)

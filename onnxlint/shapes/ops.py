@@ -4,6 +4,7 @@ per-op inference (onnx_infer.py)."""
 from __future__ import annotations
 
 import math
+import struct
 
 from onnxlint.graph import Node
 from onnxlint.proto import TensorProto
@@ -247,6 +248,161 @@ def concat(node: Node, shapes: Shapes) -> Out | None:
     return Out([tuple(out)])
 
 
+def _operand_ints(node: Node, shapes: Shapes, position: int | None, attr: str | None = None):
+    """An int-list operand that moved from an attribute to an input over the opsets: the attribute when the
+    node has it, else input `position` ("..." when that input is given but its value unknown, None when absent)."""
+    if attr is not None and attr in node.attrs:
+        return [int(v) for v in node.attrs[attr]]
+    if position is not None and position < len(node.inputs) and node.inputs[position]:
+        found = shapes.ints(node.inputs[position])
+        return ... if found is None else found
+    return None
+
+
+def split(node: Node, shapes: Shapes) -> Out | None:
+    """Each output: the input with the axis cut to its share (the `split` sizes, else equal parts; opset 18's
+    num_outputs gives the last part the remainder)."""
+    x = shapes.shape(node.inputs[0])
+    if x is None:
+        return None
+    axis = int(node.attrs.get("axis", 0))
+    axis = axis + len(x) if axis < 0 else axis
+    count, size = len(node.outputs), x[axis]
+    sizes = _operand_ints(node, shapes, 1, "split")
+    if sizes is ...:
+        return Out([x[:axis] + (None,) + x[axis + 1:]] * count)
+    if sizes is None:
+        if size is None:
+            sizes = [None] * count
+        elif "num_outputs" in node.attrs:
+            part = -(-size // count)
+            sizes = [part] * (count - 1) + [size - part * (count - 1)]
+        elif shapes.opset >= 18:
+            return None  # neither sizes nor num_outputs: onnx's inference says what is wrong
+        elif size % count:
+            return Out([None] * count, problem=f"its axis {axis} of {size} cannot split into {count} equal parts")
+        else:
+            sizes = [size // count] * count
+    if len(sizes) != count or (size is not None and None not in sizes and sum(sizes) != size):
+        return Out([None] * count, problem=f"split sizes {sizes} do not cut axis {axis} of {size} into {count}")
+    return Out([x[:axis] + (part,) + x[axis + 1:] for part in sizes], [shapes.dtype.get(node.inputs[0], 0)] * count)
+
+
+def slice_(node: Node, shapes: Shapes) -> Out | None:
+    """Per sliced axis: start and end made positive and clamped as the ONNX spec says, ⌈(end − start) / step⌉."""
+    x = shapes.shape(node.inputs[0])
+    if x is None:
+        return None
+    if shapes.opset < 10:
+        starts, ends = _operand_ints(node, shapes, None, "starts"), _operand_ints(node, shapes, None, "ends")
+        axes, steps = _operand_ints(node, shapes, None, "axes"), None
+    else:
+        starts, ends = _operand_ints(node, shapes, 1), _operand_ints(node, shapes, 2)
+        axes, steps = _operand_ints(node, shapes, 3), _operand_ints(node, shapes, 4)
+    if starts is None or ends is None or axes is ... or steps is ...:
+        return None
+    axes = list(range(len(starts))) if axes is None else [a + len(x) if a < 0 else a for a in axes]
+    out = list(x)
+    if starts is ... or ends is ...:  # the axes are known, their extents are not
+        for a in axes:
+            out[a] = None
+        return Out([tuple(out)])
+    steps = [1] * len(starts) if steps is None else steps
+    if not len(starts) == len(ends) == len(axes) == len(steps) or 0 in steps or any(a >= len(x) for a in axes):
+        return None
+    for a, start, end, step in zip(axes, starts, ends, steps):
+        d = x[a]
+        if d is None:
+            continue
+        start, end = start + d if start < 0 else start, end + d if end < 0 else end
+        if step > 0:
+            start, end = min(max(start, 0), d), min(max(end, 0), d)
+        else:
+            start, end = min(max(start, 0), d - 1), min(max(end, -1), d - 1)
+        out[a] = max(0, -(-(end - start) // step))
+    return Out([tuple(out)])
+
+
+_REDUCE = ("ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp "
+           "ReduceSumSquare").split()
+
+
+def reduce(node: Node, shapes: Shapes) -> Out | None:
+    x = shapes.shape(node.inputs[0])
+    if x is None:
+        return None
+    axes = _operand_ints(node, shapes, 1, "axes")
+    if axes is ...:
+        return None
+    if not axes:
+        if node.attrs.get("noop_with_empty_axes", 0):
+            return Out([x])
+        axes = range(len(x))
+    axes = {a + len(x) if a < 0 else a for a in axes}
+    if node.attrs.get("keepdims", 1):
+        return Out([tuple(1 if i in axes else d for i, d in enumerate(x))])
+    return Out([tuple(d for i, d in enumerate(x) if i not in axes)])
+
+
+def resize(node: Node, shapes: Shapes) -> Out | None:
+    """Resize (opset 11+) by `sizes`, or by `scales`: ⌊I × scale⌋ in float32, as onnx and onnxruntime compute it."""
+    x = shapes.shape(node.inputs[0])
+    if x is None or shapes.opset < 11 or "axes" in node.attrs \
+            or node.attrs.get("keep_aspect_ratio_policy", b"stretch") not in (b"stretch", "stretch"):
+        return None
+    sizes = _operand_ints(node, shapes, 3)
+    if sizes is ...:
+        return Out([(None,) * len(x)])
+    if sizes:
+        return Out([tuple(sizes)]) if len(sizes) == len(x) else None
+    scales = shapes.floats(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else None
+    if scales is None or len(scales) != len(x):
+        return Out([(None,) * len(x)]) if len(node.inputs) > 2 and node.inputs[2] else None
+    return Out([tuple(None if d is None else math.floor(_f32(_f32(d) * s)) for d, s in zip(x, scales))])
+
+
+def _f32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def pad(node: Node, shapes: Shapes) -> Out | None:
+    x = shapes.shape(node.inputs[0])
+    if x is None:
+        return None
+    pads = _operand_ints(node, shapes, 1, "pads")
+    axes = _operand_ints(node, shapes, 3)
+    if pads is None or pads is ... or axes is ...:
+        return None
+    axes = list(range(len(x))) if axes is None else [a + len(x) if a < 0 else a for a in axes]
+    if len(pads) != 2 * len(axes):
+        return None
+    out = list(x)
+    for i, a in enumerate(axes):
+        out[a] = None if x[a] is None else x[a] + pads[i] + pads[i + len(axes)]
+    return Out([tuple(out)])
+
+
+def expand(node: Node, shapes: Shapes) -> Out | None:
+    x, target = shapes.shape(node.inputs[0]), shapes.ints(node.inputs[1])
+    if x is None:
+        return None
+    if target is None:  # the rank is known from the shape operand's length
+        length = shapes.shape(node.inputs[1])
+        return Out([(None,) * max(len(x), length[0])]) if length and length[0] is not None else None
+    if _clash([x, tuple(target)]):
+        return Out([None], problem=f"its input {fmt_dims(x)} cannot broadcast to {list(target)}")
+    return Out([broadcast(x, tuple(target))])
+
+
+def where(node: Node, shapes: Shapes) -> Out | None:
+    ins = [shapes.shape(n) for n in node.inputs]
+    if None in ins or len(ins) != 3:
+        return None
+    if _clash(ins):
+        return Out([None], problem=f"its inputs {' and '.join(fmt_dims(s) for s in ins)} cannot broadcast")
+    return Out([broadcast(*ins)], [shapes.dtype.get(node.inputs[1], 0)])
+
+
 def qlinear_concat(node: Node, shapes: Shapes) -> Out | None:
     """com.microsoft QLinearConcat: Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input."""
     ins = [shapes.shape(n) for n in node.inputs[2::3]]
@@ -421,5 +577,8 @@ HANDLERS = {
     ("", "Cast"): cast, ("", "If"): if_,
     (MS, "QLinearAdd"): qlinear_binary, (MS, "QLinearMul"): qlinear_binary, (MS, "QLinearConcat"): qlinear_concat,
     **{("", op): same for op in UNARY}, **{(MS, op): same for op in _MS_UNARY},
+    ("", "CumSum"): same, ("", "ScatterND"): same, ("", "ScatterElements"): same,
+    ("", "Split"): split, ("", "Slice"): slice_, **{("", op): reduce for op in _REDUCE}, ("", "Resize"): resize,
+    ("", "Pad"): pad, ("", "Expand"): expand, ("", "Where"): where,
     **{("", op): elementwise for op in _BROADCAST},
 }

@@ -24,13 +24,16 @@ def small(tensor: TensorProto, dims: tuple | None = None) -> bool:
         and tensor.data_type not in (TensorProto.STRING, TensorProto.UNDEFINED)
 
 
-_INT_CODES = {TensorProto.INT64: ("q", "int64_data"), TensorProto.INT32: ("i", "int32_data")}
+# element types read without numpy: (array typecode, typed field)
+_PLAIN_CODES = {TensorProto.INT64: ("q", "int64_data"), TensorProto.INT32: ("i", "int32_data"),
+                TensorProto.FLOAT: ("f", "float_data"), TensorProto.DOUBLE: ("d", "double_data")}
 
 
-def tensor_ints(tensor: TensorProto) -> list[int] | None:
-    """A small embedded int64/int32 tensor's values as a flat list, read without numpy (shapes, axes and pads
-    are such tensors: the plain lint path need not import numpy for them); None for anything else."""
-    code = _INT_CODES.get(tensor.data_type)
+def tensor_numbers(tensor: TensorProto) -> list | None:
+    """A small embedded int64/int32/float/double tensor's values as a flat list, read without numpy (shapes,
+    axes, pads and scales are such tensors: the plain lint path need not import numpy for them); None for
+    anything else."""
+    code = _PLAIN_CODES.get(tensor.data_type)
     if code is None or not small(tensor):
         return None
     count = math.prod(tensor.dims)
@@ -44,6 +47,25 @@ def tensor_ints(tensor: TensorProto) -> list[int] | None:
     if sys.byteorder == "big":  # ONNX stores raw data little-endian
         values.byteswap()
     return values.tolist()
+
+
+def stored_numbers(source) -> list | None:
+    """The flat values of a pending source that is stored, not computed: an initializer, or a Constant node's
+    value (tensor, ints, floats); None otherwise."""
+    if isinstance(source, TensorProto):
+        return tensor_numbers(source)
+    if getattr(source, "op_type", None) != "Constant" or source.domain not in ("", "ai.onnx"):
+        return None
+    attrs = source.attrs
+    if "value" in attrs:
+        return tensor_numbers(attrs["value"]) if isinstance(attrs["value"], TensorProto) else None
+    for key in ("value_ints", "value_floats"):
+        if key in attrs:
+            return list(attrs[key])
+    for key in ("value_int", "value_float"):
+        if key in attrs:
+            return [attrs[key]]
+    return None
 
 
 def tensor_value(tensor: TensorProto):
