@@ -102,7 +102,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
             if layer.node.location == MAIN and layer.node.function is None:
                 layer.measured_ms = executed.node_ms.get(layer.node.proto.name or "")
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
-                  reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides), loaded=loaded)
+                  reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides, base=shapes), loaded=loaded)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
     diagnostics, groups = run_rules(ctx, rules, settings.ignore_nodes)
     if executed is not None:

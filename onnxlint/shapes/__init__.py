@@ -30,23 +30,31 @@ _MALFORMED = (ValueError, TypeError, IndexError, ZeroDivisionError, KeyError, At
 
 
 def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = None,
-                 executed: dict | None = None) -> Shapes:
-    """`executed`: shapes onnxruntime produced (--verify), for the tensors the analysis alone cannot know."""
+                 executed: dict | None = None, base: Shapes | None = None) -> Shapes:
+    """`executed`: shapes onnxruntime produced (--verify), for the tensors the analysis alone cannot know.
+    `base`: the shapes at other input sizes, whose input-independent tensors are taken as they are."""
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
     shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets)
     resolve_input_shapes(graph, input_shapes, shapes)
     dims, dtype, known, pending, constants = shapes.dims, shapes.dtype, shapes.values, shapes.pending, shapes.constants
-    for name, init in graph.initializers.items():
-        dims[name] = shape = tuple(init.dims[:])
-        dtype[name] = init.data_type
-        if small(init, shape):
-            pending[name] = init
+    if base is not None:
+        for name in graph.initializers:
+            _take_tensor(name, base, shapes)
+    else:
+        for name, init in graph.initializers.items():
+            dims[name] = shape = tuple(init.dims[:])
+            dtype[name] = init.data_type
+            if small(init, shape):
+                pending[name] = init
     constants.update(graph.initializers)
     for node in graph.nodes:
         if node.parent is not None and (node.parent in shapes.dead or _not_taken(node, shapes)):
             shapes.dead.add(node)  # an If branch that never runs: no shapes, no costs, no findings
             continue
-        inputs = node.inputs
+        inputs, outputs = node.inputs, node.outputs
+        if base is not None and outputs and all(o in base.constants for o in outputs if o):
+            _take(node, base, shapes)  # a weight, or shape arithmetic on weights: the same at any input size
+            continue
         if node.op_type in UNARY and len(inputs) == 1 and len(node.outputs) == 1 and not node.domain:
             # the common case, without the general path's bookkeeping: an activation of a known tensor
             x, out = inputs[0], node.outputs[0]
@@ -63,6 +71,24 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
                 shapes.dtype[name] = declared.elem_type
         _infer_node(node, shapes, graph, opsets, model.ir_version, executed or {})
     return shapes
+
+
+def _take_tensor(name: str, base: Shapes, shapes: Shapes) -> None:
+    shapes.dims[name], shapes.dtype[name] = base.dims.get(name), base.dtype.get(name, 0)
+    shapes.constants.add(name)
+    if name in base.values:
+        shapes.values[name] = base.values[name]
+    elif name in base.pending:
+        shapes.pending[name] = base.pending[name]
+
+
+def _take(node: Node, base: Shapes, shapes: Shapes) -> None:
+    for name in node.outputs:
+        if name:
+            _take_tensor(name, base, shapes)
+    for table in ("windows", "matmuls", "training", "problems"):
+        if node in getattr(base, table):
+            getattr(shapes, table)[node] = getattr(base, table)[node]
 
 
 def _not_taken(node: Node, shapes: Shapes) -> bool:
