@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.proto import ModelProto, full
-from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
+from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, UNARY, broadcast, matmul_shape
@@ -147,7 +147,9 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
         if not name:
             continue
         value = values[i] if values and i < len(values) else None
-        if value is not None and hasattr(value, "shape") and value.size <= MAX_ELEMENTS:
+        if isinstance(value, Numbers):  # shape arithmetic in plain Python: numpy only if someone asks
+            pending[name] = value
+        elif value is not None and hasattr(value, "shape") and value.size <= MAX_ELEMENTS:
             known[name] = value
             dims[i] = tuple(int(d) for d in value.shape)
             dtypes[i] = dtypes[i] or full().helper.np_dtype_to_tensor_dtype(value.dtype)

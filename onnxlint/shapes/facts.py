@@ -98,6 +98,21 @@ class MatmulFacts:
     trans_b: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """A small tensor's value as a flat tuple of Python numbers, computed without numpy (shape arithmetic:
+    Shape, Gather, Concat, Add...); turned into a numpy array only when something asks for one."""
+    flat: tuple
+    dtype: int  # ONNX element type
+    dims: tuple
+
+    def array(self):
+        import numpy as np
+
+        from onnxlint.proto import full
+        return np.array(self.flat, dtype=full().helper.tensor_dtype_to_np_dtype(self.dtype)).reshape(self.dims)
+
+
 @dataclass(slots=True)
 class Out:
     """What a shape handler knows about a node's outputs."""
@@ -105,7 +120,7 @@ class Out:
     dtypes: list | None = None  # per output ONNX elem type; None: the first input's
     facts: Any = None  # WindowFacts or MatmulFacts
     problem: str | None = None  # a contradiction: the shapes cannot work, with the arithmetic
-    values: list | None = None  # per output: a known value (numpy array) or None
+    values: list | None = None  # per output: a known value (numpy array or Numbers) or None
     training: Any = ...  # BatchNormalization/Dropout: True, False or None (decided at run time); ...: no such mode
 
 
@@ -114,7 +129,8 @@ class Shapes:
     dims: dict[str, tuple | None] = field(default_factory=dict)
     dtype: dict[str, int] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)  # small input-independent tensors (numpy arrays)
-    # small tensors whose value is known but not computed yet: a TensorProto to read, or the Node to evaluate
+    # small tensors whose value is known but not held as numpy: a TensorProto to read, the Node to evaluate, or
+    # its Numbers
     pending: dict = field(default_factory=dict, repr=False)
     opsets: dict = field(default_factory=dict, repr=False)
     constants: set[str] = field(default_factory=set)  # tensors that do not depend on any model input
@@ -148,7 +164,7 @@ class Shapes:
 
     def ints(self, name: str) -> list[int] | None:
         """A known integer tensor's value as a flat list."""
-        found = self._stored(name)
+        found = self._numbers(name)
         if found is not None:
             return found if all(type(v) is int for v in found) else None
         value = self.value(name)
@@ -158,7 +174,7 @@ class Shapes:
 
     def floats(self, name: str) -> list[float] | None:
         """A known numeric tensor's value as a flat list of floats."""
-        found = self._stored(name)
+        found = self._numbers(name)
         if found is not None:
             return [float(v) for v in found]
         value = self.value(name)
@@ -166,11 +182,10 @@ class Shapes:
             return None
         return [float(v) for v in value.reshape(-1)]
 
-    def _stored(self, name: str) -> list | None:
-        """A stored tensor's (initializer, Constant) numbers, read without numpy."""
-        source = self.pending.get(name) if name not in self.values else None
-        if source is None:
+    def _numbers(self, name: str) -> list | None:
+        """A pending value's numbers when they can be had without numpy (values.numbers)."""
+        if name in self.values or name not in self.pending:
             return None
-        from onnxlint.shapes.values import stored_numbers
+        from onnxlint.shapes.values import numbers
 
-        return stored_numbers(source)
+        return numbers(self, name)

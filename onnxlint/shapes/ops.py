@@ -8,7 +8,7 @@ import struct
 
 from onnxlint.graph import Node
 from onnxlint.proto import TensorProto
-from onnxlint.shapes.facts import MatmulFacts, Out, Shapes
+from onnxlint.shapes.facts import MatmulFacts, Numbers, Out, Shapes
 from onnxlint.shapes.inputs import fmt_dims
 from onnxlint.shapes.windows import MS
 
@@ -311,16 +311,19 @@ def slice_(node: Node, shapes: Shapes) -> Out | None:
     if not len(starts) == len(ends) == len(axes) == len(steps) or 0 in steps or any(a >= len(x) for a in axes):
         return None
     for a, start, end, step in zip(axes, starts, ends, steps):
-        d = x[a]
-        if d is None:
-            continue
-        start, end = start + d if start < 0 else start, end + d if end < 0 else end
-        if step > 0:
-            start, end = min(max(start, 0), d), min(max(end, 0), d)
-        else:
-            start, end = min(max(start, 0), d - 1), min(max(end, -1), d - 1)
-        out[a] = max(0, -(-(end - start) // step))
+        if x[a] is not None:
+            start, end = slice_bounds(x[a], start, end, step)
+            out[a] = max(0, -(-(end - start) // step))
     return Out([tuple(out)])
+
+
+def slice_bounds(d: int, start: int, end: int, step: int) -> tuple[int, int]:
+    """start and end on an axis of extent d, made positive and clamped as the ONNX spec says (an end of −1
+    with a negative step: past index 0)."""
+    start, end = start + d if start < 0 else start, end + d if end < 0 else end
+    if step > 0:
+        return min(max(start, 0), d), min(max(end, 0), d)
+    return min(max(start, 0), d - 1), min(max(end, -1), d - 1)
 
 
 _REDUCE = ("ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp "
@@ -486,22 +489,13 @@ def shape(node: Node, shapes: Shapes) -> Out | None:
         return Out([None], [INT64])
     start, end = int(node.attrs.get("start", 0)), int(node.attrs.get("end", len(x)))
     sliced = x[slice(start, end)]
-    value = None
-    if None not in sliced:
-        import numpy as np
-
-        value = np.array(sliced, dtype=np.int64)
+    value = Numbers(tuple(sliced), INT64, (len(sliced),)) if None not in sliced else None
     return Out([(len(sliced),)], [INT64], values=[value])
 
 
 def size(node: Node, shapes: Shapes) -> Out | None:
     count = _prod(shapes.shape(node.inputs[0]))
-    value = None
-    if count is not None:
-        import numpy as np
-
-        value = np.array(count, dtype=np.int64)
-    return Out([()], [INT64], values=[value])
+    return Out([()], [INT64], values=[Numbers((count,), INT64, ()) if count is not None else None])
 
 
 def constant(node: Node, shapes: Shapes) -> Out | None:

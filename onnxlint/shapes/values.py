@@ -8,6 +8,7 @@ import sys
 
 from onnxlint.graph import Node
 from onnxlint.proto import TensorProto
+from onnxlint.shapes.facts import Numbers
 
 MAX_ELEMENTS = 4096  # larger tensors are never evaluated: weights and activations only need their dims
 # ops whose output can be far larger than their inputs: evaluated only once their output dims are known
@@ -102,6 +103,130 @@ def small_values(inputs: list) -> bool:
     return all(v is not None for v in inputs) and sum(v.size for v in inputs) <= MAX_ELEMENTS
 
 
+def numbers(shapes, name: str, depth: int = 0) -> list | None:
+    """The flat value of a pending tensor computed in plain Python — a stored tensor, a Constant, Numbers, or
+    shape arithmetic over them (Shape → Gather → Unsqueeze → Concat...) by the rules below, each result kept
+    as Numbers — or None where a rule is missing (then the caller asks for the numpy value)."""
+    source = shapes.pending.get(name)
+    if isinstance(source, Numbers):
+        return list(source.flat)
+    if source is None or depth > 64:
+        return None
+    if not isinstance(source, Node) or source.op_type == "Constant":
+        return stored_numbers(source)
+    rule = _RULES.get(source.op_type) if source.domain in ("", "ai.onnx") else None
+    if rule is None:
+        return None
+    inputs = []
+    for n in source.inputs:
+        found = numbers(shapes, n, depth + 1) if n else None
+        if n and found is None:
+            return None
+        inputs.append(found)
+    try:
+        flat = rule(source, inputs, shapes)
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError):
+        flat = None
+    out = source.outputs[0]
+    if flat is None or len(flat) != math.prod(shapes.dims.get(out) or (-1,)):
+        return None
+    shapes.pending[out] = Numbers(tuple(flat), shapes.dtype.get(out, 0), shapes.dims[out])
+    return flat
+
+
+def _same(node, ins, shapes):
+    return ins[0]
+
+
+def _binary(op):
+    def rule(node, ins, shapes):
+        a, b = ins
+        if shapes.dtype.get(node.inputs[0]) not in _INTS or shapes.dtype.get(node.inputs[1]) not in _INTS:
+            return None  # float arithmetic: float32 rounding is numpy's to do
+        if len(a) == len(b) and shapes.dims.get(node.inputs[0]) == shapes.dims.get(node.inputs[1]):
+            return [op(x, y) for x, y in zip(a, b)]
+        if len(b) == 1 and len(shapes.dims.get(node.inputs[1]) or ()) <= len(shapes.dims.get(node.inputs[0]) or ()):
+            return [op(x, b[0]) for x in a]
+        if len(a) == 1 and len(shapes.dims.get(node.inputs[0]) or ()) <= len(shapes.dims.get(node.inputs[1]) or ()):
+            return [op(a[0], y) for y in b]
+        return None
+    return rule
+
+
+def _div(x: int, y: int) -> int:
+    """ONNX integer division: truncated toward zero (C, onnxruntime, onnx.reference)."""
+    q = abs(x) // abs(y)
+    return q if (x >= 0) == (y > 0) else -q
+
+
+def _concat(node, ins, shapes):
+    rank = len(shapes.dims.get(node.inputs[0]) or ())
+    axis = int(node.attrs.get("axis", 0))
+    return [v for flat in ins for v in flat] if rank and axis % rank == 0 else None
+
+
+def _gather(node, ins, shapes):
+    data, idx = ins
+    if len(shapes.dims.get(node.inputs[0]) or ()) != 1 or int(node.attrs.get("axis", 0)) not in (0, -1):
+        return None
+    if not all(-len(data) <= i < len(data) for i in idx):
+        return None
+    return [data[i] for i in idx]  # a negative index counts from the end, in ONNX as in Python
+
+
+def _cast(node, ins, shapes):
+    to = int(node.attrs.get("to", 0))
+    if to in _INTS:
+        return [int(v) for v in ins[0]] if all(math.isfinite(v) for v in ins[0]) else None
+    if to == TensorProto.DOUBLE:
+        return [float(v) for v in ins[0]]
+    if to == TensorProto.FLOAT:
+        return [_f32(float(v)) for v in ins[0]]
+    return None
+
+
+def _slice(node, ins, shapes):
+    from onnxlint.shapes.ops import slice_bounds
+
+    data = ins[0]
+    if len(shapes.dims.get(node.inputs[0]) or ()) != 1 or len(ins) < 3 or shapes.opset < 10:
+        return None
+    axes, steps = (ins[3] if len(ins) > 3 else None) or [0], (ins[4] if len(ins) > 4 else None) or [1]
+    if axes not in ([0], [-1]) or len(ins[1]) != 1 or len(ins[2]) != 1 or steps[0] == 0:
+        return None
+    start, end = slice_bounds(len(data), ins[1][0], ins[2][0], steps[0])
+    return data[start:end:steps[0]] if steps[0] > 0 else data[start:(end if end >= 0 else None):steps[0]]
+
+
+def _constant_of_shape(node, ins, shapes):
+    value = node.attrs.get("value")
+    fill = stored_numbers(value) if value is not None else [0.0]
+    if not fill or len(fill) != 1 or math.prod(ins[0]) > MAX_ELEMENTS:
+        return None
+    return fill * math.prod(ins[0])
+
+
+def _range(node, ins, shapes):
+    (start,), (limit,), (delta,) = ins
+    return list(range(start, limit, delta)) if all(type(v) is int for v in (start, limit, delta)) and delta else None
+
+
+def _f32(value: float) -> float:
+    import struct
+
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+_INTS = {TensorProto.INT64, TensorProto.INT32}
+# op → rule(node, flat inputs, shapes) → flat output: the shape arithmetic exporters write, in plain Python
+_RULES = {
+    **{op: _same for op in ("Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten")},
+    "Add": _binary(lambda x, y: x + y), "Sub": _binary(lambda x, y: x - y), "Mul": _binary(lambda x, y: x * y),
+    "Div": _binary(_div), "Max": _binary(max), "Min": _binary(min), "Concat": _concat, "Gather": _gather,
+    "Cast": _cast, "Slice": _slice, "ConstantOfShape": _constant_of_shape, "Range": _range,
+}
+
+
 def materialize(shapes, name: str):
     """Compute a pending value (and, first, the pending values it depends on), without recursion."""
     values, pending, stack = shapes.values, shapes.pending, [name]
@@ -110,10 +235,10 @@ def materialize(shapes, name: str):
         if source is None:
             stack.pop()
             continue
-        if isinstance(source, TensorProto):
+        if isinstance(source, (TensorProto, Numbers)):
             key = stack.pop()
             del pending[key]
-            value = tensor_value(source)
+            value = tensor_value(source) if isinstance(source, TensorProto) else source.array()
             if value is not None:
                 values[key] = value
             continue
