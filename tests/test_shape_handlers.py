@@ -89,3 +89,17 @@ def test_split_that_cannot_cut_its_axis_is_a_contradiction():
     report = onnxlint.lint(_model("Split", [2, 7], [np.array([3, 3], I64)], {"axis": 1}, outputs=2))
     assert [d.code for d in report.diagnostics if d.code == "OL004"] == ["OL004"]
     assert "do not cut axis 1 of 7" in next(d.message for d in report.diagnostics if d.code == "OL004")
+
+
+def test_range_counts_its_elements_from_known_operands():
+    # Range(10, -2, -3) = [10, 7, 4, 1]: ⌈(−2 − 10) / −3⌉ = 4 elements, added to an input of 4
+    inits = [numpy_helper.from_array(np.array(v, I64), n) for n, v in (("s", 10), ("l", -2), ("d", -3))]
+    nodes = [helper.make_node("Range", ["s", "l", "d"], ["r"]), helper.make_node("Cast", ["r"], ["f"], to=1),
+             helper.make_node("Add", ["x", "f"], ["y"])]
+    graph = helper.make_graph(nodes, "r", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    _, ctx = analyse(load(model), Settings())
+    assert ctx.shapes.dims["r"] == (4,) and ctx.shapes.ints("r") == [10, 7, 4, 1]
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    assert session.run(None, {"x": np.zeros(4, np.float32)})[0].tolist() == [10, 7, 4, 1]

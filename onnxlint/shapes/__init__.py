@@ -9,6 +9,8 @@ unknown rank a None shape.
 """
 from __future__ import annotations
 
+import math
+
 from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.proto import ModelProto, full
 from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
@@ -139,7 +141,8 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
     if values is None and all(n in known or n in pending for n in inputs if n):
         if deferrable(node, dims):  # computed if and when some consumer asks for the value
             pending.update((name, node) for name in outputs if name)
-        elif evaluable(node):
+        elif evaluable(node) and not all(d is not None and None not in d for d in dims) \
+                and _small_inputs(node, shapes):  # evaluated to learn its dims
             given = [shapes.value(n) if n else None for n in inputs]
             if small_values([v for n, v in zip(inputs, given) if n]):
                 values = evaluate(node, given, opsets)
@@ -160,6 +163,12 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
     if node.op_type in ("Constant", "ConstantOfShape") or (
             inputs and all(not n or n in constants for n in inputs) and node.op_type not in NONDETERMINISTIC):
         constants.update(o for o in outputs if o)
+
+
+def _small_inputs(node: Node, shapes: Shapes) -> bool:
+    """Whether the inputs' known dims leave them small enough to evaluate (unknown dims: find out)."""
+    sizes = [shapes.dims.get(n) for n in node.inputs if n]
+    return any(d is None or None in d for d in sizes) or sum(math.prod(d) for d in sizes) <= MAX_ELEMENTS
 
 
 _NOTHING = Out([])  # what a node without a handler (or whose handler gave up) is known by, before onnx's inference

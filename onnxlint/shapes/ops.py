@@ -397,6 +397,14 @@ def expand(node: Node, shapes: Shapes) -> Out | None:
     return Out([broadcast(x, tuple(target))])
 
 
+def range_(node: Node, shapes: Shapes) -> Out | None:
+    """Range over integers: max(⌈(limit − start) / delta⌉, 0) elements."""
+    start, limit, delta = (shapes.ints(n) for n in node.inputs[:3])
+    if not (start and limit and delta) or len(start) != 1 or len(limit) != 1 or len(delta) != 1 or not delta[0]:
+        return None
+    return Out([(max(-(-(limit[0] - start[0]) // delta[0]), 0),)])
+
+
 def where(node: Node, shapes: Shapes) -> Out | None:
     ins = [shapes.shape(n) for n in node.inputs]
     if None in ins or len(ins) != 3:
@@ -573,6 +581,6 @@ HANDLERS = {
     **{("", op): same for op in UNARY}, **{(MS, op): same for op in _MS_UNARY},
     ("", "CumSum"): same, ("", "ScatterND"): same, ("", "ScatterElements"): same,
     ("", "Split"): split, ("", "Slice"): slice_, **{("", op): reduce for op in _REDUCE}, ("", "Resize"): resize,
-    ("", "Pad"): pad, ("", "Expand"): expand, ("", "Where"): where,
+    ("", "Pad"): pad, ("", "Expand"): expand, ("", "Where"): where, ("", "Range"): range_,
     **{("", op): elementwise for op in _BROADCAST},
 }

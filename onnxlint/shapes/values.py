@@ -3,6 +3,7 @@ axes...) are evaluated with onnx's reference implementation of each op, whatever
 from __future__ import annotations
 
 import array
+import itertools
 import math
 import sys
 
@@ -128,9 +129,10 @@ def numbers(shapes, name: str, depth: int = 0) -> list | None:
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError):
         flat = None
     out = source.outputs[0]
-    if flat is None or len(flat) != math.prod(shapes.dims.get(out) or (-1,)):
+    dims = shapes.dims.get(out)
+    if flat is None or dims is None or None in dims or len(flat) != math.prod(dims):
         return None
-    shapes.pending[out] = Numbers(tuple(flat), shapes.dtype.get(out, 0), shapes.dims[out])
+    shapes.pending[out] = Numbers(tuple(flat), shapes.dtype.get(out, 0), dims)
     return flat
 
 
@@ -138,17 +140,30 @@ def _same(node, ins, shapes):
     return ins[0]
 
 
-def _binary(op):
+def _elementwise(node, ins, shapes, op):
+    """op over the inputs' elements where broadcasting is trivial: equal shapes, or one-element operands;
+    None otherwise."""
+    ranks = [len(shapes.dims.get(n) or ()) for n in node.inputs]
+    full = [i for i, flat in enumerate(ins) if len(flat) != 1]
+    if len({shapes.dims.get(node.inputs[i]) for i in full}) > 1 or (full and max(ranks) > ranks[full[0]]):
+        return None
+    count = len(ins[full[0]]) if full else 1
+    return [op(*args) for args in zip(*(flat * count if len(flat) == 1 else flat for flat in ins))]
+
+
+def _arithmetic(int_op, float_op=None):
+    """An element-wise op on int64/int32 (exact in Python) or float/double operands: a float32 result is the
+    double result rounded to float32, which is the correctly rounded float32 result for + − × ÷."""
+    float_op = float_op or int_op
+
     def rule(node, ins, shapes):
-        a, b = ins
-        if shapes.dtype.get(node.inputs[0]) not in _INTS or shapes.dtype.get(node.inputs[1]) not in _INTS:
-            return None  # float arithmetic: float32 rounding is numpy's to do
-        if len(a) == len(b) and shapes.dims.get(node.inputs[0]) == shapes.dims.get(node.inputs[1]):
-            return [op(x, y) for x, y in zip(a, b)]
-        if len(b) == 1 and len(shapes.dims.get(node.inputs[1]) or ()) <= len(shapes.dims.get(node.inputs[0]) or ()):
-            return [op(x, b[0]) for x in a]
-        if len(a) == 1 and len(shapes.dims.get(node.inputs[0]) or ()) <= len(shapes.dims.get(node.inputs[1]) or ()):
-            return [op(a[0], y) for y in b]
+        kinds = {shapes.dtype.get(n) for n in node.inputs if n}
+        if kinds <= _INTS:
+            return _elementwise(node, ins, shapes, int_op)
+        if kinds == {TensorProto.DOUBLE}:
+            return _elementwise(node, ins, shapes, float_op)
+        if kinds == {TensorProto.FLOAT}:
+            return _elementwise(node, ins, shapes, lambda *args: _f32(float_op(*args)))
         return None
     return rule
 
@@ -157,6 +172,40 @@ def _div(x: int, y: int) -> int:
     """ONNX integer division: truncated toward zero (C, onnxruntime, onnx.reference)."""
     q = abs(x) // abs(y)
     return q if (x >= 0) == (y > 0) else -q
+
+
+def _unary(op):
+    def rule(node, ins, shapes):
+        kind = shapes.dtype.get(node.inputs[0])
+        if kind in _INTS:
+            return [op(v) for v in ins[0]]
+        return [float(op(v)) for v in ins[0]] if kind in (TensorProto.FLOAT, TensorProto.DOUBLE) else None
+    return rule
+
+
+def _where(node, ins, shapes):
+    return _elementwise(node, ins, shapes, lambda c, x, y: x if c else y)
+
+
+def _equal(node, ins, shapes):
+    return _elementwise(node, ins, shapes, lambda x, y: x == y) if {
+        shapes.dtype.get(n) for n in node.inputs} <= _INTS else None
+
+
+def _mod(node, ins, shapes):
+    if node.attrs.get("fmod", 0) or not {shapes.dtype.get(n) for n in node.inputs} <= _INTS:
+        return None
+    return _elementwise(node, ins, shapes, lambda x, y: x % y)  # the divisor's sign, as numpy.mod
+
+
+def _clip(node, ins, shapes):
+    low, high = (ins[1] if len(ins) > 1 and ins[1] else [None]), (ins[2] if len(ins) > 2 and ins[2] else [None])
+    if "min" in node.attrs or "max" in node.attrs:  # opset < 11: attributes
+        low, high = [node.attrs.get("min")], [node.attrs.get("max")]
+    if len(low) != 1 or len(high) != 1:
+        return None
+    return [min(max(v, low[0]) if low[0] is not None else v, high[0]) if high[0] is not None else
+            (max(v, low[0]) if low[0] is not None else v) for v in ins[0]]
 
 
 def _concat(node, ins, shapes):
@@ -185,17 +234,44 @@ def _cast(node, ins, shapes):
     return None
 
 
+def _strides(dims) -> list[int]:
+    strides, step = [], 1
+    for d in reversed(dims):
+        strides.append(step)
+        step *= d
+    return strides[::-1]
+
+
+def _pick(flat: list, dims, ranges) -> list:
+    """The elements of a row-major tensor at every index of the product of `ranges`, in row-major order."""
+    strides = _strides(dims)
+    return [flat[sum(i * s for i, s in zip(index, strides))] for index in itertools.product(*ranges)]
+
+
 def _slice(node, ins, shapes):
     from onnxlint.shapes.ops import slice_bounds
 
-    data = ins[0]
-    if len(shapes.dims.get(node.inputs[0]) or ()) != 1 or len(ins) < 3 or shapes.opset < 10:
+    dims = shapes.dims[node.inputs[0]]
+    if len(ins) < 3 or shapes.opset < 10:
         return None
-    axes, steps = (ins[3] if len(ins) > 3 else None) or [0], (ins[4] if len(ins) > 4 else None) or [1]
-    if axes not in ([0], [-1]) or len(ins[1]) != 1 or len(ins[2]) != 1 or steps[0] == 0:
+    starts, ends = ins[1], ins[2]
+    axes = ins[3] if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+    steps = ins[4] if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+    if not len(starts) == len(ends) == len(axes) == len(steps) or 0 in steps:
         return None
-    start, end = slice_bounds(len(data), ins[1][0], ins[2][0], steps[0])
-    return data[start:end:steps[0]] if steps[0] > 0 else data[start:(end if end >= 0 else None):steps[0]]
+    ranges = [range(d) for d in dims]
+    for axis, start, end, step in zip(axes, starts, ends, steps):
+        axis %= len(dims)
+        ranges[axis] = range(*slice_bounds(dims[axis], start, end, step), step)
+    return _pick(ins[0], dims, ranges)
+
+
+def _transpose(node, ins, shapes):
+    dims = shapes.dims[node.inputs[0]]
+    perm = [int(p) for p in node.attrs["perm"]] if "perm" in node.attrs else list(range(len(dims)))[::-1]
+    strides = _strides(dims)
+    return [ins[0][sum(i * strides[p] for i, p in zip(index, perm))]
+            for index in itertools.product(*(range(dims[p]) for p in perm))]
 
 
 def _constant_of_shape(node, ins, shapes):
@@ -221,9 +297,12 @@ _INTS = {TensorProto.INT64, TensorProto.INT32}
 # op → rule(node, flat inputs, shapes) → flat output: the shape arithmetic exporters write, in plain Python
 _RULES = {
     **{op: _same for op in ("Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten")},
-    "Add": _binary(lambda x, y: x + y), "Sub": _binary(lambda x, y: x - y), "Mul": _binary(lambda x, y: x * y),
-    "Div": _binary(_div), "Max": _binary(max), "Min": _binary(min), "Concat": _concat, "Gather": _gather,
-    "Cast": _cast, "Slice": _slice, "ConstantOfShape": _constant_of_shape, "Range": _range,
+    "Add": _arithmetic(lambda x, y: x + y), "Sub": _arithmetic(lambda x, y: x - y),
+    "Mul": _arithmetic(lambda x, y: x * y), "Div": _arithmetic(_div, lambda x, y: x / y),
+    "Max": _arithmetic(max), "Min": _arithmetic(min), "Neg": _unary(lambda v: -v), "Abs": _unary(abs),
+    "Ceil": _unary(math.ceil), "Floor": _unary(math.floor), "Clip": _clip, "Where": _where, "Equal": _equal,
+    "Mod": _mod, "Concat": _concat, "Gather": _gather,
+    "Cast": _cast, "Slice": _slice, "Transpose": _transpose, "ConstantOfShape": _constant_of_shape, "Range": _range,
 }
 
 
