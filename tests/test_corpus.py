@@ -52,3 +52,22 @@ def test_verify_proves_the_shapes_with_random_weights(name, corpus_dir, tmp_path
     assert v["mismatches"] == [] and v["tensors_checked"] > 100
     assert v["tensors_unknown_filled"] == 0  # the static analysis knew every shape execution produced
     assert report.totals.macs == pytest.approx(ref["macs"], rel=0.01)
+
+
+def test_every_corpus_model_lints_without_numpy_or_the_onnx_package(corpus_dir):
+    """Shape arithmetic (Shape → Gather → Concat → Reshape, pads, positional encodings) is computed in plain
+    Python: on real exports the plain lint path never pays for numpy or onnx (onnxlint.proto, values.numbers)."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys, onnxlint; refs = json.loads(sys.argv[2]); macs = {}\n"
+            "for name, (path, shapes) in refs.items():\n"
+            "    macs[name] = onnxlint.lint(path, input_shapes=shapes).totals.macs\n"
+            "print(json.dumps([macs, sorted(m for m in ('onnx', 'numpy') if m in sys.modules)]))")
+    models = {name: (str(corpus_dir / ref["file"]), _input_shapes(ref)) for name, ref in REFERENCES.items()}
+    out = subprocess.run([sys.executable, "-c", code, "", json.dumps(models)], capture_output=True, text=True)
+    macs, imported = json.loads(out.stdout)
+    assert imported == [], out.stderr
+    assert macs == {name: onnxlint.lint(path, input_shapes=shapes).totals.macs for name, (path, shapes) in
+                    models.items()}
