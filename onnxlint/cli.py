@@ -51,6 +51,22 @@ def _echo(text: str, *, err: bool = False, nl: bool = True, color: bool | None =
     click.echo(text, err=err, nl=nl, color=color)
 
 
+def run() -> None:
+    """The `onnxlint` command: main(), then leave at once. The analysis of a large model is hundreds of
+    thousands of objects that the interpreter would otherwise free one by one on the way out."""
+    try:
+        main.main(prog_name="onnxlint")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):  # sys.exit("message")
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="onnxlint")
 def main() -> None:
