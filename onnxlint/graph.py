@@ -5,6 +5,7 @@ them, each with the path of the graph that holds it (`graph/If_0/then_branch`).
 """
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections.abc import Sequence
@@ -58,14 +59,17 @@ def origin(proto: NodeProto) -> Origin | None:
         # the last scope is the traced op itself (conv2d, relu_1), the one before it the innermost module
         return Origin(scopes[-2] if len(scopes) > 1 else "", classes[-2] if len(classes) > 1 else None, file, line)
     name = proto.name if isinstance(proto.name, str) else ""
-    if name.startswith("/") and "/" in name[1:]:
-        module = ""  # scopes are attribute names or already dotted: /layer1/layer1.0/conv2/Conv → layer1.0.conv2
-        for part in [p for p in name.split("/") if p][:-1]:  # the last part is the op
-            module = part if not module or part.startswith(module + ".") else f"{module}.{part}"
-        return Origin(module)
-    if name.startswith("/"):
-        return Origin("")  # an op of the root module: /Flatten
-    return None
+    return _scope_origin(tuple([p for p in name.split("/") if p][:-1])) if name.startswith("/") else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _scope_origin(scopes: tuple[str, ...]) -> Origin:
+    """The Origin of a TorchScript name's scopes (its parts but the last, the op), shared by the nodes of one
+    module. Scopes are attribute names or already dotted: /layer1/layer1.0/conv2/Conv → layer1.0.conv2."""
+    module = ""
+    for part in scopes:
+        module = part if not module or part.startswith(module + ".") else f"{module}.{part}"
+    return Origin(module)
 
 
 def _literal_list(text: str | None) -> list[str] | None:
