@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 import re
+import sys
 from collections.abc import Iterator
 from functools import cache
 
@@ -36,15 +38,48 @@ def all_rules() -> tuple:
         for obj in vars(module).values():
             if inspect.isclass(obj) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__:
                 _register(found, names, obj, module.__name__)
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="onnxlint.rules"):
-        loaded = ep.load()
+    for value in plugin_entry_points():
+        module, _, attr = value.partition(":")
+        loaded = importlib.import_module(module.strip())
+        for part in attr.split("[")[0].strip().split(".") if attr else ():
+            loaded = getattr(loaded, part)
         candidates = [loaded] if inspect.isclass(loaded) else [
             o for o in vars(loaded).values() if inspect.isclass(o) and issubclass(o, Rule) and o is not Rule]
         for rule in candidates:
-            _register(found, names, rule, f"plugin '{ep.value}'")
+            _register(found, names, rule, f"plugin '{value}'")
     return tuple(sorted(found.values(), key=lambda r: r.code))
+
+
+def plugin_entry_points(group: str = "onnxlint.rules") -> list[str]:
+    """The values (`module:attr`) of the entry points in `group` of every distribution on sys.path, the first
+    of each name as importlib.metadata counts them, read from the dist-info folders' entry_points.txt
+    (the PyPA format): importing importlib.metadata costs 25 ms, a sixth of a small model's whole run."""
+    import configparser
+
+    seen, values = set(), []
+    for entry in sys.path:
+        try:
+            folders = sorted(os.listdir(entry or "."))
+        except OSError:  # a zip, a missing folder
+            continue
+        for folder in folders:
+            if not folder.endswith((".dist-info", ".egg-info")):
+                continue
+            dist = re.sub(r"[-_.]+", "-", folder.rsplit(".", 1)[0].split("-")[0]).lower()
+            path = os.path.join(entry or ".", folder, "entry_points.txt")
+            if dist in seen or not os.path.isfile(path):
+                seen.add(dist)
+                continue
+            seen.add(dist)
+            parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+            parser.optionxform = str  # entry point names are case-sensitive
+            try:
+                parser.read(path, encoding="utf-8")
+            except (configparser.Error, UnicodeDecodeError):
+                continue
+            if parser.has_section(group):
+                values.extend(value for _name, value in parser.items(group))
+    return values
 
 
 def rule_docs_url(rule) -> str | None:
