@@ -5,6 +5,7 @@ external-data files (it only stats them) and never writes anything.
 """
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import stat
@@ -255,11 +256,10 @@ _TYPED = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data",
 def _data_problem(tensor: TensorProto, *, check_payload: bool) -> str | None:
     """Why an embedded tensor's data cannot be its declared dims, or None. A tensor with dims and no data at
     all is fine (a shape-only export: linting needs the dims alone)."""
-    count = 1
-    for d in tensor.dims:
-        if d < 0:
-            return f"has a negative dim {d}"
-        count *= d
+    dims = tensor.dims[:]
+    if dims and min(dims) < 0:
+        return f"has a negative dim {min(dims)}"
+    count = math.prod(dims)
     size = tensor_nbytes(tensor.data_type, count)
     if size is not None and size > _MAX_DECLARED_BYTES:
         return f"declares {count:,} elements ({size:,} bytes), more than any tensor can hold"
@@ -292,6 +292,8 @@ def _external_tensors(model: ModelProto):
 
     def from_nodes(nodes):
         for node in nodes[:]:  # lists: iterating protobuf containers costs several times more
+            if not len(node.attribute):
+                continue
             for attr in node.attribute[:]:
                 if attr.type not in holders:
                     continue
