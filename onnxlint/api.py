@@ -13,7 +13,7 @@ from onnxlint.engine import Context, run_rules, selected_rules
 from onnxlint.graph import MAIN, build_graph
 from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
 from onnxlint.proto import ModelProto
-from onnxlint.report import LayerInfo, Report
+from onnxlint.report import Report
 from onnxlint.shapes import InputShapeError, infer_shapes
 
 Source = str | os.PathLike | bytes | ModelProto
@@ -59,8 +59,15 @@ def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.
     """
     settings = make_settings(settings, **options)
     loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
-    return analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if,
-                   limits=limits)[0]
+    return plain(analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if,
+                         limits=limits)[0])
+
+
+def plain(report: Report) -> Report:
+    """The report without the graph its layers were computed on: plain data, nothing else kept alive."""
+    for layer in report.layers:
+        layer.node = None
+    return report
 
 
 def lint_safely(model: Source, settings: Settings, *, name: str | None = None, **run: Any) -> Report:
@@ -69,7 +76,7 @@ def lint_safely(model: Source, settings: Settings, *, name: str | None = None, *
     name = name or (os.fspath(model) if isinstance(model, (str, os.PathLike)) else "<model>")
     try:
         loaded = load(model, max_size=settings.max_size, name=name)
-        return analyse(loaded, settings, **run)[0]
+        return plain(analyse(loaded, settings, **run)[0])
     except LoadError as exc:
         return Report(path=exc.source, error=exc.problem, error_class="LFSPointer" if exc.lfs_pointer else "LoadError")
     except InputShapeError as exc:
@@ -115,7 +122,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
             diagnostics[index].suggestion += suffix
             diagnostics[index].savings.extra.update(extra)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
-                    layers=[LayerInfo.of(layer) for layer in layers], diagnostics=diagnostics, groups=groups,
+                    layers=layers, diagnostics=diagnostics, groups=groups,
                     notes=loaded.notes + shapes.notes, memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
                     external_data=loaded.external_data)

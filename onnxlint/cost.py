@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
@@ -48,30 +49,30 @@ class ConvSpec:
 
 @dataclass(slots=True)
 class Layer:
-    node: Node
+    """One node's costs and where it is. The rules read it with its `node`; the Report keeps it as plain
+    data (no graph, no protobuf: `lint()` drops the node before it returns), picklable as it is."""
+    name: str
+    op_type: str
+    op: str  # the float op it computes (Conv for QLinearConv)
+    scope: str  # its graph location, and the function call it was inlined from
+    label: str  # its module path when the exporter wrote one, else its name
+    origin: Any  # graph.Origin or None
+    outputs: tuple[str, ...]
     output_shape: tuple | None
     params: int
     param_bytes: int
     macs: int | None  # None when a shape it depends on is unknown
     output_bytes: int | None
     receptive_field: tuple | None
-    jump: tuple | None
-    window: WindowFacts | None
+    window: WindowFacts | None = None
     conv: ConvSpec | None = None  # a 2-D Conv with every size known, as the rules price it
     measured_ms: float | None = None  # mean kernel time per run, from --profile
+    jump: tuple | None = field(default=None, repr=False, compare=False)
+    node: Node | None = field(default=None, repr=False, compare=False)
 
     @property
-    def name(self) -> str:
-        return self.node.name
-
-    @property
-    def op_type(self) -> str:
-        return self.node.op_type
-
-    @property
-    def op(self) -> str:
-        """The float op it computes (Conv for QLinearConv...)."""
-        return self.node.op
+    def path(self) -> str:
+        return f"{self.scope}/{self.name}"
 
 
 @dataclass(slots=True)
@@ -277,8 +278,9 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             field_, jump = source[0], source[1]
         else:
             field_, jump = _receptive_field(node, window, shapes, rf)
-        layer = Layer(node, dims.get(outputs[0]) if outputs else None, params, param_bytes,
-                      layer_macs, out_bytes, field_, jump, window)
+        layer = Layer(node.name, node.op_type, node.op, node.scope, node.label, node.origin, outputs,
+                      dims.get(outputs[0]) if outputs else None, params, param_bytes, layer_macs, out_bytes, field_,
+                      window, jump=jump, node=node)
         if window is not None and node.op == "Conv":
             layer.conv = conv_spec(layer)
         layers.append(layer)

@@ -3,7 +3,6 @@ fields are only ever added, never renamed or removed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from onnxlint import __version__
 from onnxlint.cost import Layer, Totals
@@ -12,45 +11,13 @@ from onnxlint.diagnostics import Diagnostic, Group, Severity
 SCHEMA_VERSION = 1
 
 
-@dataclass(slots=True)
-class LayerInfo:
-    """One layer as the report holds it: plain data (no graph, no protobuf), picklable as it is."""
-    name: str
-    op_type: str
-    op: str  # the float op it computes (Conv for QLinearConv)
-    scope: str  # its graph location, and the function call it was inlined from
-    label: str  # its module path when the exporter wrote one, else its name
-    origin: Any  # graph.Origin or None
-    outputs: tuple[str, ...]
-    output_shape: tuple | None
-    params: int
-    param_bytes: int
-    macs: int | None
-    output_bytes: int | None
-    receptive_field: tuple | None
-    window: Any = None  # shapes.WindowFacts (plain data)
-    conv: Any = None  # cost.ConvSpec
-    measured_ms: float | None = None
-
-    @property
-    def path(self) -> str:
-        return f"{self.scope}/{self.name}"
-
-    @classmethod
-    def of(cls, layer: Layer) -> LayerInfo:
-        node = layer.node
-        return cls(node.name, node.op_type, node.op, node.scope, node.label, node.origin, node.outputs,
-                   layer.output_shape, layer.params, layer.param_bytes, layer.macs, layer.output_bytes,
-                   layer.receptive_field, layer.window, layer.conv, layer.measured_ms)
-
-
 @dataclass
 class Report:
     path: str
     opset: int | None = None
     inputs: list[dict] = field(default_factory=list)
     totals: Totals | None = None
-    layers: list[LayerInfo] = field(default_factory=list)
+    layers: list[Layer] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # every finding, one per node
     groups: list[Group] = field(default_factory=list)  # the repeated ones, as a person reads them
     notes: list[str] = field(default_factory=list)
@@ -118,7 +85,7 @@ def envelope(reports: list[Report]) -> dict:
             "models": [r.model_dict() for r in reports]}
 
 
-def layer_dict(layer: LayerInfo) -> dict:
+def layer_dict(layer: Layer) -> dict:
     shape = layer.output_shape
     origin = layer.origin
     return {"node": layer.name, "op_type": layer.op_type, "location": layer.scope,

@@ -35,3 +35,14 @@ def test_report_to_dict_is_the_json_schema():
 def test_python_dash_m():
     from conftest import run_cli
     assert run_cli("--help").stdout.startswith("Usage: ")
+
+
+def test_the_report_is_plain_data_without_the_graph():
+    import pickle
+
+    report = onnxlint.lint(fixture("demo"))
+    assert report.layers and all(layer.node is None for layer in report.layers)
+    copy = pickle.loads(pickle.dumps(report))
+    assert [(x.name, x.params, x.macs, x.output_shape) for x in copy.layers] == \
+        [(x.name, x.params, x.macs, x.output_shape) for x in report.layers]
+    assert len(pickle.dumps(report)) < 100_000  # layers, totals and findings: no protobuf inside
