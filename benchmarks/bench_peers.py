@@ -91,7 +91,8 @@ def main() -> None:
     lint = [sys.executable, "-m", "onnxlint", "-q"]
     subprocess.run([*lint, str(ROOT / "fixtures" / "demo.onnx")], capture_output=True, env=env)  # write .pyc
     columns = ["onnxlint", "onnx.load", "load floor", *peers]
-    print(f"whole processes, median of {args.repeat}, seconds; python {sys.version.split()[0]}, onnx {onnx.__version__}")
+    print(f"whole processes, median of {args.repeat}, seconds; python {sys.version.split()[0]}, "
+          f"onnx {onnx.__version__}")
     print(f"{'model':<28}" + "".join(f"{c:>12}" for c in columns) + "   fastest peer")
     with tempfile.TemporaryDirectory() as tmp:
         for label, path, shape_args in models(Path(tmp), args.only):
