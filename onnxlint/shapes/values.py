@@ -1,5 +1,6 @@
 """Value propagation: small tensors that do not depend on the input data (shape arithmetic, pads, scales,
-axes...) are evaluated with onnx's reference implementation of each op, whatever op computes them."""
+axes...), computed when a consumer asks: in plain Python by the rules of `numbers` for the ops exporters
+write for shape arithmetic, with onnx's reference implementation of each op for any other."""
 from __future__ import annotations
 
 import array
@@ -108,6 +109,8 @@ def numbers(shapes, name: str, depth: int = 0) -> list | None:
     """The flat value of a pending tensor computed in plain Python — a stored tensor, a Constant, Numbers, or
     shape arithmetic over them (Shape → Gather → Unsqueeze → Concat...) by the rules below, each result kept
     as Numbers — or None where a rule is missing (then the caller asks for the numpy value)."""
+    if name in shapes.values:  # already a numpy array (numpy is loaded): its elements as Python numbers
+        return shapes.values[name].reshape(-1).tolist()
     source = shapes.pending.get(name)
     if isinstance(source, Numbers):
         return list(source.flat)
