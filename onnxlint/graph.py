@@ -263,20 +263,19 @@ def _op_names(domain, op_type) -> tuple[str, str, str]:
     return found
 
 
-def _read(proto: NodeProto) -> tuple[tuple[str, ...], tuple[str, ...], dict, list]:
+def _read(proto: NodeProto) -> tuple[tuple[str, ...], tuple[str, ...], dict, tuple]:
     """A node's inputs, outputs, attributes by name and (label, body) of its graph-valued attributes, each
     field read once."""
-    attrs, subs = {}, []
-    attributes = proto.attribute[:]  # a list: iterating the protobuf container itself costs 4× more
-    if attributes:
-        for attr in attributes:
+    attrs, subs = {}, ()  # (a tuple: most nodes have no subgraph, and an empty list is one more GC object)
+    if len(proto.attribute):
+        for attr in proto.attribute[:]:  # a list: iterating the protobuf container itself costs 4× more
             kind = attr.type
             read = _READ.get(kind)
             attrs[attr.name] = read(attr) if read is not None else _untyped_value(attr)
             if kind == _A.GRAPH:
-                subs.append((attr.name, attr.g))
+                subs += ((attr.name, attr.g),)
             elif kind == _A.GRAPHS:
-                subs.extend((f"{attr.name}[{i}]", sub) for i, sub in enumerate(attr.graphs))
+                subs += tuple((f"{attr.name}[{i}]", sub) for i, sub in enumerate(attr.graphs))
     inputs, outputs = tuple(proto.input[:]), tuple(proto.output[:])  # tuples of str: the GC untracks them
     try:
         "".join(inputs) + "".join(outputs)  # C-speed check that every name is a str (bytes: invalid UTF-8)
