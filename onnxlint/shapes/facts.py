@@ -163,29 +163,23 @@ class Shapes:
         return name in self.values or name in self.pending
 
     def ints(self, name: str) -> list[int] | None:
-        """A known integer tensor's value as a flat list."""
-        found = self._numbers(name)
-        if found is not None:
-            return found if all(type(v) is int for v in found) else None
-        value = self.value(name)
-        if value is None or value.dtype.kind not in "iub":
-            return None
-        return [int(v) for v in value.reshape(-1)]
+        """A known integer (or boolean) tensor's value as a flat list of ints."""
+        found = self._flat(name)
+        return None if found is None or any(isinstance(v, float) for v in found) else [int(v) for v in found]
 
     def floats(self, name: str) -> list[float] | None:
         """A known numeric tensor's value as a flat list of floats."""
-        found = self._numbers(name)
-        if found is not None:
-            return [float(v) for v in found]
+        found = self._flat(name)
+        return None if found is None or any(isinstance(v, bool) for v in found) else [float(v) for v in found]
+
+    def _flat(self, name: str) -> list | None:
+        """A known value's elements as Python numbers: computed without numpy where values.numbers can,
+        else read from the numpy value."""
+        if name not in self.values and name in self.pending:
+            from onnxlint.shapes.values import numbers
+
+            found = numbers(self, name)
+            if found is not None:
+                return found
         value = self.value(name)
-        if value is None or value.dtype.kind not in "iuf":
-            return None
-        return [float(v) for v in value.reshape(-1)]
-
-    def _numbers(self, name: str) -> list | None:
-        """A pending value's numbers when they can be had without numpy (values.numbers)."""
-        if name in self.values or name not in self.pending:
-            return None
-        from onnxlint.shapes.values import numbers
-
-        return numbers(self, name)
+        return None if value is None or value.dtype.kind not in "iubf" else value.reshape(-1).tolist()
