@@ -28,7 +28,7 @@ _COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "
 _PRICED = _COMPUTE_OPS | _NORMS  # the default-domain ops that may have parameters or MACs
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ConvSpec:
     """One convolution of a suggested replacement: enough to count it and to build it (--what-if)."""
     kernel: tuple[int, int]
@@ -112,7 +112,7 @@ def _nbytes(dims: tuple | None, elem_type: int) -> int | None:
     return None if dims is None or None in dims else tensor_nbytes(elem_type, math.prod(dims))
 
 
-def macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
+def macs(node: Node, shapes: Shapes, window: WindowFacts | None = None) -> tuple[int | None, str | None]:
     """(MACs, None), or (None, why) when they cannot be known. Conv: N·H_out·W_out·k_h·k_w·(C_in/g)·C_out;
     ConvTranspose: N·H_in·W_in·k_h·k_w·(C_out/g)·C_in; Gemm/MatMul: output elements × K; Einsum: the product
     of every index's size; LSTM/GRU/RNN: seq·batch·directions·gates·hidden·(input + hidden). Bias adds,
@@ -120,7 +120,7 @@ def macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
     if node in shapes.problems:
         return None, "its input shapes contradict each other"
     out = shapes.dims.get(node.outputs[0]) if node.outputs and node.outputs[0] else None
-    window = shapes.windows.get(node)
+    window = window or shapes.windows.get(node)
     if window is not None:
         if window.kind == "pool":
             return 0, None
@@ -220,11 +220,13 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
     return None
 
 
-def parameter_inputs(node: Node, graph: Graph, shapes: Shapes) -> list[str]:
-    """The inputs of a layer that may be trainable parameters (weights, biases, norm scale and shift)."""
-    window, operands = shapes.windows.get(node), shapes.matmuls.get(node)
+def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFacts | None = None) -> list[str]:
+    """The inputs of a layer that may be trainable parameters (weights, biases, norm scale and shift).
+    `window`: the node's WindowFacts, when the caller has them."""
+    window = window or shapes.windows.get(node)
     if window is not None:
         return [n for n in (window.weight, window.bias) if n]
+    operands = shapes.matmuls.get(node)
     if operands is not None:  # the weight is B (x·Wᵀ from a Linear); A only when B is computed (W·x)
         weight = operands.b if stored_weight(graph, operands.b) is not None else operands.a
         return [n for n in (weight, operands.bias) if n]
@@ -244,49 +246,59 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     unknown_layers = []
     branches: dict = {}  # If with an unknown condition → MACs of each branch
     dims, dtype, windows, matmuls, dead = shapes.dims, shapes.dtype, shapes.windows, shapes.matmuls, shapes.dead
+    problems, known, pending = shapes.problems, shapes.values, shapes.pending
     sizes: dict[str, int | None] = {}  # output bytes, for the memory walk
     for node in graph.nodes:
         if node in dead:
             continue
         window = windows.get(node)
-        outputs = node.outputs
+        outputs, inputs = node.outputs, node.inputs
         if window is None and node.op_type not in _PRICED and node.domain in ("", "ai.onnx") \
-                and node not in matmuls and node not in shapes.problems:
+                and node not in matmuls and node not in problems:
             params = param_bytes = layer_macs = 0  # an element-wise or shape op: nothing to count
             why = None
         else:
             params = param_bytes = 0
-            for name in parameter_inputs(node, graph, shapes):
+            for name in parameter_inputs(node, graph, shapes, window):
                 # one count per tensor a layer reads (a tied weight is read under one name; the copies an
                 # exporter deduplicates into Identity nodes are distinct parameters), priced at the stored dtype
                 stored = stored_weight(graph, name) if name not in counted else None
                 if stored is not None:
                     counted.add(name)
-                    params += numel(dims.get(stored)) or 0
-                    param_bytes += tensor_bytes(shapes, stored) or 0
-            layer_macs, why = macs(node, shapes)
+                    count_ = numel(dims.get(stored))
+                    if count_ is not None:
+                        params += count_
+                        param_bytes += tensor_nbytes(dtype.get(stored, 0), count_) or 0
+            layer_macs, why = macs(node, shapes, window)
+        out = dims.get(outputs[0]) if outputs and outputs[0] else None
         if len(outputs) == 1 and outputs[0]:
-            out_bytes = sizes[outputs[0]] = _nbytes(dims.get(outputs[0]), dtype.get(outputs[0], 0))
+            out_bytes = sizes[outputs[0]] = None if out is None or None in out else tensor_nbytes(
+                dtype.get(outputs[0], 0), math.prod(out))
         else:
             out_bytes = _sum_known([tensor_bytes(shapes, o) for o in outputs if o])
-        source = rf.get(node.inputs[0]) if window is None and len(node.inputs) == 1 and len(outputs) == 1 else None
-        out = dims.get(outputs[0]) if source is not None else None
-        if out is not None and out[2:] == source[2] and len(out) == len(source[0]) + 2 \
-                and node.op_type not in _COLLAPSING and not shapes.known(node.inputs[0]) \
-                and not shapes.known(outputs[0]):
+        source = rf.get(inputs[0]) if window is None and len(inputs) == 1 and len(outputs) == 1 else None
+        if source is not None and out is not None and out[2:] == source[2] and len(out) == len(source[0]) + 2 \
+                and node.op_type not in _COLLAPSING and inputs[0] not in known and inputs[0] not in pending \
+                and outputs[0] not in known and outputs[0] not in pending:
             rf[outputs[0]] = source  # a map-preserving op (activation, norm...): the field passes through
             field_, jump = source[0], source[1]
         else:
             field_, jump = _receptive_field(node, window, shapes, rf)
-        layer = Layer(node.name, node.op_type, node.op, node.scope, node.label, node.origin, outputs,
+        origin = node.origin
+        layer = Layer(node.name, node.op_type, node.op,
+                      node.location if node.function is None else f"{node.location}/{node.function}",
+                      origin.module if origin is not None and origin.module else node.name, origin, outputs,
                       dims.get(outputs[0]) if outputs else None, params, param_bytes, layer_macs, out_bytes, field_,
-                      window, jump=jump, node=node)
+                      window, None, None, jump, node)
         if window is not None and node.op == "Conv":
             layer.conv = conv_spec(layer)
         layers.append(layer)
         total_params += params
         total_param_bytes += param_bytes
-        runs, branch = _runs(node, shapes) if node.parent is not None else (1, None)
+        if node.parent is None:
+            runs, branch = 1, None
+        else:
+            runs, branch = _runs(node, shapes)
         if layer_macs is None:
             unknown_layers.append((node.name, _op_label(node), why))
         elif runs is None:
@@ -368,45 +380,47 @@ class Memory:
 def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> Memory:
     """Walk the main graph in execution order: each node allocates its outputs, and a tensor is freed after
     its last consumer has run (DOMAIN.md §9). Inputs count, weights and other constants do not; graph
-    outputs, and inputs no node reads, are never freed. One walk gives the peak, where it is, what is live
-    there (from each tensor's lifetime) and the whole timeline. `sizes`: output bytes already computed."""
+    outputs, and inputs no node reads, are never freed. One walk gives the peak, where it is and the whole
+    timeline; a second, up to the peak, what is live there. `sizes`: output bytes already computed."""
     last, keep, constants = graph.last_use, set(graph.outputs), shapes.constants
     never = float("inf")
-    lifetimes = []  # (tensor, bytes or None, first step, last step it is live)
+    sizes = sizes or {}
     freed: dict[int, int] = {}  # step → bytes freed after it
-    current = 0
+    current = unknown = 0
     for name in shapes.input_dims:
         size = tensor_bytes(shapes, name)
-        end = never if name in keep or name not in last else last[name]
-        lifetimes.append((name, size, -1, end))
+        unknown += size is None
         current += size or 0
-        if end != never:
-            freed[end] = freed.get(end, 0) + (size or 0)
+        if name not in keep and name in last:
+            freed[last[name]] = freed.get(last[name], 0) + (size or 0)
     peak, peak_index, peak_node, timeline = 0, None, None, []
-    index = -1
-    for node in graph.nodes:
-        if node.parent is not None:
-            continue  # a subgraph's tensors live inside its owner's step
-        index += 1
+    main = [node for node in graph.nodes if node.parent is None]  # a subgraph's tensors live in its owner's step
+    for index, node in enumerate(main):
         for out in node.outputs:
             if out and out not in constants:
-                size = sizes[out] if sizes and out in sizes else tensor_bytes(shapes, out)
-                end = never if out in keep else last.get(out, index)
-                if end < index:
-                    end = index
-                lifetimes.append((out, size, index, end))
-                if size:
+                size = sizes[out] if out in sizes else tensor_bytes(shapes, out)
+                if size is None:
+                    unknown += 1
+                elif out not in keep:
                     current += size
-                    if end != never:
-                        freed[end] = freed.get(end, 0) + size
+                    end = last.get(out, index)
+                    freed[end if end > index else index] = freed.get(end if end > index else index, 0) + size
+                else:
+                    current += size
         timeline.append(current)
         if current > peak:
             peak, peak_index, peak_node = current, index, node
         current -= freed.pop(index, 0)
-    unknown = sum(1 for item in lifetimes if item[1] is None)
-    at_peak = [] if peak_index is None else sorted(
-        ((name, size or 0) for name, size, first, end in lifetimes if first <= peak_index <= end),
-        key=lambda item: (-item[1], item[0]))
+    at_peak = []
+    if peak_index is not None:  # alive at the peak: made at or before it, last read at or after it
+        for name in shapes.input_dims:
+            if name in keep or name not in last or last[name] >= peak_index:
+                at_peak.append((name, tensor_bytes(shapes, name) or 0))
+        for index, node in enumerate(main[:peak_index + 1]):
+            for out in node.outputs:
+                if out and out not in constants and (out in keep or max(last.get(out, index), index) >= peak_index):
+                    at_peak.append((out, (sizes[out] if out in sizes else tensor_bytes(shapes, out)) or 0))
+        at_peak.sort(key=lambda item: (-item[1], item[0]))
     return Memory(peak, peak_index, peak_node, unknown, timeline, at_peak)
 
 
@@ -415,10 +429,20 @@ def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:
 
 
 def conv_spec(layer: Layer) -> ConvSpec | None:
-    """The layer itself as a ConvSpec (2-D Conv with known shapes), or None."""
+    """The layer itself as a ConvSpec (2-D Conv with known shapes), or None; one ConvSpec (immutable) for
+    every layer with the same numbers."""
     w, out = layer.window, layer.output_shape
-    if (layer.node.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
+    if (layer.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
             or w.c_in is None or w.c_out is None or w.group <= 0 or any(a.size is None for a in w.axes)):
         return None
-    stride = w.strides[0] if len(set(w.strides)) == 1 else 0
-    return ConvSpec(tuple(w.kernel), w.c_in, w.c_out, tuple(out[2:]), w.group, stride, w.has_bias)
+    key = (w.kernel, w.c_in, w.c_out, out, w.group, w.strides, w.has_bias)
+    found = _SPECS.get(key)
+    if found is None:
+        if len(_SPECS) >= 4096:  # a long-lived process linting many models: stay bounded
+            _SPECS.clear()
+        stride = w.strides[0] if len(set(w.strides)) == 1 else 0
+        found = _SPECS[key] = ConvSpec(tuple(w.kernel), w.c_in, w.c_out, tuple(out[2:]), w.group, stride, w.has_bias)
+    return found
+
+
+_SPECS: dict = {}

@@ -62,7 +62,7 @@ def axis_window(size, kernel, stride, dilation, pad_begin, pad_end, output, ceil
 class WindowFacts:
     """Typed facts of a Conv / ConvTranspose / pooling node (and their quantized and fused forms)."""
     kind: str  # "conv", "transpose" or "pool"
-    axes: list[AxisWindow]
+    axes: tuple[AxisWindow, ...]  # shared AxisWindows, in a tuple shared by the nodes with the same arithmetic
     group: int = 1
     c_in: int | None = None
     c_out: int | None = None
@@ -72,14 +72,18 @@ class WindowFacts:
     explicit_output_shape: bool = False
     weight: str | None = None  # tensor names, for the parameter count
     bias: str | None = None
-    valid: bool = field(init=False)  # every axis valid and group > 0: the arithmetic means something
-    kernel: tuple = field(init=False)  # per axis
-    strides: tuple = field(init=False)
+    # derived from the axes: every axis valid and group > 0 (the arithmetic means something), and per axis the
+    # kernel and stride; given by a handler that already has them (a conv like an earlier one), else computed
+    valid: bool | None = None
+    kernel: tuple | None = None
+    strides: tuple | None = None
 
     def __post_init__(self) -> None:
-        self.valid = self.group > 0 and all(a.valid for a in self.axes)
-        self.kernel = tuple(a.kernel for a in self.axes)
-        self.strides = tuple(a.stride for a in self.axes)
+        if self.kernel is None:
+            self.axes = tuple(self.axes)
+            self.valid = self.group > 0 and all(a.valid for a in self.axes)
+            self.kernel = tuple(a.kernel for a in self.axes)
+            self.strides = tuple(a.stride for a in self.axes)
 
     @property
     def depthwise(self) -> bool:

@@ -122,20 +122,23 @@ def conv(node: Node, shapes: Shapes) -> Out | None:
             return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D kernel needs rank "
                                        f"{rank + 2}")
         group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
-        axes = window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank))
-        found = (group, tuple(axes), (x[0] if x else None, w[0] if w else None, *(a.output for a in axes)))
+        axes = tuple(window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank)))
+        shared = WindowFacts("conv", axes, group)  # the derived fields, worked out once
+        found = (group, axes, (x[0] if x else None, w[0] if w else None, *(a.output for a in axes)), shared.valid,
+                 shared.kernel, shared.strides)
         if key is not None:
             if len(_CONVS) >= 4096:  # a long-lived process linting many models: stay bounded
                 _CONVS.clear()
             _CONVS[key] = found
-    group, axes, out = found
+    group, axes, out, valid, kernel, strides = found
     bias = _operand(node, bi)
-    facts = WindowFacts("conv", list(axes), group, x[1] if x else None, out[1], w, bias is not None, weight=w_name,
-                        bias=bias)
+    facts = WindowFacts("conv", axes, group, x[1] if x else None, out[1], w, bias is not None, (), False, w_name, bias,
+                        valid, kernel, strides)
     return Out([out], _out_dtypes(node, shapes, 1), facts)
 
 
-_CONVS: dict = {}  # (op, input dims, weight dims, attributes) → (group, axes, output dims)
+# (op, input dims, weight dims, attributes) → (group, axes, output dims, valid, kernel, strides)
+_CONVS: dict = {}
 
 
 def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
