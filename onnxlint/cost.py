@@ -10,6 +10,7 @@ from typing import Any
 from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
 from onnxlint.shapes import Shapes, WindowFacts
+from onnxlint.shapes.windows import weight_and_bias
 
 # Normalization layers whose scale and bias (inputs 1, 2) are trainable parameters.
 _NORMS = {"BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization"}
@@ -223,9 +224,8 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
 def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFacts | None = None) -> list[str]:
     """The inputs of a layer that may be trainable parameters (weights, biases, norm scale and shift).
     `window`: the node's WindowFacts, when the caller has them."""
-    window = window or shapes.windows.get(node)
-    if window is not None:
-        return [n for n in (window.weight, window.bias) if n]
+    if window is not None or node in shapes.windows:
+        return weight_and_bias(node)
     operands = shapes.matmuls.get(node)
     if operands is not None:  # the weight is B (x·Wᵀ from a Linear); A only when B is computed (W·x)
         weight = operands.b if stored_weight(graph, operands.b) is not None else operands.a

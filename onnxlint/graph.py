@@ -198,10 +198,20 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
         if t is not None:
             graph.declared.setdefault(display_name(vi.name), t)
     available = set(outer) | set(_names([vi.name for vi in g.input])) | set(init_names)
-    protos, calls = _inline(g.node[:], functions, graph, source)
-    held = g.node if not functions else protos  # inlined nodes exist only in this list
-    read = [_read(p) for p in protos]  # (inputs, outputs, attrs, subgraphs)
-    reads = [(*ins, *_names(_outer_names(subs))) if subs else ins for ins, _o, _a, subs in read]
+    if functions:
+        held, calls = _inline(g.node[:], functions, graph, source)  # inlined nodes exist only in this list
+    else:
+        held, calls = g.node, None
+    tables: list[dict] = []  # the attribute dicts, shared by the nodes whose attributes are equal
+    shared: dict[tuple, int] = {}
+    # each node's fields as a tuple of strings and numbers (the GC untracks it), read from slices of the node
+    # list: a slice reads fast, and its protobuf wrappers are freed with it instead of living through the walk
+    read = []
+    for start in range(0, len(held), _SLICE):
+        read += [_read(proto, tables, shared) for proto in held[start:start + _SLICE]]
+    subgraphs_ = {index: subgraphs(held[index]) for index, fields in enumerate(read) if fields[7]}
+    reads = [fields[0] + tuple(_names(_outer_names(subgraphs_[i]))) if i in subgraphs_ else fields[0]
+             for i, fields in enumerate(read)]
     produced: dict[str, int] = {}
     in_order = True  # every read available or produced by an earlier node: the file's order is an execution order
     for index, fields in enumerate(read):
@@ -215,24 +225,24 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
                 raise LoadError(source, f"tensor '{out}' is produced twice (duplicate output name)")
             if out:
                 produced[out] = index
-    order = range(len(protos)) if in_order else _execution_order(protos, reads, available, produced, location,
-                                                                  source)
+    order = range(len(read)) if in_order else _execution_order(held, reads, available, produced, location, source)
     main = location == MAIN
     producer, readers, last_use, nodes = graph.producer, graph.readers, graph.last_use, graph.nodes
     for position, index in enumerate(order):
-        proto = protos[index]
-        inputs, outputs, attrs, subs = read[index]
-        op_type, domain, op = _OPS.get((proto.domain, proto.op_type)) or _op_names(proto.domain, proto.op_type)
-        name = proto.name
+        inputs, outputs, attrs, domain, op_type, name, tagged, _subs = read[index]
+        op_type, domain, op = _OPS.get((domain, op_type)) or _op_names(domain, op_type)
         name = (name if isinstance(name, str) else display_name(name)) or f"{op_type}_{position}"
-        call, file_index, caller = calls[index]
-        tagged = caller if caller is not None else proto
-        found = origin(tagged) if tagged.metadata_props or name[:1] == "/" or caller is not None else None
-        node = Node(name, op_type, domain, inputs, outputs, attrs, location, held, index, file_index, parent, branch,
-                    call, op, found)
-        if subs:
+        call, file_index, caller = calls[index] if calls is not None else (None, index, None)
+        found = None
+        if caller is not None or tagged:
+            found = origin(caller if caller is not None else held[index])
+        elif name[:1] == "/":
+            found = _scope_origin(tuple([p for p in name.split("/") if p][:-1]))
+        node = Node(name, op_type, domain, inputs, outputs, tables[attrs], location, held, index, file_index,
+                    parent, branch, call, op, found)
+        if index in subgraphs_:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
-            for label, sub in subs:
+            for label, sub in subgraphs_[index]:
                 _walk(sub, f"{location}/{name}/{label}", scope, graph, source, functions, node, label)
         nodes.append(node)
         for out in outputs:
@@ -252,6 +262,7 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
                     readers[tensor] = [users, node]
 
 
+_SLICE = 4096
 _OPS: dict = {}  # (domain, op_type) as the file spells them → (op_type, domain, canonical op), printable
 
 
@@ -263,25 +274,34 @@ def _op_names(domain, op_type) -> tuple[str, str, str]:
     return found
 
 
-def _read(proto: NodeProto) -> tuple[tuple[str, ...], tuple[str, ...], dict, tuple]:
-    """A node's inputs, outputs, attributes by name and (label, body) of its graph-valued attributes, each
-    field read once."""
-    attrs, subs = {}, ()  # (a tuple: most nodes have no subgraph, and an empty list is one more GC object)
+def _read(proto: NodeProto, tables: list[dict], shared: dict[tuple, int]) -> tuple:
+    """A node's (inputs, outputs, index of its attribute dict in `tables`, domain, op type, name, whether it
+    has metadata, whether it has graph-valued attributes), each field read once. Nodes with equal attributes
+    share one dict (`shared`: the attributes as a tuple → index), which no one modifies."""
+    pairs, kinds, graphs = [], (), False
     if len(proto.attribute):
         for attr in proto.attribute[:]:  # a list: iterating the protobuf container itself costs 4× more
             kind = attr.type
             read = _READ.get(kind)
-            attrs[attr.name] = read(attr) if read is not None else _untyped_value(attr)
-            if kind == _A.GRAPH:
-                subs += ((attr.name, attr.g),)
-            elif kind == _A.GRAPHS:
-                subs += tuple((f"{attr.name}[{i}]", sub) for i, sub in enumerate(attr.graphs))
+            pairs.append((attr.name, read(attr) if read is not None else _untyped_value(attr)))
+            kinds += (kind,)
+            graphs = graphs or kind == _A.GRAPH or kind == _A.GRAPHS
+    items = (kinds, *pairs)  # with the declared types: an INT 1 and a FLOAT 1.0 are equal, but not the same
+    try:
+        table = shared.get(items)
+    except TypeError:  # a tensor or graph value: a dict of its own
+        table = items = None
+    if table is None:
+        table = len(tables)
+        tables.append(dict(pairs))
+        if items is not None:
+            shared[items] = table
     inputs, outputs = tuple(proto.input[:]), tuple(proto.output[:])  # tuples of str: the GC untracks them
     try:
         "".join(inputs) + "".join(outputs)  # C-speed check that every name is a str (bytes: invalid UTF-8)
-        return inputs, outputs, attrs, subs
     except TypeError:
-        return tuple(_names(inputs)), tuple(_names(outputs)), attrs, subs
+        inputs, outputs = tuple(_names(inputs)), tuple(_names(outputs))
+    return inputs, outputs, table, proto.domain, proto.op_type, proto.name, len(proto.metadata_props) > 0, graphs
 
 
 _MAX_INLINE_DEPTH = 16

@@ -87,9 +87,9 @@ def load(source: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.P
             model = _parse_without_payloads(name, f) if skipped else _parse(name, f.read(size + 1), max_size)
         if base_dir is None:  # the folder the user named, not a symlink's target: data is read from there only
             base_dir = Path(os.path.abspath(name)).parent
-    _check_structure(name, model, skipped)
+    external = _check_structure(name, model, skipped)  # the main graph's external initializers
     loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None, payloads_skipped=skipped)
-    external = [t for t in _external_tensors(model) if t.data_location == TensorProto.EXTERNAL]
+    external += [t for t in _external_tensors(model, initializers=False) if t.data_location == TensorProto.EXTERNAL]
     loaded.external_data = bool(external)
     loaded.unsafe_external = list(_unsafe_external_references(external, loaded.base_dir))
     if loaded.base_dir is None and external:
@@ -208,7 +208,9 @@ def _max_opset(version: int) -> int:
 _MAX_DECLARED_BYTES = 2**48  # 256 TiB: no real tensor is larger; a declaration beyond it is corrupt or hostile
 
 
-def _check_structure(name: str, model: ModelProto, payloads_skipped: bool = False) -> None:
+def _check_structure(name: str, model: ModelProto, payloads_skipped: bool = False) -> list[TensorProto]:
+    """Raise LoadError on a structure no analysis can stand on; return the main graph's initializers that keep
+    their data in an external file (read here with the rest of each initializer)."""
     if not model.HasField("graph"):
         raise LoadError(name, "model has no graph (not an ONNX model, or an empty one)")
     if model.ir_version <= 0:
@@ -237,14 +239,19 @@ def _check_structure(name: str, model: ModelProto, payloads_skipped: bool = Fals
             raise LoadError(name, f"input '{display_name(value.name)}' declares [{shown}]: {count:.3g} elements, "
                                   "more than any tensor can hold")
     seen: set[str] = set()
+    external = []
     for tensor in model.graph.initializer[:]:
-        tensor_name = display_name(tensor.name)
+        tensor_name = tensor.name
         if tensor_name in seen:
-            raise LoadError(name, f"two initializers are named '{tensor_name}'")
+            raise LoadError(name, f"two initializers are named '{display_name(tensor_name)}'")
         seen.add(tensor_name)
-        problem = _data_problem(tensor, check_payload=not payloads_skipped)
+        elsewhere = tensor.data_location == TensorProto.EXTERNAL
+        if elsewhere:
+            external.append(tensor)
+        problem = _data_problem(tensor, check_payload=not payloads_skipped and not elsewhere)
         if problem:
-            raise LoadError(name, f"initializer '{tensor_name}' {problem}")
+            raise LoadError(name, f"initializer '{display_name(tensor_name)}' {problem}")
+    return external
 
 
 # the typed fields that hold one element each, by data type (others use raw_data, checked by size)
@@ -263,12 +270,11 @@ def _data_problem(tensor: TensorProto, *, check_payload: bool) -> str | None:
     size = tensor_nbytes(tensor.data_type, count)
     if size is not None and size > _MAX_DECLARED_BYTES:
         return f"declares {count:,} elements ({size:,} bytes), more than any tensor can hold"
-    if not check_payload or tensor.data_location == TensorProto.EXTERNAL or size is None:
+    if not check_payload or size is None or tensor.data_location == TensorProto.EXTERNAL:
         return None
-    if tensor.raw_data:
-        if len(tensor.raw_data) != size:
-            return f"holds {len(tensor.raw_data):,} bytes of data for {count:,} elements ({size:,} bytes)"
-        return None
+    held = len(tensor.raw_data)  # read once: each read of the field is a copy of the bytes
+    if held:
+        return None if held == size else f"holds {held:,} bytes of data for {count:,} elements ({size:,} bytes)"
     field_ = _TYPED.get(tensor.data_type)
     held = len(getattr(tensor, field_)) if field_ else 0
     if field_ and held and held != count:
@@ -278,10 +284,12 @@ def _data_problem(tensor: TensorProto, *, check_payload: bool) -> str | None:
 
 # --- external data -------------------------------------------------------------------------
 
-def _external_tensors(model: ModelProto):
-    """Every TensorProto that can hold data: initializers, tensor attributes, subgraphs, functions."""
-    def from_graph(graph: GraphProto):
-        yield from graph.initializer[:]
+def _external_tensors(model: ModelProto, initializers: bool = True):
+    """Every TensorProto that can hold data: initializers, tensor attributes, subgraphs, functions
+    (`initializers=False`: but the main graph's initializers)."""
+    def from_graph(graph: GraphProto, top: bool = False):
+        if initializers or not top:
+            yield from graph.initializer[:]
         for sparse in graph.sparse_initializer:
             yield sparse.values
             yield sparse.indices
@@ -305,7 +313,7 @@ def _external_tensors(model: ModelProto):
                 for g in attr.graphs:
                     yield from from_graph(g)
 
-    yield from from_graph(model.graph)
+    yield from from_graph(model.graph, top=True)
     for function in model.functions:
         yield from from_nodes(function.node)
 

@@ -60,7 +60,8 @@ def axis_window(size, kernel, stride, dilation, pad_begin, pad_end, output, ceil
 
 @dataclass(slots=True)
 class WindowFacts:
-    """Typed facts of a Conv / ConvTranspose / pooling node (and their quantized and fused forms)."""
+    """Typed facts of a Conv / ConvTranspose / pooling node (and their quantized and fused forms): its
+    arithmetic, no tensor names, so the nodes with the same numbers share one (never modified)."""
     kind: str  # "conv", "transpose" or "pool"
     axes: tuple[AxisWindow, ...]  # shared AxisWindows, in a tuple shared by the nodes with the same arithmetic
     group: int = 1
@@ -70,8 +71,6 @@ class WindowFacts:
     has_bias: bool = False
     output_padding: tuple = ()
     explicit_output_shape: bool = False
-    weight: str | None = None  # tensor names, for the parameter count
-    bias: str | None = None
     # derived from the axes: every axis valid and group > 0 (the arithmetic means something), and per axis the
     # kernel and stride; given by a handler that already has them (a conv like an earlier one), else computed
     valid: bool | None = None

@@ -107,9 +107,11 @@ def conv(node: Node, shapes: Shapes) -> Out | None:
     xi, wi, bi = CONV_OPERANDS[(node.domain, node.op_type)]
     x_name, w_name = node.inputs[xi], node.inputs[wi]
     x, w = shapes.dims.get(x_name), shapes.dims.get(w_name)
+    has_bias = _operand(node, bi) is not None
     pad = shapes.producer.get(x_name)
-    try:  # a conv like an earlier one (same attributes and shapes, no Pad before it): the same arithmetic
-        key = (node.op_type, x, w, tuple(node.attrs.items())) if pad is None or pad.op_type != "Pad" else None
+    try:  # a conv like an earlier one (same attributes and shapes, no Pad before it): the same facts
+        key = (node.op_type, x, w, has_bias, tuple(node.attrs.items())) if pad is None or pad.op_type != "Pad" \
+            else None
         found = _CONVS.get(key) if key is not None else None
     except TypeError:  # an unhashable attribute (a tensor): worked out afresh
         key = found = None
@@ -122,23 +124,27 @@ def conv(node: Node, shapes: Shapes) -> Out | None:
             return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D kernel needs rank "
                                        f"{rank + 2}")
         group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
-        axes = tuple(window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank)))
-        shared = WindowFacts("conv", axes, group)  # the derived fields, worked out once
-        found = (group, axes, (x[0] if x else None, w[0] if w else None, *(a.output for a in axes)), shared.valid,
-                 shared.kernel, shared.strides)
+        axes = window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank))
+        out = (x[0] if x else None, w[0] if w else None, *(a.output for a in axes))
+        found = (WindowFacts("conv", axes, group, x[1] if x else None, out[1], w, has_bias), out)
         if key is not None:
             if len(_CONVS) >= 4096:  # a long-lived process linting many models: stay bounded
                 _CONVS.clear()
             _CONVS[key] = found
-    group, axes, out, valid, kernel, strides = found
-    bias = _operand(node, bi)
-    facts = WindowFacts("conv", axes, group, x[1] if x else None, out[1], w, bias is not None, (), False, w_name, bias,
-                        valid, kernel, strides)
+    facts, out = found
     return Out([out], _out_dtypes(node, shapes, 1), facts)
 
 
-# (op, input dims, weight dims, attributes) → (group, axes, output dims, valid, kernel, strides)
-_CONVS: dict = {}
+_CONVS: dict = {}  # (op, input dims, weight dims, bias or not, attributes) → (WindowFacts, output dims)
+
+
+def weight_and_bias(node: Node) -> list[str]:
+    """The weight and bias a convolution reads (the tensors its parameters are counted from); none for a pool."""
+    key = ("" if node.domain == "ai.onnx" else node.domain, node.op_type)
+    positions = CONV_OPERANDS.get(key) or TRANSPOSE_OPERANDS.get(key)
+    if positions is None:
+        return []
+    return [name for name in (_operand(node, positions[1]), _operand(node, positions[2])) if name]
 
 
 def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
@@ -169,9 +175,8 @@ def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
                 out = s * (size - 1) + output_padding[i] + d * (k - 1) + 1 - pb - pe
         axes.append(axis_window(size, k, s, d, pb, pe, out))
     c_out = w[1] * group if w and w[1] is not None else None
-    bias = _operand(node, bi)
-    facts = WindowFacts("transpose", axes, group, x[1] if x else None, c_out, w, bias is not None,
-                        tuple(output_padding), bool(output_shape), weight=node.inputs[wi], bias=bias)
+    facts = WindowFacts("transpose", axes, group, x[1] if x else None, c_out, w, _operand(node, bi) is not None,
+                        tuple(output_padding), bool(output_shape))
     return Out([(x[0] if x else None, c_out, *(a.output for a in axes))], None, facts)
 
 
