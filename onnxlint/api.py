@@ -66,7 +66,7 @@ def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.
 def plain(report: Report) -> Report:
     """The report without the graph its layers were computed on: plain data, nothing else kept alive."""
     for layer in report.layers:
-        layer.node = None
+        layer.detach()
     return report
 
 
@@ -106,8 +106,8 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
     layers, totals = compute_costs(graph, shapes)
     if executed is not None and executed.node_ms:
         for layer in layers:
-            if layer.node.location == MAIN and layer.node.function is None:
-                layer.measured_ms = executed.node_ms.get(layer.node.proto.name or "")
+            if layer.location == MAIN and layer.function is None:
+                layer.measured_ms = executed.node_ms.get(layer.proto.name or "")
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides, base=shapes), loaded=loaded)
     rules = [rule(settings.options.get(rule.code)) for rule in active]

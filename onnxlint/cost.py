@@ -48,32 +48,7 @@ class ConvSpec:
         return batch * math.prod(self.out_size) * math.prod(self.kernel) * (self.c_in // self.group) * self.c_out
 
 
-@dataclass(slots=True)
-class Layer:
-    """One node's costs and where it is. The rules read it with its `node`; the Report keeps it as plain
-    data (no graph, no protobuf: `lint()` drops the node before it returns), picklable as it is."""
-    name: str
-    op_type: str
-    op: str  # the float op it computes (Conv for QLinearConv)
-    scope: str  # its graph location, and the function call it was inlined from
-    label: str  # its module path when the exporter wrote one, else its name
-    origin: Any  # graph.Origin or None
-    outputs: tuple[str, ...]
-    output_shape: tuple | None
-    params: int
-    param_bytes: int
-    macs: int | None  # None when a shape it depends on is unknown
-    output_bytes: int | None
-    receptive_field: tuple | None
-    window: WindowFacts | None = None
-    conv: ConvSpec | None = None  # a 2-D Conv with every size known, as the rules price it
-    measured_ms: float | None = None  # mean kernel time per run, from --profile
-    jump: tuple | None = field(default=None, repr=False, compare=False)
-    node: Node | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def path(self) -> str:
-        return f"{self.scope}/{self.name}"
+Layer = Node  # the rules' and the report's name for a node, once its costs are filled in
 
 
 @dataclass(slots=True)
@@ -284,15 +259,11 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             field_, jump = source[0], source[1]
         else:
             field_, jump = _receptive_field(node, window, shapes, rf)
-        origin = node.origin
-        layer = Layer(node.name, node.op_type, node.op,
-                      node.location if node.function is None else f"{node.location}/{node.function}",
-                      origin.module if origin is not None and origin.module else node.name, origin, outputs,
-                      dims.get(outputs[0]) if outputs else None, params, param_bytes, layer_macs, out_bytes, field_,
-                      window, None, None, jump, node)
-        if window is not None and node.op == "Conv":
-            layer.conv = conv_spec(layer)
-        layers.append(layer)
+        node.output_shape = out
+        node.params, node.param_bytes, node.macs, node.output_bytes = params, param_bytes, layer_macs, out_bytes
+        node.receptive_field, node.jump, node.window = field_, jump, window
+        node.conv = conv_spec(node) if window is not None and node.op == "Conv" else None
+        layers.append(node)
         total_params += params
         total_param_bytes += param_bytes
         if node.parent is None:

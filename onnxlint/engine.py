@@ -85,27 +85,24 @@ class Context:
     unsafe_external: list[str]
     reinfer: Callable[[dict], Shapes] | None = None  # shapes again with other input sizes
     loaded: Any = None  # the LoadedModel, for the rewrites of `onnxlint fix` (rules never read it)
-    by_node: dict[Node, Layer] = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        self.by_node = {layer.node: layer for layer in self.layers}
 
     def producer(self, tensor: str) -> Layer | None:
+        """The layer that produces `tensor` (None for an input, a weight, or a node of a branch that never runs)."""
         node = self.graph.producer.get(tensor)
-        return self.by_node.get(node) if node is not None else None
+        return node if node is not None and node not in self.shapes.dead else None
 
     def walk_back(self, tensor: str, through: set | frozenset = frozenset()) -> Layer | None:
         """The layer that produces `tensor`, looking back through the ops in `through` (their first input):
         the one query for "what really feeds this layer" (through activations, Q/DQ pairs, no-ops)."""
         layer = self.producer(tensor)
         for _ in range(64):
-            if layer is None or layer.op not in through or not layer.node.inputs:
+            if layer is None or layer.op not in through or not layer.inputs:
                 return layer
-            layer = self.producer(layer.node.inputs[0])
+            layer = self.producer(layer.inputs[0])
         return layer
 
     def consumers(self, tensor: str) -> list[Layer]:
-        return [self.by_node[n] for n in self.graph.consumers(tensor)]
+        return [n for n in self.graph.consumers(tensor) if n not in self.shapes.dead]
 
     def contributors(self, tensors: list[tuple[str, int]], total: int, top: int = 3) -> str:
         """"'r0' 12.2 MiB (output of conv1, 50%), …": the largest of `tensors` and where each comes from."""
@@ -163,7 +160,7 @@ class Rule:
     def report(self, message: str, layer: Layer | None = None, *, suggestion: str | None = None,
                savings: Savings | None = None, severity: Severity | None = None, replacement: tuple = (),
                node: Node | None = None, nodes: tuple = ()) -> Diagnostic:
-        node = layer.node if layer is not None else node
+        node = layer if layer is not None else node
         worth = None
         if savings is not None and savings.model_macs:
             worth = (savings.macs_before - savings.macs_after) / savings.model_macs
@@ -250,12 +247,12 @@ def run_rules(ctx: Context, rules: list[Rule],
         else:
             diagnostics.extend(rule.check_model(ctx))
     for layer in ctx.layers:
-        if layer.node in ctx.shapes.problems:
+        if layer in ctx.shapes.problems:
             continue  # its shapes contradict each other (OL004): no other claim stands on them
-        for rule in by_op.get(layer.node.op, ()):
+        for rule in by_op.get(layer.op, ()):
             diagnostics.extend(rule.check_node(ctx, layer))
     named = {d.node for d in diagnostics}  # path = scope/name, as in a Diagnostic: built for those alone
-    order = {layer.node.path: i for i, layer in enumerate(ctx.layers) if layer.node.name in named}
+    order = {layer.path: i for i, layer in enumerate(ctx.layers) if layer.name in named}
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
     diagnostics = [d for d in diagnostics if not _suppressed(d, ignore_nodes or {})]
     by_code = {rule.code: rule for rule in rules}

@@ -103,8 +103,7 @@ class Rewriter:
 
     def layer(self, name: str):
         """The analysis' Layer of a main-graph node (not one inlined from a function)."""
-        return self.ctx.by_node[next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN
-                                     and n.function is None)]
+        return next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN and n.function is None)
 
     def producer(self, name: str) -> onnx.NodeProto | None:
         node = self.producers.get(name)

@@ -87,7 +87,7 @@ def measure(ctx, diagnostics: list[Diagnostic], runs: int = 10) -> list[tuple[in
     OL201/OL202/OL204 suggestion: the report merges them in."""
     import onnxruntime as ort
 
-    by_path = {layer.node.path: layer for layer in ctx.layers}
+    by_path = {layer.path: layer for layer in ctx.layers}
     found = []
     for index, d in enumerate(diagnostics):
         if d.code not in MEASURED or not d.replacement or d.savings is None:

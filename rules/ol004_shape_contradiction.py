@@ -38,7 +38,7 @@ class ShapeContradiction(Rule):
             return
         declared = _runs_at_declared(ctx)
         for layer in ctx.layers:
-            problem = problems.get(layer.node)
+            problem = problems.get(layer)
             if problem is not None:
                 yield self.report(f"{layer.op_type}: {problem}{declared}", layer,
                                   suggestion="feed the input size the model was built for, or fix this layer")

@@ -42,17 +42,17 @@ class TransposeSizeMismatch(Rule):
         sizes = tuple(out[2:])
         formula = "; ".join(dict.fromkeys(
             f"{a.stride}·({a.size} − 1) + {a.k_eff} − {a.pad_begin + a.pad_end} = {a.output}" for a in w.axes))
-        for consumer in ctx.consumers(layer.node.outputs[0]):
+        for consumer in ctx.consumers(layer.outputs[0]):
             if consumer.op_type not in _COMBINING:
                 continue
-            for other in consumer.node.inputs:
+            for other in consumer.inputs:
                 dims = ctx.shapes.dims.get(other)
-                if other == layer.node.outputs[0] or dims is None or len(dims) != len(out) or None in dims[2:]:
+                if other == layer.outputs[0] or dims is None or len(dims) != len(out) or None in dims[2:]:
                     continue
                 target = tuple(dims[2:])
                 if target != sizes:
                     yield self._mismatch(layer, formula, sizes, target, f"the {axes_label(target)} tensor "
-                                         f"'{other}' it meets in {consumer.node.label} ({consumer.op_type})")
+                                         f"'{other}' it meets in {consumer.label} ({consumer.op_type})")
                     return
         meant = tuple(a.stride * a.size for a in w.axes)
         if all(0 <= m - s < a.stride for m, s, a in zip(meant, sizes, w.axes)) and meant != sizes:

@@ -44,14 +44,14 @@ class InputSizeNotDivisible(Rule):
         for name, dims in ctx.shapes.input_dims.items():
             if dims is None or len(dims) < 3 or None in dims:
                 continue
-            reached = [ctx.by_node[n] for n in ctx.graph.downstream(name) if n in ctx.by_node]
+            reached = [n for n in ctx.graph.downstream(name) if n not in ctx.shapes.dead]
             losing = [layer for layer in reached if layer.window is not None and layer.window.kind != "transpose"
                       and any(a.dropped > 0 and a.stride > 1 for a in layer.window.axes)]
             if not losing:
                 continue
             jumps = [max(layer.jump) for layer in reached if layer.jump and layer.window is not None]
             stride = f"; with the network's total stride {float(max(jumps)):g}," if jumps else ","
-            names = ", ".join(layer.node.label for layer in losing[:5]) + (" …" if len(losing) > 5 else "")
+            names = ", ".join(layer.label for layer in losing[:5]) + (" …" if len(losing) > 5 else "")
             yield self.report(
                 f"input '{name}' is {axes_label(dims[2:])}{stride} {len(losing)} strided layer(s) drop real input "
                 f"rows/columns ({names})", suggestion=_advice(ctx, name, dims),

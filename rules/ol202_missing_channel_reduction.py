@@ -23,11 +23,11 @@ def reduced_by_1x1(ctx, tensor: str) -> bool:
             if all(k == 1 for k in w.kernel):
                 return not through_spatial or w.c_out < w.c_in
             through_spatial = True
-            tensor = producer.node.inputs[0]
+            tensor = producer.inputs[0]
         elif producer.op_type in PASSTHROUGH:
-            tensor = producer.node.inputs[0]
+            tensor = producer.inputs[0]
         elif producer.op_type in _AFFINE:
-            variable = [n for n in producer.node.inputs if n and n not in ctx.shapes.constants]
+            variable = [n for n in producer.inputs if n and n not in ctx.shapes.constants]
             if len(variable) != 1:
                 return False
             tensor = variable[0]
@@ -79,7 +79,7 @@ class MissingChannelReduction(Rule):
         spec = layer.conv
         if spec is None or spec.group != 1 or min(spec.kernel) < 3 or spec.c_in < self.opts["min-channels"]:
             return
-        if reduced_by_1x1(ctx, layer.node.inputs[0]):
+        if reduced_by_1x1(ctx, layer.inputs[0]):
             return
         reduced = max(1, spec.c_in // self.opts["reduction"])
         in_size = tuple(a.size for a in layer.window.axes)

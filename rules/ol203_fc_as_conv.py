@@ -6,10 +6,10 @@ from onnxlint.units import num
 
 def flattened_map(ctx, layer):
     """(the Flatten/Reshape layer, (C, H, W)) when this FC layer reads an N×C×H×W map through one, else None."""
-    flat = ctx.walk_back(layer.node.inputs[0], through={"Dropout", "Identity"})
+    flat = ctx.walk_back(layer.inputs[0], through={"Dropout", "Identity"})
     if flat is None or flat.op_type not in ("Flatten", "Reshape"):
         return None
-    source = ctx.shapes.dims.get(flat.node.inputs[0])
+    source = ctx.shapes.dims.get(flat.inputs[0])
     out = flat.output_shape
     if source is None or len(source) != 4 or None in source or out is None or len(out) != 2:
         return None
@@ -20,7 +20,7 @@ def flattened_map(ctx, layer):
 
 def fc_weight(ctx, layer):
     """(inputs, outputs, has_bias) of a Gemm/MatMul with a constant 2-D weight, or None."""
-    operands = ctx.shapes.matmuls.get(layer.node)
+    operands = ctx.shapes.matmuls.get(layer)
     if operands is None or operands.trans_a or operands.b not in ctx.shapes.constants:
         return None
     w = ctx.shapes.dims.get(operands.b)
@@ -32,7 +32,7 @@ def fc_weight(ctx, layer):
 
 def following_fcs(ctx, layer):
     """The FC layers that follow this one through activations/dropout: they become 1×1 convs."""
-    found, tensor = [], layer.node.outputs[0]
+    found, tensor = [], layer.outputs[0]
     while True:
         users = ctx.consumers(tensor)
         if len(users) != 1:
@@ -42,7 +42,7 @@ def following_fcs(ctx, layer):
             found.append(user)
         elif user.op_type not in PASSTHROUGH:
             return found
-        tensor = user.node.outputs[0]
+        tensor = user.outputs[0]
 
 
 class FcAsConv(Rule):
@@ -82,7 +82,7 @@ class FcAsConv(Rule):
         later = following_fcs(ctx, layer)
         tail = ""
         if later:
-            tail = "; then " + ", ".join(f"{fc.node.label} becomes a 1×1 conv "
+            tail = "; then " + ", ".join(f"{fc.label} becomes a 1×1 conv "
                                          f"{fc_weight(ctx, fc)[0]}→{fc_weight(ctx, fc)[1]}"
                                          for fc in later)
         yield self.report(
@@ -123,11 +123,11 @@ class FcAsConv(Rule):
             weight_name = rw.add_initializer(kernel.astype(weight.dtype), f"{fc.input[1]}_as_conv")
             _to_conv(rw, fc, fc_layer, flat, i, weight_name, n_out, weight.dtype, attrs)
         # the map now stays 4-D through the former FCs and their activations: flatten once at the end
-        last = fcs[-1].node.outputs[0]
+        last = fcs[-1].outputs[0]
         flat_out = f"{last}_spatial"
         producer = rw.producer(last)
         rw.rename_output(producer, last, flat_out)
-        tail = fcs[-1].node
+        tail = fcs[-1]
         rw.add_node(helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"),
                       rw.position(producer) + 1)
         _forget_between(rw, fcs)  # the Flatten/Reshape, now unread, goes in prune()
@@ -156,7 +156,7 @@ def _to_conv(rw, fc, fc_layer, flat, i: int, weight_name: str, n_out: int, dtype
 def _forget_between(rw, fcs) -> None:
     # activations between the converted FCs are 4-D now: their declared shapes are stale
     for fc in fcs:
-        for user in rw.ctx.consumers(fc.node.outputs[0]):
-            for out in user.node.outputs:
+        for user in rw.ctx.consumers(fc.outputs[0]):
+            for out in user.outputs:
                 rw.forget_shape(out)
 

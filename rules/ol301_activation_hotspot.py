@@ -39,5 +39,5 @@ class ActivationHotspot(Rule):
         yield self.report(
             f"activation memory peaks at {nbytes(totals.peak_activation_bytes)} at {node.label} ({node.op_type}) with "
             f"{len(tensors)} live tensors: {ctx.contributors(tensors, totals.peak_activation_bytes)}",
-            ctx.by_node[node],
+            node,
             suggestion="shrink the resolution or width of the layers producing these tensors, or the batch size")

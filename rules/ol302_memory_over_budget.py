@@ -37,7 +37,7 @@ class MemoryOverBudget(Rule):
             return
         totals = ctx.totals
         if ctx.settings.training:  # every activation is kept for the backward pass
-            outputs = {o for layer in ctx.layers for o in layer.node.outputs if o and o not in ctx.shapes.constants}
+            outputs = {o for layer in ctx.layers for o in layer.outputs if o and o not in ctx.shapes.constants}
             sizes = sorted(((o, tensor_bytes(ctx.shapes, o) or 0) for o in outputs), key=lambda t: (-t[1], t[0]))
             inputs = sum(tensor_bytes(ctx.shapes, n) or 0 for n in ctx.shapes.input_dims)
             activations = sum(s for _, s in sizes) + inputs
@@ -57,5 +57,5 @@ class MemoryOverBudget(Rule):
                 f"peak activations {at_least}{nbytes(totals.peak_activation_bytes)} exceed the budget of "
                 f"{nbytes(budget)} at "
                 f"{node.label} ({node.op_type}); live there: "
-                f"{ctx.contributors(tensors, totals.peak_activation_bytes)}", ctx.by_node[node],
+                f"{ctx.contributors(tensors, totals.peak_activation_bytes)}", node,
                 suggestion="reduce the batch size, or the resolution/width of the early layers named")

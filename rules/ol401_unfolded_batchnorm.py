@@ -30,18 +30,17 @@ class UnfoldedBatchnorm(Rule):
     applicability = "exact"
 
     def check_node(self, ctx, layer):
-        node = layer.node
-        conv = ctx.producer(node.inputs[0])
-        if conv is None or conv.op_type != "Conv" or conv.node.function is not None \
-                or len(ctx.consumers(node.inputs[0])) != 1:
+        conv = ctx.producer(layer.inputs[0])
+        if conv is None or conv.op_type != "Conv" or conv.function is not None \
+                or len(ctx.consumers(layer.inputs[0])) != 1:
             return
-        if ctx.shapes.training.get(node) is not False or len([o for o in node.outputs if o]) > 1:
+        if ctx.shapes.training.get(layer) is not False or len([o for o in layer.outputs if o]) > 1:
             return
-        if not all(n in ctx.shapes.constants for n in node.inputs[1:5]):
+        if not all(n in ctx.shapes.constants for n in layer.inputs[1:5]):
             return
-        channels = (ctx.shapes.dims.get(node.inputs[1]) or (None,))[0]
+        channels = (ctx.shapes.dims.get(layer.inputs[1]) or (None,))[0]
         yield self.report(
-            f"BatchNormalization on {channels} channels directly follows {conv.node.label} (Conv) and folds into its "
+            f"BatchNormalization on {channels} channels directly follows {conv.label} (Conv) and folds into its "
             f"weights and bias: one pass over {nbytes(layer.output_bytes)} of activations and "
             f"{num(4 * (channels or 0))} BN constants fewer",
             layer, suggestion=f"fold it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)")

@@ -26,12 +26,11 @@ class InferenceNoop(Rule):
     applicability = "exact"
 
     def check_node(self, ctx, layer):
-        node = layer.node
-        if node.op_type == "Dropout" and ctx.shapes.training.get(node) is not False:
+        if layer.op_type == "Dropout" and ctx.shapes.training.get(layer) is not False:
             return  # training mode on, or decided at run time: not a no-op
-        if node.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
+        if layer.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
             return
-        yield self.report(f"{node.op_type} does nothing at inference", layer,
+        yield self.report(f"{layer.op_type} does nothing at inference", layer,
                           suggestion=f"remove it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)")
 
     def summarize(self, members, ctx):

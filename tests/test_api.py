@@ -41,7 +41,8 @@ def test_the_report_is_plain_data_without_the_graph():
     import pickle
 
     report = onnxlint.lint(fixture("demo"))
-    assert report.layers and all(layer.node is None for layer in report.layers)
+    assert report.layers and all(layer.protos is None and layer.parent is None and not layer.attrs
+                                 for layer in report.layers)
     copy = pickle.loads(pickle.dumps(report))
     assert [(x.name, x.params, x.macs, x.output_shape) for x in copy.layers] == \
         [(x.name, x.params, x.macs, x.output_shape) for x in report.layers]

@@ -79,7 +79,7 @@ class DoubleRelu(Rule):
     applicability = "exact"
 
     def check_node(self, ctx, layer):
-        producer = ctx.producer(layer.node.inputs[0])
+        producer = ctx.producer(layer.inputs[0])
         if producer is not None and producer.op == "Relu":
             yield self.report(f"Relu of {producer.name}, itself a Relu", layer)
 
