@@ -153,13 +153,21 @@ class Graph:
     nodes: list[Node]  # every node, subgraphs included, in execution order
     inputs: dict[str, TensorType]  # real model inputs (initializers excluded)
     outputs: list[str]
-    initializers: dict[str, TensorProto]  # of every graph level, by name
+    # the stored tensors of every graph level, by name: (dims, data type, external, store, position); the
+    # TensorProto itself is read again from store `store` (its graph's initializers) only when asked for
+    initializers: dict[str, tuple]
     declared: dict[str, TensorType]  # types the file declares: inputs, outputs, value_info, subgraph inputs
     producer: dict[str, Node] = field(default_factory=dict)
     # the main-graph nodes that read each tensor: the Node itself when one does (most tensors), else a list
     readers: dict[str, Node | list[Node]] = field(default_factory=dict, repr=False)
     last_use: dict[str, int] = field(default_factory=dict)  # tensor → main-graph step of its last consumer
     inlined: set[str] = field(default_factory=set)  # tensors that exist only inside an inlined function call
+    stores: list = field(default_factory=list, repr=False)  # per graph level, the list its initializers are in
+
+    def tensor(self, name: str) -> TensorProto:
+        """The TensorProto of an initializer."""
+        store, position = self.initializers[name][3:]
+        return self.stores[store][position]
 
     def consumers(self, tensor: str) -> list[Node]:
         """The main-graph nodes that read `tensor` (in their inputs or inside their subgraphs)."""
@@ -210,9 +218,17 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
           parent: Node | None = None, branch: str = "") -> None:
     """Read the graph's nodes once (protobuf field reads are the expensive part), order them, and make a Node
     of each; the main graph's nodes are also entered in the consumer map."""
-    inits = g.initializer[:] + [sparse.values for sparse in g.sparse_initializer]
-    init_names = _names([init.name for init in inits])
-    graph.initializers.update(zip(init_names, inits))
+    # read from slices too: a TensorProto wrapper per weight kept alive would cost the GC more than the read
+    store = g.initializer if not len(g.sparse_initializer) else g.initializer[:] + [
+        sparse.values for sparse in g.sparse_initializer]
+    graph.stores.append(store)
+    init_names = []
+    for start in range(0, len(store), _SLICE):
+        for position, init in enumerate(store[start:start + _SLICE], start):
+            name = init.name if isinstance(init.name, str) else display_name(init.name)
+            init_names.append(name)
+            graph.initializers[name] = (tuple(init.dims[:]), init.data_type,
+                                        init.data_location == TensorProto.EXTERNAL, len(graph.stores) - 1, position)
     for vi in list(g.input) + list(g.output) + list(g.value_info):
         t = tensor_type(vi)
         if t is not None:

@@ -210,7 +210,8 @@ def _referencing_the_file(loaded: LoadedModel, tmp: Path):
 
     if not loaded.payloads_skipped:
         return None
-    initializers = {id(t) for t in loaded.model.graph.initializer}
+    held = loaded.model.graph.initializer[:]  # kept alive: a wrapper's id names its tensor only while it lives
+    initializers = {id(t) for t in held}
     marked = [t for t in _external_tensors(loaded.model) if any(e.key == PAYLOAD_KEY for e in t.external_data)]
     if any(id(t) not in initializers for t in marked):
         return None

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 
 from onnxlint.graph import Graph, Node, outer_names
-from onnxlint.proto import ModelProto, full
-from onnxlint.shapes.facts import AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
+from onnxlint.proto import ModelProto, TensorProto, full
+from onnxlint.shapes.facts import STORED, AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, PASSTHROUGH, POINTWISE, UNARY, broadcast, matmul_shape
-from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable, evaluate, small, small_values
+from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable, evaluate, small_values
 from onnxlint.shapes.windows import handlers as _window_handlers
 
 __all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "PASSTHROUGH", "POINTWISE", "Shapes", "WindowFacts",
@@ -36,18 +36,17 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
     """`executed`: shapes onnxruntime produced (--verify), for the tensors the analysis alone cannot know.
     `base`: the shapes at other input sizes, whose input-independent tensors are taken as they are."""
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
-    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets)
+    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets, stored=graph.tensor)
     resolve_input_shapes(graph, input_shapes, shapes)
     dims, dtype, known, pending, constants = shapes.dims, shapes.dtype, shapes.values, shapes.pending, shapes.constants
     if base is not None:
         for name in graph.initializers:
             _take_tensor(name, base, shapes)
     else:
-        for name, init in graph.initializers.items():
-            dims[name] = shape = tuple(init.dims[:])
-            dtype[name] = init.data_type
-            if small(init, shape):
-                pending[name] = init
+        for name, (shape, elem, external, _, _) in graph.initializers.items():
+            dims[name], dtype[name] = shape, elem
+            if not external and elem and elem != TensorProto.STRING and math.prod(shape) <= MAX_ELEMENTS:
+                pending[name] = STORED  # read when some handler asks for the value
     constants.update(graph.initializers)
     for node in graph.nodes:
         if node.parent is not None and (node.parent in shapes.dead or _not_taken(node, shapes)):
@@ -115,6 +114,19 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
             out = None  # malformed attributes: OL002 reports them, the walk goes on
     if out is None:
         out = _NOTHING
+    elif count == 1 and len(out.dims) == 1 and out.problem is None and out.values is None and out.training is ... \
+            and outputs[0] and inputs and inputs[0] not in shapes.constants and inputs[0] not in shapes.pending \
+            and inputs[0] not in shapes.values:
+        # the common case, without the general path's bookkeeping: a conv, pool or matrix product of an
+        # activation, its output complete
+        shape, facts = out.dims[0], out.facts
+        elem = out.dtypes[0] if out.dtypes else shapes.dtype.get(inputs[0], 0)
+        if shape is not None and None not in shape and elem and (facts is None or type(facts) is MatmulFacts
+                                                                 or facts.valid):
+            if facts is not None:
+                (shapes.windows if type(facts) is WindowFacts else shapes.matmuls)[node] = facts
+            shapes.dims[outputs[0]], shapes.dtype[outputs[0]] = shape, elem
+            return
     dims = list(out.dims[:count])
     if len(dims) < count:
         dims += [None] * (count - len(dims))

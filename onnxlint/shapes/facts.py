@@ -116,6 +116,9 @@ class Numbers:
         return np.array(self.flat, dtype=full().helper.tensor_dtype_to_np_dtype(self.dtype)).reshape(self.dims)
 
 
+STORED = type("Stored", (), {"__repr__": lambda self: "STORED", "__slots__": ()})()  # pending: an initializer
+
+
 @dataclass(slots=True)
 class Out:
     """What a shape handler knows about a node's outputs."""
@@ -147,6 +150,12 @@ class Shapes:
     notes: list[str] = field(default_factory=list)
     opset: int = 0  # of the default domain
     producer: dict = field(default_factory=dict, repr=False)  # the graph's producer map, for handlers
+    stored: Any = field(default=None, repr=False)  # name → the initializer's TensorProto (Graph.tensor)
+
+    def source(self, name: str):
+        """What a pending value is computed from: a Node, Numbers, or a stored TensorProto."""
+        found = self.pending.get(name)
+        return self.stored(name) if found is STORED else found
 
     def shape(self, name: str) -> tuple | None:
         return self.dims.get(name)

@@ -111,7 +111,7 @@ def numbers(shapes, name: str, depth: int = 0) -> list | None:
     as Numbers — or None where a rule is missing (then the caller asks for the numpy value)."""
     if name in shapes.values:  # already a numpy array (numpy is loaded): its elements as Python numbers
         return shapes.values[name].reshape(-1).tolist()
-    source = shapes.pending.get(name)
+    source = shapes.source(name)
     if isinstance(source, Numbers):
         return list(source.flat)
     if source is None or depth > 64:
@@ -313,7 +313,7 @@ def materialize(shapes, name: str):
     """Compute a pending value (and, first, the pending values it depends on), without recursion."""
     values, pending, stack = shapes.values, shapes.pending, [name]
     while stack:
-        source = pending.get(stack[-1])
+        source = shapes.source(stack[-1])
         if source is None:
             stack.pop()
             continue
