@@ -103,9 +103,9 @@ def macs(node: Node, shapes: Shapes, window: WindowFacts | None = None) -> tuple
         if not window.valid:
             return None, "invalid window attributes"
         if window.kind == "conv":
-            if numel(out) is None or window.c_in is None:
+            if out is None or None in out or window.c_in is None:
                 return None, "output shape unknown"
-            return numel(out) * math.prod(window.kernel) * (window.c_in // window.group), None
+            return math.prod(out) * math.prod(window.kernel) * (window.c_in // window.group), None
         x = numel(shapes.dims.get(node.inputs[0]))
         if x is None or window.c_out is None:
             return None, "input shape unknown"
@@ -321,7 +321,7 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
             jump = tuple([Fraction(j) / a.stride for a, j in zip(axes, jump)])
         else:
             field_ = tuple([int(f + (a.k_eff - 1) * j) for f, a, j in zip(field_, axes, jump)])
-            jump = tuple([j * a.stride for a, j in zip(axes, jump)])
+            jump = tuple([j * s for j, s in zip(jump, window.strides)])
         sizes = spatial
     elif jump is not None and (node.op_type in _COLLAPSING or (out is not None and len(out) <= 2)):
         if sizes is None or None in sizes:
@@ -404,7 +404,7 @@ def conv_spec(layer: Layer) -> ConvSpec | None:
     every layer with the same numbers."""
     w, out = layer.window, layer.output_shape
     if (layer.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
-            or w.c_in is None or w.c_out is None or w.group <= 0 or any(a.size is None for a in w.axes)):
+            or w.c_in is None or w.c_out is None or w.group <= 0 or w.axes[0].size is None or w.axes[1].size is None):
         return None
     key = (w.kernel, w.c_in, w.c_out, out, w.group, w.strides, w.has_bias)
     found = _SPECS.get(key)

@@ -33,12 +33,13 @@ class InvalidConvAttributes(Rule):
             return
         problems = []
         for i, a in enumerate(w.axes):
-            if a.stride <= 0:
-                problems.append(f"stride {a.stride} on axis {i}")
-            if a.dilation <= 0:
-                problems.append(f"dilation {a.dilation} on axis {i}")
-            if a.pad_begin < 0 or a.pad_end < 0:
-                problems.append(f"negative pads {a.pad_begin}/{a.pad_end} on axis {i}")
+            if not a.valid:  # (most axes are: kernel, stride and dilation > 0, pads ≥ 0)
+                if a.stride <= 0:
+                    problems.append(f"stride {a.stride} on axis {i}")
+                if a.dilation <= 0:
+                    problems.append(f"dilation {a.dilation} on axis {i}")
+                if a.pad_begin < 0 or a.pad_end < 0:
+                    problems.append(f"negative pads {a.pad_begin}/{a.pad_end} on axis {i}")
             if w.kind != "transpose" and a.span is not None and a.span < 0 and a.dilation > 0:
                 problems.append(f"kernel {a.k_eff} (dilated) is larger than the padded input "
                                 f"{a.size} + {a.pad_begin + a.pad_end} on axis {i}")
