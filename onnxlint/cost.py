@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
@@ -247,8 +246,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             layer_macs, why = macs(node, shapes, window)
         out = dims.get(outputs[0]) if outputs and outputs[0] else None
         if len(outputs) == 1 and outputs[0]:
-            out_bytes = sizes[outputs[0]] = None if out is None or None in out else tensor_nbytes(
-                dtype.get(outputs[0], 0), math.prod(out))
+            out_bytes = sizes[outputs[0]] = _nbytes(out, dtype.get(outputs[0], 0))
         else:
             out_bytes = _sum_known([tensor_bytes(shapes, o) for o in outputs if o])
         source = rf.get(inputs[0]) if window is None and len(inputs) == 1 and len(outputs) == 1 else None
@@ -354,7 +352,6 @@ def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> 
     outputs, and inputs no node reads, are never freed. One walk gives the peak, where it is and the whole
     timeline; a second, up to the peak, what is live there. `sizes`: output bytes already computed."""
     last, keep, constants = graph.last_use, set(graph.outputs), shapes.constants
-    never = float("inf")
     sizes = sizes or {}
     freed: dict[int, int] = {}  # step → bytes freed after it
     current = unknown = 0

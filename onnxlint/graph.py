@@ -59,8 +59,13 @@ def origin(proto: NodeProto) -> Origin | None:
         file, line = frames[-1] if frames else (None, None)
         # the last scope is the traced op itself (conv2d, relu_1), the one before it the innermost module
         return Origin(scopes[-2] if len(scopes) > 1 else "", classes[-2] if len(classes) > 1 else None, file, line)
-    name = proto.name if isinstance(proto.name, str) else ""
-    return _scope_origin(tuple([p for p in name.split("/") if p][:-1])) if name.startswith("/") else None
+    return name_origin(proto.name)
+
+
+def name_origin(name) -> Origin | None:
+    """The Origin a TorchScript node name spells (`/layer1/layer1.0/conv2/Conv`), or None."""
+    return _scope_origin(tuple([p for p in name.split("/") if p][:-1])) if isinstance(name, str) and \
+        name.startswith("/") else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -245,8 +250,8 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
     read = []
     for start in range(0, len(held), _SLICE):
         read += [_read(proto, tables, shared) for proto in held[start:start + _SLICE]]
-    subgraphs_ = {index: subgraphs(held[index]) for index, fields in enumerate(read) if fields[7]}
-    reads = [fields[0] + tuple(_names(_outer_names(subgraphs_[i]))) if i in subgraphs_ else fields[0]
+    bodies = {index: subgraphs(held[index]) for index, fields in enumerate(read) if fields[7]}
+    reads = [fields[0] + tuple(_names(_outer_names(bodies[i]))) if i in bodies else fields[0]
              for i, fields in enumerate(read)]
     produced: dict[str, int] = {}
     in_order = True  # every read available or produced by an earlier node: the file's order is an execution order
@@ -265,20 +270,19 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
     main = location == MAIN
     producer, readers, last_use, nodes = graph.producer, graph.readers, graph.last_use, graph.nodes
     for position, index in enumerate(order):
-        inputs, outputs, attrs, domain, op_type, name, tagged, _subs = read[index]
+        inputs, outputs, table, domain, op_type, raw_name, tagged, _graphs = read[index]
         op_type, domain, op = _OPS.get((domain, op_type)) or _op_names(domain, op_type)
-        name = (name if isinstance(name, str) else display_name(name)) or f"{op_type}_{position}"
+        name = (raw_name if isinstance(raw_name, str) else display_name(raw_name)) or f"{op_type}_{position}"
         call, file_index, caller = calls[index] if calls is not None else (None, index, None)
-        found = None
-        if caller is not None or tagged:
+        if caller is not None or tagged:  # the exporter's metadata (of the call, for an inlined node)
             found = origin(caller if caller is not None else held[index])
-        elif name[:1] == "/":
-            found = _scope_origin(tuple([p for p in name.split("/") if p][:-1]))
-        node = Node(name, op_type, domain, inputs, outputs, tables[attrs], location, held, index, file_index,
+        else:
+            found = name_origin(raw_name)
+        node = Node(name, op_type, domain, inputs, outputs, tables[table], location, held, index, file_index,
                     parent, branch, call, op, found)
-        if index in subgraphs_:
+        if index in bodies:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
-            for label, sub in subgraphs_[index]:
+            for label, sub in bodies[index]:
                 _walk(sub, f"{location}/{name}/{label}", scope, graph, source, functions, node, label)
         nodes.append(node)
         for out in outputs:
@@ -298,7 +302,7 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
                     readers[tensor] = [users, node]
 
 
-_SLICE = 4096
+_SLICE = 4096  # protobuf wrappers made at a time when reading a graph's nodes or initializers
 _OPS: dict = {}  # (domain, op_type) as the file spells them → (op_type, domain, canonical op), printable
 
 

@@ -50,3 +50,34 @@ def test_unknown_domain_passes_through():
     report = onnxlint.lint(model)
     assert [layer.output_shape for layer in report.layers] == [None, None]
     assert report.totals.nodes == 2
+
+
+def test_nodes_with_equal_attributes_share_them_but_not_across_declared_types():
+    from onnxlint.graph import build_graph
+
+    as_int = helper.make_attribute("x", 1)
+    as_float = helper.make_attribute("x", 1.0)
+    nodes = [helper.make_node("Conv", ["a", "w"], ["b"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["b", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Foo", ["c"], ["d"], domain="custom"), helper.make_node("Foo", ["d"], ["e"], domain="custom")]
+    nodes[2].attribute.append(as_int)
+    nodes[3].attribute.append(as_float)
+    graph = helper.make_graph(nodes, "g", [_vi("a", [1, 2, 8, 8])], [_vi("e", None)],
+                              [helper.make_tensor("w", TensorProto.FLOAT, [2, 2, 3, 3], [0.0] * 36)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("custom", 1)])
+    first, second, ints, floats = build_graph(model, "<model>").nodes
+    assert first.attrs is second.attrs and first.attrs == {"kernel_shape": (3, 3), "pads": (1, 1, 1, 1)}
+    assert type(ints.attrs["x"]) is int and type(floats.attrs["x"]) is float  # 1 == 1.0, yet not the same
+
+
+def test_initializers_are_read_again_only_when_a_value_is_asked_for():
+    from onnxlint.graph import build_graph
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [1, -1])
+    graph = helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["y"])], "g", [_vi("x", [2, 3, 4])],
+                              [_vi("y", None)], [shape])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    built = build_graph(model, "<model>")
+    assert built.initializers["shape"][:3] == ((2,), TensorProto.INT64, False)
+    assert list(built.tensor("shape").int64_data) == [1, -1]
+    assert onnxlint.lint(model).layers[0].output_shape == (1, 24)  # the value, read when Reshape asked for it
