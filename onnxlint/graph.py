@@ -318,15 +318,18 @@ def _read(proto: NodeProto, tables: list[dict], shared: dict[tuple, int]) -> tup
     """A node's (inputs, outputs, index of its attribute dict in `tables`, domain, op type, name, whether it
     has metadata, whether it has graph-valued attributes), each field read once. Nodes with equal attributes
     share one dict (`shared`: the attributes as a tuple → index), which no one modifies."""
-    pairs, kinds, graphs = [], (), False
+    graphs = False
     if len(proto.attribute):
+        pairs, kinds = [], ()
         for attr in proto.attribute[:]:  # a list: iterating the protobuf container itself costs 4× more
             kind = attr.type
             read = _READ.get(kind)
             pairs.append((attr.name, read(attr) if read is not None else _untyped_value(attr)))
             kinds += (kind,)
             graphs = graphs or kind == _A.GRAPH or kind == _A.GRAPHS
-    items = (kinds, *pairs)  # with the declared types: an INT 1 and a FLOAT 1.0 are equal, but not the same
+        items = (kinds, *pairs)  # with the declared types: an INT 1 and a FLOAT 1.0 are equal, but not the same
+    else:
+        pairs = items = ()
     try:
         table = shared.get(items)
     except TypeError:  # a tensor or graph value: a dict of its own
