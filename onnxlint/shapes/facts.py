@@ -71,18 +71,15 @@ class WindowFacts:
     has_bias: bool = False
     output_padding: tuple = ()
     explicit_output_shape: bool = False
-    # derived from the axes: every axis valid and group > 0 (the arithmetic means something), and per axis the
-    # kernel and stride; given by a handler that already has them (a conv like an earlier one), else computed
-    valid: bool | None = None
-    kernel: tuple | None = None
-    strides: tuple | None = None
+    valid: bool = field(init=False)  # every axis valid and group > 0: the arithmetic means something
+    kernel: tuple = field(init=False)  # per axis
+    strides: tuple = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.kernel is None:
-            self.axes = tuple(self.axes)
-            self.valid = self.group > 0 and all(a.valid for a in self.axes)
-            self.kernel = tuple(a.kernel for a in self.axes)
-            self.strides = tuple(a.stride for a in self.axes)
+        self.axes = tuple(self.axes)
+        self.valid = self.group > 0 and all(a.valid for a in self.axes)
+        self.kernel = tuple(a.kernel for a in self.axes)
+        self.strides = tuple(a.stride for a in self.axes)
 
     @property
     def depthwise(self) -> bool:
@@ -116,7 +113,15 @@ class Numbers:
         return np.array(self.flat, dtype=full().helper.tensor_dtype_to_np_dtype(self.dtype)).reshape(self.dims)
 
 
-STORED = type("Stored", (), {"__repr__": lambda self: "STORED", "__slots__": ()})()  # pending: an initializer
+class _Stored:
+    """What `Shapes.pending` holds for an initializer: its value is read from the graph when asked for."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "STORED"
+
+
+STORED = _Stored()
 
 
 @dataclass(slots=True)
