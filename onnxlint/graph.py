@@ -102,8 +102,9 @@ class Node:
     outputs: tuple[str, ...]
     attrs: dict  # by name; shared by the nodes whose attributes are equal, so never modified
     location: str  # path of the graph holding the node
-    protos: Sequence[NodeProto] | None  # the node list that holds its proto, at `at`: read again only when asked for
-    at: int
+    # the node list that holds its proto, at `at`: read again only when asked for
+    protos: Sequence[NodeProto] | None = field(repr=False)
+    at: int = field(repr=False)
     index: int  # position in its graph's node list in the file (of the call, for a node inlined from a function)
     parent: Node | None = None  # the If/Loop/Scan node whose body holds this node
     branch: str = ""  # the attribute of `parent` that holds it (then_branch, body...)

@@ -59,7 +59,8 @@ def test_nodes_with_equal_attributes_share_them_but_not_across_declared_types():
     as_float = helper.make_attribute("x", 1.0)
     nodes = [helper.make_node("Conv", ["a", "w"], ["b"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
              helper.make_node("Conv", ["b", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-             helper.make_node("Foo", ["c"], ["d"], domain="custom"), helper.make_node("Foo", ["d"], ["e"], domain="custom")]
+             helper.make_node("Foo", ["c"], ["d"], domain="custom"),
+             helper.make_node("Foo", ["d"], ["e"], domain="custom")]
     nodes[2].attribute.append(as_int)
     nodes[3].attribute.append(as_float)
     graph = helper.make_graph(nodes, "g", [_vi("a", [1, 2, 8, 8])], [_vi("e", None)],
