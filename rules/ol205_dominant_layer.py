@@ -36,13 +36,17 @@ class DominantLayer(Rule):
         totals = ctx.totals
         if sum(1 for layer in ctx.layers if layer.params or layer.macs) < self.opts["min-layers"]:
             return  # in a model of a few layers one always dominates: nothing to learn
+        # a share at or above the threshold; a total of 0 (or MACs not all known) makes none dominant
+        params_from = self.opts["threshold"] * totals.params if totals.params else float("inf")
+        macs_from = self.opts["threshold"] * totals.macs if totals.macs_complete and totals.macs else float("inf")
         for layer in ctx.layers:
+            if layer.params < params_from and not (layer.macs and layer.macs >= macs_from):
+                continue
             shares = []
-            if totals.params and layer.params >= self.opts["threshold"] * totals.params:
+            if layer.params >= params_from:
                 shares.append(f"{100 * layer.params / totals.params:.0f}% of the model's params "
                               f"({num(layer.params)} of {num(totals.params)})")
-            dominant = layer.macs and layer.macs >= self.opts["threshold"] * totals.macs
-            if totals.macs_complete and totals.macs and dominant:
+            if layer.macs and layer.macs >= macs_from:
                 shares.append(f"{100 * layer.macs / totals.macs:.0f}% of the model's MACs ({count(layer.macs)} of "
                               f"{count(totals.macs)})")
             if shares:
