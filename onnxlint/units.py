@@ -124,7 +124,7 @@ _AXIS_NAMES = {1: ("position",), 2: ("row", "column"), 3: ("depth slice", "row",
 
 def dropped_axes(layer):
     """[(axis, AxisWindow)] of the axes that lose real input pixels."""
-    return [(i, a) for i, a in enumerate(layer.window.axes) if a.dropped > 0]
+    return [(i, a) for i, a in enumerate(layer.window.axes) if a.dropped > 0] if layer.window.drops else []
 
 
 def describe_drop(layer, lost) -> tuple[str, str]:

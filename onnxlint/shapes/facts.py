@@ -58,10 +58,11 @@ def axis_window(size, kernel, stride, dilation, pad_begin, pad_end, output, ceil
     return found
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class WindowFacts:
     """Typed facts of a Conv / ConvTranspose / pooling node (and their quantized and fused forms): its
-    arithmetic, no tensor names, so the nodes with the same numbers share one (never modified)."""
+    arithmetic, no tensor names, so the nodes with the same numbers share one (never modified; compared and
+    hashed by identity)."""
     kind: str  # "conv", "transpose" or "pool"
     axes: tuple[AxisWindow, ...]  # shared AxisWindows, in a tuple shared by the nodes with the same arithmetic
     group: int = 1
@@ -74,10 +75,12 @@ class WindowFacts:
     valid: bool = field(init=False)  # every axis valid and group > 0: the arithmetic means something
     kernel: tuple = field(init=False)  # per axis
     strides: tuple = field(init=False)
+    drops: bool = field(init=False)  # some axis loses real input rows (AxisWindow.dropped > 0)
 
     def __post_init__(self) -> None:
         self.axes = tuple(self.axes)
         self.valid = self.group > 0 and all(a.valid for a in self.axes)
+        self.drops = any(a.dropped > 0 for a in self.axes)
         self.kernel = tuple(a.kernel for a in self.axes)
         self.strides = tuple(a.stride for a in self.axes)
 
