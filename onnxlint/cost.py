@@ -353,6 +353,10 @@ def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> 
     timeline; a second, up to the peak, what is live there. `sizes`: output bytes already computed."""
     last, keep, constants = graph.last_use, set(graph.outputs), shapes.constants
     sizes = sizes or {}
+
+    def size_of(out: str) -> int | None:
+        return sizes[out] if out in sizes else tensor_bytes(shapes, out)
+
     freed: dict[int, int] = {}  # step → bytes freed after it
     current = unknown = 0
     for name in shapes.input_dims:
@@ -366,15 +370,14 @@ def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> 
     for index, node in enumerate(main):
         for out in node.outputs:
             if out and out not in constants:
-                size = sizes[out] if out in sizes else tensor_bytes(shapes, out)
+                size = size_of(out)
                 if size is None:
                     unknown += 1
-                elif out not in keep:
-                    current += size
-                    end = last.get(out, index)
-                    freed[end if end > index else index] = freed.get(end if end > index else index, 0) + size
-                else:
-                    current += size
+                    continue
+                current += size
+                if out not in keep:  # freed after its last reader (after its own step when nothing reads it)
+                    end = max(last.get(out, index), index)
+                    freed[end] = freed.get(end, 0) + size
         timeline.append(current)
         if current > peak:
             peak, peak_index, peak_node = current, index, node
@@ -387,7 +390,7 @@ def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> 
         for index, node in enumerate(main[:peak_index + 1]):
             for out in node.outputs:
                 if out and out not in constants and (out in keep or max(last.get(out, index), index) >= peak_index):
-                    at_peak.append((out, (sizes[out] if out in sizes else tensor_bytes(shapes, out)) or 0))
+                    at_peak.append((out, size_of(out) or 0))
         at_peak.sort(key=lambda item: (-item[1], item[0]))
     return Memory(peak, peak_index, peak_node, unknown, timeline, at_peak)
 

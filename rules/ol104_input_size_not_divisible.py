@@ -38,14 +38,15 @@ class InputSizeNotDivisible(Rule):
     summary = "an input's spatial size makes a strided stage round; lists the nearest exact sizes that run"
 
     def check_model(self, ctx):
-        if not any(a.dropped > 0 and a.stride > 1 for w in ctx.shapes.windows.values() if w.kind != "transpose"
-                   for a in w.axes):
+        if not any(a.dropped > 0 and a.stride > 1 for w in ctx.shapes.windows.values()
+                   if w.drops and w.kind != "transpose" for a in w.axes):
             return  # no strided window drops anything: no input to follow
         for name, dims in ctx.shapes.input_dims.items():
             if dims is None or len(dims) < 3 or None in dims:
                 continue
             reached = [n for n in ctx.graph.downstream(name) if n not in ctx.shapes.dead]
-            losing = [layer for layer in reached if layer.window is not None and layer.window.kind != "transpose"
+            losing = [layer for layer in reached if layer.window is not None and layer.window.drops
+                      and layer.window.kind != "transpose"
                       and any(a.dropped > 0 and a.stride > 1 for a in layer.window.axes)]
             if not losing:
                 continue
