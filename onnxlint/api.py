@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +60,25 @@ def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.
     options.
     """
     settings = make_settings(settings, **options)
-    loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
-    return plain(analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if,
-                         limits=limits)[0])
+    with gc_paused():
+        loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
+        return plain(analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if,
+                             limits=limits)[0])
+
+
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector paused for one analysis, then restored as it was. An analysis allocates
+    an object per node and frees almost none until it returns: collections in the middle find nothing to free
+    and walk every node again (at 50k nodes, ~18% of lint). What becomes garbage meanwhile is collected after."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def plain(report: Report) -> Report:
@@ -75,8 +93,9 @@ def lint_safely(model: Source, settings: Settings, *, name: str | None = None, *
     serialized bytes (`-` for stdin); `run` holds the execution flags: verify, profile, what_if, limits."""
     name = name or (os.fspath(model) if isinstance(model, (str, os.PathLike)) else "<model>")
     try:
-        loaded = load(model, max_size=settings.max_size, name=name)
-        return plain(analyse(loaded, settings, **run)[0])
+        with gc_paused():
+            loaded = load(model, max_size=settings.max_size, name=name)
+            return plain(analyse(loaded, settings, **run)[0])
     except LoadError as exc:
         return Report(path=exc.source, error=exc.problem, error_class="LFSPointer" if exc.lfs_pointer else "LoadError")
     except InputShapeError as exc:

@@ -222,11 +222,16 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     dims, dtype, windows, matmuls, dead = shapes.dims, shapes.dtype, shapes.windows, shapes.matmuls, shapes.dead
     problems, known, pending = shapes.problems, shapes.values, shapes.pending
     sizes: dict[str, int | None] = {}  # output bytes, for the memory walk
+    nbytes: dict[tuple, int | None] = {}  # (dims, data type) → bytes: most layers repeat a few shapes
+    by_window: dict[tuple, tuple] = {}  # (WindowFacts, output dims) → (MACs, why unknown, ConvSpec)
     for node in graph.nodes:
         if node in dead:
             continue
         window = windows.get(node)
         outputs, inputs = node.outputs, node.inputs
+        out = dims.get(outputs[0]) if outputs and outputs[0] else None
+        node.output_shape = out
+        conv = None
         if window is None and node.op_type not in _PRICED and node.domain in ("", "ai.onnx") \
                 and node not in matmuls and node not in problems:
             params = param_bytes = layer_macs = 0  # an element-wise or shape op: nothing to count
@@ -243,10 +248,23 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                     if count_ is not None:
                         params += count_
                         param_bytes += tensor_nbytes(dtype.get(stored, 0), count_) or 0
-            layer_macs, why = macs(node, shapes, window)
-        out = dims.get(outputs[0]) if outputs and outputs[0] else None
+            if window is not None and node not in problems:
+                # the same arithmetic (one WindowFacts: same input shape, weight shape and attributes) giving
+                # the same output: the same counts
+                key = (window, out)
+                found = by_window.get(key)
+                if found is None:
+                    found = by_window[key] = (*macs(node, shapes, window),
+                                              conv_spec(node, window) if node.op == "Conv" else None)
+                layer_macs, why, conv = found
+            else:
+                layer_macs, why = macs(node, shapes, window)
         if len(outputs) == 1 and outputs[0]:
-            out_bytes = sizes[outputs[0]] = _nbytes(out, dtype.get(outputs[0], 0))
+            key = (out, dtype.get(outputs[0], 0))
+            out_bytes = nbytes.get(key, _UNSEEN)
+            if out_bytes is _UNSEEN:
+                out_bytes = nbytes[key] = _nbytes(*key)
+            sizes[outputs[0]] = out_bytes
         else:
             out_bytes = _sum_known([tensor_bytes(shapes, o) for o in outputs if o])
         source = rf.get(inputs[0]) if window is None and len(inputs) == 1 and len(outputs) == 1 else None
@@ -257,10 +275,8 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             field_, jump = source[0], source[1]
         else:
             field_, jump = _receptive_field(node, window, shapes, rf)
-        node.output_shape = out
         node.params, node.param_bytes, node.macs, node.output_bytes = params, param_bytes, layer_macs, out_bytes
-        node.receptive_field, node.jump, node.window = field_, jump, window
-        node.conv = conv_spec(node) if window is not None and node.op == "Conv" else None
+        node.receptive_field, node.jump, node.window, node.conv = field_, jump, window, conv
         layers.append(node)
         total_params += params
         total_param_bytes += param_bytes
@@ -289,6 +305,9 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                     any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
                     memory.peak_live)
     return layers, totals
+
+
+_UNSEEN = object()
 
 
 def _sum_known(sizes: list) -> int | None:
@@ -399,10 +418,10 @@ def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:
     return sum(s.params for s in specs), sum(s.macs(batch) for s in specs)
 
 
-def conv_spec(layer: Layer) -> ConvSpec | None:
+def conv_spec(layer: Layer, w: WindowFacts | None = None) -> ConvSpec | None:
     """The layer itself as a ConvSpec (2-D Conv with known shapes), or None; one ConvSpec (immutable) for
-    every layer with the same numbers."""
-    w, out = layer.window, layer.output_shape
+    every layer with the same numbers. `w`: its WindowFacts, before the cost stage has filled them in."""
+    w, out = w or layer.window, layer.output_shape
     if (layer.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
             or w.c_in is None or w.c_out is None or w.group <= 0 or w.axes[0].size is None or w.axes[1].size is None):
         return None
