@@ -47,3 +47,25 @@ def test_the_report_is_plain_data_without_the_graph():
     assert [(x.name, x.params, x.macs, x.output_shape) for x in copy.layers] == \
         [(x.name, x.params, x.macs, x.output_shape) for x in report.layers]
     assert len(pickle.dumps(report)) < 100_000  # layers, totals and findings: no protobuf inside
+
+
+def test_lint_pauses_the_garbage_collector_and_restores_it(monkeypatch):
+    import gc
+
+    from onnxlint import api
+
+    seen = []
+    real = api.build_graph
+    monkeypatch.setattr(api, "build_graph", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    assert gc.isenabled()
+    onnxlint.lint(fixture("demo"))
+    assert seen == [False] and gc.isenabled()  # paused for the analysis, on again after
+    with pytest.raises(onnxlint.LoadError):
+        onnxlint.lint(b"not a model")
+    assert gc.isenabled()  # restored when the model cannot be read
+    gc.disable()
+    try:
+        onnxlint.lint(fixture("demo"))
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
