@@ -4,7 +4,7 @@
 
 1. in-process lint ÷ onnx.load(path) on generated Conv+Relu chains of 1k, 10k, 20k, 50k nodes (goal ≤ 3×),
    beside the ratio to the parse floor onnx.load(path, load_external_data=False), and 50k ÷ 1k (linear: ≤ 60×);
-   with the interpreter's garbage collector on (a library call leaves it as it is) and off (the CLI's own);
+   with the interpreter's garbage collector on (lint() pauses it for the call and restores it) and off (the CLI's own);
 2. a whole `onnxlint light_resnet50.onnx` process ÷ `python -c "import onnx; onnx.load(path)"` (goal ≤ 2×);
 3. peak RSS linting a model with 1.5 GB of external weights (goal < 300 MB; the weight file is sparse
    and must never be opened);

@@ -147,7 +147,7 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, depth, output, select
     from onnxlint.runner import expand_paths, iter_lint, resolve_settings
 
     # this process is the command's own and ends with it: the analysis allocates many small objects and
-    # frees none, so the cyclic garbage collector only costs time (a library call leaves it alone)
+    # frees none, so the cyclic garbage collector only costs time (a library call pauses it for the call only)
     gc.disable()
     from onnxlint.verify import Limits
 
