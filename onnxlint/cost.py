@@ -249,21 +249,20 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                         params += count_
                         param_bytes += tensor_nbytes(dtype.get(stored, 0), count_) or 0
             if window is not None and node not in problems:
-                # the same arithmetic (one WindowFacts: same input shape, weight shape and attributes) giving
-                # the same output: the same counts
+                # convs share one WindowFacts per input shape, weight shape and attributes (other windowed ops
+                # have one each): with the same output, the same counts
                 key = (window, out)
                 found = by_window.get(key)
                 if found is None:
-                    found = by_window[key] = (*macs(node, shapes, window),
-                                              conv_spec(node, window) if node.op == "Conv" else None)
+                    found = by_window[key] = (*macs(node, shapes, window), conv_spec(node, window))
                 layer_macs, why, conv = found
             else:
                 layer_macs, why = macs(node, shapes, window)
         if len(outputs) == 1 and outputs[0]:
-            key = (out, dtype.get(outputs[0], 0))
-            out_bytes = nbytes.get(key, _UNSEEN)
+            typed = (out, dtype.get(outputs[0], 0))
+            out_bytes = nbytes.get(typed, _UNSEEN)
             if out_bytes is _UNSEEN:
-                out_bytes = nbytes[key] = _nbytes(*key)
+                out_bytes = nbytes[typed] = _nbytes(*typed)
             sizes[outputs[0]] = out_bytes
         else:
             out_bytes = _sum_known([tensor_bytes(shapes, o) for o in outputs if o])
@@ -418,10 +417,10 @@ def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:
     return sum(s.params for s in specs), sum(s.macs(batch) for s in specs)
 
 
-def conv_spec(layer: Layer, w: WindowFacts | None = None) -> ConvSpec | None:
-    """The layer itself as a ConvSpec (2-D Conv with known shapes), or None; one ConvSpec (immutable) for
-    every layer with the same numbers. `w`: its WindowFacts, before the cost stage has filled them in."""
-    w, out = w or layer.window, layer.output_shape
+def conv_spec(layer: Layer, w: WindowFacts) -> ConvSpec | None:
+    """The layer (its WindowFacts `w`) as a ConvSpec (2-D Conv with known shapes), or None; one ConvSpec
+    (immutable) for every layer with the same numbers."""
+    out = layer.output_shape
     if (layer.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
             or w.c_in is None or w.c_out is None or w.group <= 0 or w.axes[0].size is None or w.axes[1].size is None):
         return None
