@@ -309,7 +309,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     """
     from onnxlint.api import LoadError
     from onnxlint.engine import check_selector, selected_rules
-    from onnxlint.fix import FixError, fix, fixable_rules, save
+    from onnxlint.fix import FixError, fix, fixable_rules
     from onnxlint.loader import load
     from onnxlint.verify import Limits
 
@@ -335,9 +335,14 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
         _fail(f"{model}: -o names the input file; use --in-place to overwrite it")
     if target is not None and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
         _fail(f"{target}: the folder {target.parent} does not exist")  # said before minutes of verifying
+    if in_place and os.path.islink(model):
+        _fail(f"{model}: is a symlink; --in-place would replace the link, not its target: give -o OUT.onnx")
     try:
         options = {"input_shapes": _input_shapes(input_shape)} if input_shape else {}
-        result = fix(str(model), select=codes, limits=Limits(seconds=timeout), **options)
+        result = fix(str(model), output=None if diff else target, select=codes, limits=Limits(seconds=timeout),
+                     **options)
+    except OSError as exc:  # writing the output: a full disk, a folder without write permission
+        _fail(f"{target}: cannot write: {exc.strerror or exc}; nothing was written")
     except LoadError as exc:
         _fail(str(exc))
     except (FixError, ValueError) as exc:
@@ -367,13 +372,10 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
     if diff:
         _echo(f"{model}: --diff: nothing written")
         return
-    external = result.before.external_data
-    try:
-        save(result.model, target, external=external)
-    except OSError as exc:
-        _fail(f"{target}: cannot write: {exc.strerror or exc}")
-    weights = f" (weights in {target.name}.data)" if external else ""
-    _echo(f"{model} → {target}: {len(result.changes)} rewrites{weights}")
+    for note in result.notes:
+        _echo(f"  note: {note}")
+    weights = f" (weights in {result.written[1].name})" if len(result.written) > 1 else ""
+    _echo(f"{model} → {target}: {len(result.changes)} rewrites{weights}; the files written are the ones verified")
 
 
 def _counts(keys):

@@ -16,10 +16,12 @@ import onnx
 from onnx import helper, numpy_helper
 
 from onnxlint.api import lint
+from onnxlint.diagnostics import Severity
 from onnxlint.graph import MAIN
-from onnxlint.loader import load
+from onnxlint.loader import display_name, load, stripped
 from onnxlint.report import Report
 from onnxlint.verify import Limits, run_child
+from onnxlint.write import embedded_size, external_files, files_read_by, stage, with_data, write_model
 
 
 class FixError(Exception):
@@ -28,7 +30,7 @@ class FixError(Exception):
 
 @dataclass
 class FixResult:
-    model: onnx.ModelProto
+    model: onnx.ModelProto | None  # the rewritten model with its weights; None when it was written to `output`
     changes: list[str] = field(default_factory=list)  # one line per rewrite
     skipped: list[str] = field(default_factory=list)  # rewrites left out, and why
     max_abs_error: float = 0.0
@@ -36,6 +38,8 @@ class FixResult:
     tolerance: float = 0.0
     before: Report | None = None
     after: Report | None = None
+    written: list[Path] = field(default_factory=list)  # the files delivered (model first), when an output was given
+    notes: list[str] = field(default_factory=list)  # what the user should know about how they were written
 
 
 def fixable_rules() -> dict:
@@ -45,19 +49,27 @@ def fixable_rules() -> dict:
     return {r.code: r for r in all_rules() if r.fix is not Rule.fix}
 
 
-def fix(source, *, select=None, limits: Limits = Limits(), **lint_options) -> FixResult:
-    """Rewrite a copy of the model with every selected rule's fix (all fixable rules by default) and verify
-    it with onnxruntime. Each rule's `fix` rewrites the findings it reported, through a Rewriter."""
+def fix(source, *, output: str | os.PathLike | None = None, select=None, limits: Limits = Limits(),
+        **lint_options) -> FixResult:
+    """Rewrite a copy of the model with every selected rule's fix (all fixable rules by default), write it,
+    and verify the written files with onnxruntime. With `output` (which may be the source itself, for an
+    in-place rewrite) they are then moved there; without it they are verified in a temporary folder and
+    removed (`result.model` holds the rewritten model). Each rule's `fix` rewrites the findings it reported,
+    through a Rewriter."""
     from onnxlint.api import analyse, make_settings
 
     rules = fixable_rules()
     select = tuple(select) if select is not None else tuple(rules)
     settings = make_settings(**lint_options)
     before, ctx = analyse(load(source, max_size=settings.max_size), settings)
-    if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read
-        raise FixError(f"refused: the model has unsafe external data (OL003: {ctx.loaded.unsafe_external[0]}); "
-                       "nothing was read or written")
-    model = ctx.loaded.copy_with_weights()
+    _refuse_unfixable(before, ctx)
+    # weights stay in the original's files, referenced, until the writer copies them: only what a rewrite
+    # changes is read into memory
+    model = ctx.loaded.copy_with_references() or ctx.loaded.copy_with_weights()
+    empty = [t.name for t in model.graph.initializer if stripped(t)]
+    if empty:
+        raise FixError(f"the weights carry no data ({len(empty):,} initializer{'s' if len(empty) > 1 else ''} with "
+                       f"dims only, e.g. '{display_name(empty[0])}'), so no fix can be verified; nothing was written")
     rewriter = Rewriter(model, ctx)
     instances = {code: rules[code](settings.options.get(code)) for code in select if code in rules}
     for d in before.diagnostics:
@@ -67,10 +79,54 @@ def fix(source, *, select=None, limits: Limits = Limits(), **lint_options) -> Fi
     if not rewriter.changes:
         return result
     rewriter.prune()
-    onnx.checker.check_model(model)
-    _verify_equal(ctx, model, result, limits)
-    result.after = lint(model, **lint_options)
+    with tempfile.TemporaryDirectory(prefix="onnxlint-fix-") as tmp:
+        target = Path(output) if output is not None else Path(tmp) / "fixed.onnx"
+        original = _original_files(ctx.loaded)
+        staged = stage(model, target, external=ctx.loaded.external_data, avoid=original | files_read_by(target),
+                       base_dir=ctx.loaded.base_dir)
+        try:
+            # what is verified is what is delivered: the files written, read back from disk
+            _verify_equal(ctx, staged.model_path, result, limits, Path(tmp))
+            result.after = lint(str(staged.model_path), **lint_options)
+            result.notes = staged.notes
+            if output is not None:
+                mode = os.stat(target).st_mode & 0o7777 if target.is_file() else None
+                result.written = staged.commit(mode)
+                result.model = None  # the files are the result; the weights were never read whole
+            else:
+                _read_weights_in(model, ctx.loaded.base_dir)
+        finally:
+            staged.discard()
     return result
+
+
+def _refuse_unfixable(report: Report, ctx) -> None:
+    """Refuse, in one line, a model that cannot be rewritten and verified."""
+    if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read
+        raise FixError(f"refused: the model has unsafe external data (OL003: {ctx.loaded.unsafe_external[0]}); "
+                       "nothing was read or written")
+    errors = [d for d in report.diagnostics if d.severity == Severity.ERROR]
+    if errors:  # onnxruntime could not run it, so no rewrite of it could be verified
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise FixError(f"refused: lint reports error {first.code} at {first.node or 'the model'}: "
+                       f"{first.message}{more}; nothing was written")
+
+
+def _read_weights_in(model: onnx.ModelProto, base_dir) -> None:
+    """Give the rewritten model every weight it still references in the original's files: the library's
+    `result.model` stands alone."""
+    for index, tensor in enumerate(model.graph.initializer):
+        loaded = with_data(tensor, base_dir)
+        if loaded is not tensor:
+            model.graph.initializer[index].CopyFrom(loaded)
+
+
+def _original_files(loaded) -> set[Path]:
+    """The files the original model is read from: never written over."""
+    if loaded.source in ("<bytes>", "<model>", "-") or loaded.base_dir is None:
+        return set()
+    return {Path(loaded.source).resolve()} | external_files(loaded.model, loaded.base_dir)
 
 
 class Rewriter:
@@ -112,7 +168,7 @@ class Rewriter:
     def value(self, name: str) -> np.ndarray:
         """The value of a constant tensor: initializer, Constant or ConstantOfShape of a constant."""
         if name in self.inits:
-            return numpy_helper.to_array(self.inits[name])
+            return numpy_helper.to_array(with_data(self.inits[name], self.ctx.loaded.base_dir))
         producer = self.producer(name)
         if producer is None:
             raise ValueError(f"'{name}' is a model input, not a constant: it cannot be rewritten")
@@ -142,6 +198,27 @@ class Rewriter:
         for name in added.input:
             self.users.setdefault(name, []).append(added)
         return added
+
+    def reshaped(self, name: str, dims: list[int], new_name: str) -> str:
+        """An initializer holding `name`'s elements in `dims`: `name` itself, re-dimensioned in place, when the
+        node being rewritten is its only reader (no copy of the weights), else a copy named `new_name`."""
+        tensor = self.inits.get(name)
+        if tensor is None:  # a Constant node's value
+            return self.add_initializer(self.value(name).reshape(dims), new_name)
+        if len(self.consumers(name)) == 1 and name not in {i.name for i in self.graph.input}:
+            del tensor.dims[:]
+            tensor.dims.extend(dims)
+            return name
+        copy = self.graph.initializer.add()
+        copy.CopyFrom(tensor)
+        copy.name = new_name
+        del copy.dims[:]
+        copy.dims.extend(dims)
+        self.inits[new_name] = copy
+        return new_name
+
+    def dtype(self, name: str) -> np.dtype:
+        return helper.tensor_dtype_to_np_dtype(self.inits[name].data_type)
 
     def add_fill(self, fill: np.ndarray, dims: list[int], name: str) -> str:
         shape = self.add_initializer(np.array(dims, dtype=np.int64), f"{name}_shape")
@@ -208,8 +285,9 @@ class Rewriter:
                 del items[index]
 
 
-def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits) -> None:
-    """Run the original and the rewritten model on the same random inputs in the sandbox."""
+def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path) -> None:
+    """Run the original and the written, rewritten model (`fixed`, opened from disk by the child) on the same
+    random inputs in the sandbox."""
     inputs = [{"name": n, "dims": list(d), "elem_type": ctx.shapes.dtype.get(n, 1)}
               for n, d in ctx.shapes.input_dims.items()]
     unresolved = [f"{spec['name']}: [{', '.join('?' if d is None else str(d) for d in spec['dims'])}]"
@@ -217,25 +295,19 @@ def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits
     if unresolved:  # a symbolic batch is already 1, as in lint; other symbolic dims need a size
         raise FixError(f"the fix cannot be verified with symbolic input dims ({'; '.join(unresolved)}): pass "
                        "--input-shape NAME=DIMS")
-    with tempfile.TemporaryDirectory(prefix="onnxlint-fix-") as tmp:
-        outputs = {}
-        for label, model in (("original", None), ("fixed", fixed)):
-            path = Path(tmp) / f"{label}.onnx"
-            if model is None and _runs_as_is(ctx.loaded):  # the user's own file: no copy of its weights here
-                path = Path(os.path.abspath(ctx.loaded.source))
-            else:
-                model = model if model is not None else ctx.loaded.copy_with_weights()
-                big = model.ByteSize() > 64 * 1024**2  # written tensor by tensor, not as one serialized copy
-                onnx.save(model, path, save_as_external_data=big, location=f"{label}.weights" if big else None)
-                del model
-            job = {"model": str(path), "tmp": tmp, "inputs": inputs, "outputs": [], "profile_runs": 0,
-                   "save_outputs": label}
-            run, problem = run_child(job, limits)
-            if problem:
-                raise FixError(f"{label} model: {problem}")
-            outputs[label] = dict(np.load(Path(tmp) / f"{label}.npz"))
-    names = [o.name for o in fixed.graph.output]
-    for name in names:
+    outputs = {}
+    for label in ("original", "fixed"):
+        path = fixed if label == "fixed" else _original_path(ctx.loaded, tmp)
+        job = {"model": str(path), "tmp": str(tmp), "inputs": inputs, "outputs": [], "profile_runs": 0,
+               "save_outputs": label, "check_model": label == "fixed"}
+        run, problem = run_child(job, limits)
+        if problem:
+            raise FixError(f"{label} model: {problem}; nothing written")
+        if "checker" in run:
+            raise FixError(f"the rewritten model fails onnx.checker ({run['checker']}); nothing written")
+        with np.load(tmp / f"{label}.npz") as saved:
+            outputs[label] = dict(saved)
+    for name in outputs["original"]:
         ref, got = outputs["original"][name].astype(np.float64), outputs["fixed"][name].astype(np.float64)
         if ref.shape != got.shape:
             raise FixError(f"output '{name}' changed shape: {ref.shape} → {got.shape}; nothing written")
@@ -249,15 +321,12 @@ def _verify_equal(ctx, fixed: onnx.ModelProto, result: FixResult, limits: Limits
             raise FixError(f"output '{name}' differs by {error:.3g} (tolerance {tolerance:.3g}); nothing written")
 
 
-def _runs_as_is(loaded) -> bool:
-    """Whether onnxruntime can read the user's file itself: a path with every weight embedded."""
-    return loaded.source not in ("<bytes>", "<model>", "-") and os.path.isfile(loaded.source) and not any(
-        t.data_location == onnx.TensorProto.EXTERNAL for t in loaded.model.graph.initializer)
-
-
-def save(model: onnx.ModelProto, path: Path, *, external: bool) -> None:
-    """Write the rewritten model; weights go to `<name>.data` beside it when the original kept them apart."""
-    if external:
-        onnx.save(model, path, save_as_external_data=True, location=f"{path.name}.data", size_threshold=1024)
-    else:
-        onnx.save(model, path)
+def _original_path(loaded, tmp: Path) -> Path:
+    """The original as onnxruntime reads it: the user's own file (its external data beside it, references
+    already checked), or, for an in-memory model, a copy written to `tmp`."""
+    if loaded.source not in ("<bytes>", "<model>", "-") and os.path.isfile(loaded.source):
+        return Path(os.path.abspath(loaded.source))
+    path = tmp / "original.onnx"  # write_model never modifies the model, and copies external data in
+    write_model(loaded.model, path, "original.onnx.data" if embedded_size(loaded.model) > 64 * 1024**2 else None,
+                loaded.base_dir)
+    return path

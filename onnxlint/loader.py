@@ -9,6 +9,7 @@ import math
 import mmap
 import os
 import stat
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,39 @@ class LoadedModel:
             model = ModelProto()
             model.CopyFrom(self.model)
         if self.base_dir is not None:  # references already validated (OL003)
-            full().external_data_helper.load_external_data_for_model(model, str(self.base_dir))
+            with warnings.catch_warnings():  # onnx's own warnings (unknown keys) are not the user's to read
+                warnings.simplefilter("ignore")
+                full().external_data_helper.load_external_data_for_model(model, str(self.base_dir))
+        return model
+
+    def copy_with_references(self, location: str | None = None) -> ModelProto | None:
+        """A private copy without the weights the large-file parse left in the file: each such initializer is
+        an external-data reference into the file itself (`location`: the file's name as the reader finds
+        it, by default its own name in `base_dir`), like the external data the model may already have. None
+        when some payload cannot be referenced (packed varints, a tensor outside the main graph's
+        initializers): then only `copy_with_weights` will do."""
+        from onnxlint.wire import PAYLOAD_KEY
+
+        model = ModelProto()
+        model.CopyFrom(self.model)
+        if not self.payloads_skipped:
+            return model
+        location = location or os.path.basename(self.source)
+        held = model.graph.initializer[:]  # kept alive: a wrapper's id names its tensor only while it lives
+        initializers = {id(t) for t in held}
+        for tensor in _external_tensors(model):
+            entry = next((e.value for e in tensor.external_data if e.key == PAYLOAD_KEY), None)
+            if entry is None:
+                if stripped(tensor):
+                    return None
+                continue
+            if id(tensor) not in initializers:
+                return None
+            offset, length = entry.split(",")
+            tensor.ClearField("external_data")
+            tensor.data_location = TensorProto.EXTERNAL
+            for key, value in (("location", location), ("offset", offset), ("length", length)):
+                tensor.external_data.add(key=key, value=value)
         return model
 
 
@@ -67,6 +100,13 @@ def display_name(text: str | bytes) -> str:
     if isinstance(text, str):
         return text
     return text.decode("utf-8", "backslashreplace")
+
+
+def stripped(tensor) -> bool:
+    """A tensor whose elements are not in the file: no payload field and not external (dims only)."""
+    return math.prod(tensor.dims) > 0 and tensor.data_location != TensorProto.EXTERNAL and not (
+        tensor.raw_data or tensor.float_data or tensor.double_data or tensor.int32_data or tensor.int64_data
+        or tensor.uint64_data or tensor.string_data)
 
 
 def load(source: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.PathLike | None = None,

@@ -1,6 +1,7 @@
-"""The onnxruntime child of --verify/--profile. Run as `python -m onnxlint.sandbox JOB.json` under the
-limits the parent sets; it imports only onnxruntime and numpy (not onnx, not the rest of onnxlint), so
-that its start-up stays small, and writes result.json beside the job."""
+"""The onnxruntime child of --verify/--profile/fix. Run as `python -m onnxlint.sandbox JOB.json` under the
+limits the parent sets; it imports only onnxruntime and numpy (not the rest of onnxlint; onnx only for a
+job that asks for onnx.checker on the files `fix` wrote), so that its start-up stays small, and writes
+result.json beside the job."""
 from __future__ import annotations
 
 import json
@@ -40,6 +41,13 @@ def execute(job: dict) -> dict:
     import onnxruntime as ort
 
     ort.set_default_logger_severity(4)
+    if job.get("check_model"):  # in the child: onnx.checker reads a file's weights whole
+        import onnx
+
+        try:
+            onnx.checker.check_model(job["model"])
+        except onnx.checker.ValidationError as exc:
+            return {"checker": " ".join(str(exc).split("\n")[0].split())[:300]}
     session = _session(ort, job["model"], job["tmp"], profiling=False)
     rng = np.random.default_rng(0)
     feeds = {}

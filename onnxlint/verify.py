@@ -144,7 +144,11 @@ def run_child(job: dict, limits: Limits, shown_limit: float | None = None) -> tu
         cpu = int(math.ceil(limits.seconds)) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    # HOME and the caches inside the child's temporary folder: onnxruntime keeps a telemetry store under
+    # ~/.cache (onnxruntime.db), and nothing but the requested output may be written
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "HOME": job["tmp"], "XDG_CACHE_HOME": job["tmp"], "XDG_CONFIG_HOME": job["tmp"],
+           "XDG_DATA_HOME": job["tmp"]}
     try:
         proc = subprocess.run([sys.executable, "-m", "onnxlint.sandbox", str(job_path)],
                               capture_output=True, timeout=limits.seconds, preexec_fn=limit, env=env,
@@ -202,44 +206,15 @@ def _referencing_the_file(loaded: LoadedModel, tmp: Path):
     """For a large file parsed without its payloads: the model whose big initializers point, as external data,
     at their bytes inside the user's file (linked into the sandbox's folder). onnxruntime maps them in the
     child, under its memory limit; the parent never holds the weights. None when some payload cannot be
-    referenced that way (packed varints, tensors outside the main graph's initializers)."""
-    import onnx
-
-    from onnxlint.loader import _external_tensors
-    from onnxlint.wire import PAYLOAD_KEY
-
+    referenced that way."""
     if not loaded.payloads_skipped:
         return None
-    held = loaded.model.graph.initializer[:]  # kept alive: a wrapper's id names its tensor only while it lives
-    initializers = {id(t) for t in held}
-    marked = [t for t in _external_tensors(loaded.model) if any(e.key == PAYLOAD_KEY for e in t.external_data)]
-    if any(id(t) not in initializers for t in marked):
-        return None
-    model = onnx.ModelProto()
-    model.CopyFrom(loaded.model)
     link = tmp / "source.onnx"
+    model = loaded.copy_with_references(location=link.name)
+    if model is None:
+        return None
     try:
         os.link(loaded.source, link)
     except OSError:
         os.symlink(os.path.abspath(loaded.source), link)
-    for tensor in model.graph.initializer:
-        entries = {e.key: e.value for e in tensor.external_data}
-        if PAYLOAD_KEY not in entries:
-            if _stripped(tensor):
-                return None  # a payload left out that cannot be referenced: the full copy it is
-            continue
-        offset, length = entries[PAYLOAD_KEY].split(",")
-        tensor.ClearField("external_data")
-        tensor.data_location = onnx.TensorProto.EXTERNAL
-        for key, value in (("location", link.name), ("offset", offset), ("length", length)):
-            tensor.external_data.add(key=key, value=value)
     return model
-
-
-def _stripped(tensor) -> bool:
-    """A tensor whose data the large-file walker left out without saying where it sits."""
-    import math
-
-    return math.prod(tensor.dims) > 0 and tensor.data_location != 1 and not (
-        tensor.raw_data or tensor.float_data or tensor.double_data or tensor.int32_data or tensor.int64_data
-        or tensor.uint64_data or tensor.string_data)

@@ -53,9 +53,9 @@ def _payload_entry(offset: int, length: int) -> bytes:
     """A TensorProto.external_data field holding (PAYLOAD_KEY, "offset,length"): the dropped data's place in
     the file, so that --verify can hand the file itself to onnxruntime instead of a copy of the weights."""
     key, value = PAYLOAD_KEY.encode(), f"{offset},{length}".encode()
-    entry = b"\x0a" + _encode_varint(len(key)) + key + b"\x12" + _encode_varint(len(value)) + value
+    entry = b"\x0a" + encode_varint(len(key)) + key + b"\x12" + encode_varint(len(value)) + value
     return bytes([(_number(TensorProto, "external_data") << 3) | _LENGTH_DELIMITED]) + \
-        _encode_varint(len(entry)) + entry
+        encode_varint(len(entry)) + entry
 
 
 def _varint(buf, pos: int) -> tuple[int, int]:
@@ -73,7 +73,7 @@ def _varint(buf, pos: int) -> tuple[int, int]:
             raise ValueError("varint too long")
 
 
-def _encode_varint(value: int) -> bytes:
+def encode_varint(value: int) -> bytes:
     out = bytearray()
     while True:
         byte, value = value & 0x7F, value >> 7
@@ -118,7 +118,7 @@ def _strip(buf, start: int, end: int, kind: str, limit: int, depth: int = 0) -> 
             if child is not None and length > limit:
                 inner = _strip(buf, value_start, pos, child, limit, depth + 1)
                 size = sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in inner)
-                pieces += [(keep, length_start), _encode_varint(size), *inner]
+                pieces += [(keep, length_start), encode_varint(size), *inner]
                 keep = pos
                 continue
         else:

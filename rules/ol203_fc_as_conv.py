@@ -96,6 +96,7 @@ class FcAsConv(Rule):
     def fix(self, rw, d) -> None:
         """Flatten/Reshape + Gemm on N×C×H×W → a Conv with the reshaped weights (k = H×W); the FCs after it →
         1×1 convs; one Flatten at the end: the model becomes fully convolutional (exact)."""
+        import numpy as np
         from onnx import helper
 
         layer = rw.layer(d.node)
@@ -114,14 +115,20 @@ class FcAsConv(Rule):
                                             f"{fc.input[1]}_as_conv")
                 _to_conv(rw, fc, fc_layer, flat, i, weight_name, n_out, value.dtype, attrs)
                 continue
-            weight = rw.value(fc.input[1])
-            if fc.op_type == "Gemm" and attrs.get("transB", 0):
-                weight = weight.T
-            weight = weight * attrs.get("alpha", 1.0)  # now [in, out]
-            n_out = weight.shape[1]
-            kernel = weight.T.reshape(n_out, c, h, w) if i == 0 else weight.T.reshape(n_out, -1, 1, 1)
-            weight_name = rw.add_initializer(kernel.astype(weight.dtype), f"{fc.input[1]}_as_conv")
-            _to_conv(rw, fc, fc_layer, flat, i, weight_name, n_out, weight.dtype, attrs)
+            transposed, alpha = fc.op_type == "Gemm" and attrs.get("transB", 0), attrs.get("alpha", 1.0)
+            n_in, n_out, _ = fc_weight(rw.ctx, fc_layer)
+            dims = [n_out, c, h, w] if i == 0 else [n_out, n_in, 1, 1]
+            if transposed and alpha == 1.0:  # torch's Linear: its [out, in] bytes already are the kernel's
+                weight_name = rw.reshaped(fc.input[1], dims, f"{fc.input[1]}_as_conv")
+                dtype = rw.dtype(weight_name)
+            else:
+                weight = rw.value(fc.input[1])
+                weight = weight if transposed else weight.T  # now [out, in]
+                dtype = weight.dtype
+                if alpha != 1.0:
+                    weight = (weight * alpha).astype(dtype, copy=False)
+                weight_name = rw.add_initializer(np.ascontiguousarray(weight).reshape(dims), f"{fc.input[1]}_as_conv")
+            _to_conv(rw, fc, fc_layer, flat, i, weight_name, n_out, dtype, attrs)
         # the map now stays 4-D through the former FCs and their activations: flatten once at the end
         last = fcs[-1].outputs[0]
         flat_out = f"{last}_spatial"
