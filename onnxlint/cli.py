@@ -301,13 +301,16 @@ def explain(code: str) -> None:
 @click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS", help="Fix an input's shape (repeatable).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Limit in seconds for each onnxruntime run.")
-def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> None:
+@click.option("--memory-limit", default=None, metavar="SIZE",
+              help="Address-space limit of each onnxruntime run  [default: 4GiB plus twice the model's weights]")
+def fix_command(model, output, in_place, select, diff, input_shape, timeout, memory_limit) -> None:
     """Apply exact rewrites (fc-as-conv, BatchNorm folding, no-op removal), verified by onnxruntime.
 
     The original and the rewritten model run on the same random inputs; nothing is written unless
     their outputs agree. The input file is never overwritten without --in-place.
     """
     from onnxlint.api import LoadError
+    from onnxlint.config import parse_size
     from onnxlint.engine import check_selector, selected_rules
     from onnxlint.fix import FixError, fix, fixable_rules
     from onnxlint.loader import load
@@ -335,12 +338,17 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout) -> 
         _fail(f"{model}: -o names the input file; use --in-place to overwrite it")
     if target is not None and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
         _fail(f"{target}: the folder {target.parent} does not exist")  # said before minutes of verifying
+    try:
+        memory = parse_size(memory_limit) if memory_limit is not None else None
+    except ValueError as exc:
+        _fail(f"--memory-limit: {exc}")
     if in_place and os.path.islink(model):
         _fail(f"{model}: is a symlink; --in-place would replace the link, not its target: give -o OUT.onnx")
     try:
         options = {"input_shapes": _input_shapes(input_shape)} if input_shape else {}
-        result = fix(str(model), output=None if diff else target, select=codes, limits=Limits(seconds=timeout),
-                     **options)
+        limits = Limits(seconds=timeout) if memory is None else Limits(seconds=timeout, memory=memory)
+        result = fix(str(model), output=None if diff else target, select=codes, limits=limits,
+                     scale_memory=memory is None, **options)
     except OSError as exc:  # writing the output: a full disk, a folder without write permission
         _fail(f"{target}: cannot write: {exc.strerror or exc}; nothing was written")
     except LoadError as exc:

@@ -50,18 +50,23 @@ def fixable_rules() -> dict:
 
 
 def fix(source, *, output: str | os.PathLike | None = None, select=None, limits: Limits = Limits(),
-        **lint_options) -> FixResult:
+        scale_memory: bool = True, **lint_options) -> FixResult:
     """Rewrite a copy of the model with every selected rule's fix (all fixable rules by default), write it,
     and verify the written files with onnxruntime. With `output` (which may be the source itself, for an
     in-place rewrite) they are then moved there; without it they are verified in a temporary folder and
     removed (`result.model` holds the rewritten model). Each rule's `fix` rewrites the findings it reported,
-    through a Rewriter."""
+    through a Rewriter. `scale_memory`: the onnxruntime runs may use the memory limit plus twice the weights
+    (a model's session holds them)."""
     from onnxlint.api import analyse, make_settings
 
     rules = fixable_rules()
     select = tuple(select) if select is not None else tuple(rules)
     settings = make_settings(**lint_options)
     before, ctx = analyse(load(source, max_size=settings.max_size), settings)
+    instances = {code: rules[code](settings.options.get(code)) for code in select if code in rules}
+    findings = [d for d in before.diagnostics if d.code in instances and d.location == MAIN]  # not in subgraphs
+    if not findings:
+        return FixResult(None, before=before)
     _refuse_unfixable(before, ctx)
     # weights stay in the original's files, referenced, until the writer copies them: only what a rewrite
     # changes is read into memory
@@ -71,28 +76,35 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
         raise FixError(f"the weights carry no data ({len(empty):,} initializer{'s' if len(empty) > 1 else ''} with "
                        f"dims only, e.g. '{display_name(empty[0])}'), so no fix can be verified; nothing was written")
     rewriter = Rewriter(model, ctx)
-    instances = {code: rules[code](settings.options.get(code)) for code in select if code in rules}
-    for d in before.diagnostics:
-        if d.code in instances and d.location == MAIN:  # subgraph and function bodies are left as they are
-            instances[d.code].fix(rewriter, d)
+    for d in findings:
+        instances[d.code].fix(rewriter, d)
     result = FixResult(model, rewriter.changes, rewriter.skipped, before=before)
     if not rewriter.changes:
         return result
     rewriter.prune()
+    original = _original_files(ctx.loaded)
+    if scale_memory:
+        size = sum(p.stat().st_size for p in original) if original else embedded_size(ctx.loaded.model)
+        limits = Limits(limits.seconds, limits.memory + 2 * size)
     with tempfile.TemporaryDirectory(prefix="onnxlint-fix-") as tmp:
         target = Path(output) if output is not None else Path(tmp) / "fixed.onnx"
-        original = _original_files(ctx.loaded)
-        staged = stage(model, target, external=ctx.loaded.external_data, avoid=original | files_read_by(target),
+        replaced = files_read_by(target)
+        staged = stage(model, target, external=ctx.loaded.external_data, avoid=original | replaced,
                        base_dir=ctx.loaded.base_dir)
         try:
             # what is verified is what is delivered: the files written, read back from disk
             _verify_equal(ctx, staged.model_path, result, limits, Path(tmp))
             result.after = lint(str(staged.model_path), **lint_options)
-            result.notes = staged.notes
+            result.notes = list(staged.notes)
             if output is not None:
                 mode = os.stat(target).st_mode & 0o7777 if target.is_file() else None
                 result.written = staged.commit(mode)
                 result.model = None  # the files are the result; the weights were never read whole
+                left = sorted(p.name for p in replaced - {f.resolve() for f in result.written} - {target.resolve()})
+                if left:  # never deleted: another model may read it too
+                    result.notes.append(f"{', '.join(left)} {'is' if len(left) == 1 else 'are'} no longer read by "
+                                        f"{target.name} (left in place: delete {'it' if len(left) == 1 else 'them'} "
+                                        "if no other model reads it)")
             else:
                 _read_weights_in(model, ctx.loaded.base_dir)
         finally:
@@ -286,8 +298,8 @@ class Rewriter:
 
 
 def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path) -> None:
-    """Run the original and the written, rewritten model (`fixed`, opened from disk by the child) on the same
-    random inputs in the sandbox."""
+    """Check with onnx.checker and run the original and the written, rewritten model (`fixed`, opened from disk
+    by the child) on the same random inputs in the sandbox."""
     inputs = [{"name": n, "dims": list(d), "elem_type": ctx.shapes.dtype.get(n, 1)}
               for n, d in ctx.shapes.input_dims.items()]
     unresolved = [f"{spec['name']}: [{', '.join('?' if d is None else str(d) for d in spec['dims'])}]"
@@ -299,12 +311,13 @@ def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path
     for label in ("original", "fixed"):
         path = fixed if label == "fixed" else _original_path(ctx.loaded, tmp)
         job = {"model": str(path), "tmp": str(tmp), "inputs": inputs, "outputs": [], "profile_runs": 0,
-               "save_outputs": label, "check_model": label == "fixed"}
+               "save_outputs": label, "check_model": True}
         run, problem = run_child(job, limits)
         if problem:
             raise FixError(f"{label} model: {problem}; nothing written")
         if "checker" in run:
-            raise FixError(f"the rewritten model fails onnx.checker ({run['checker']}); nothing written")
+            whose = "the rewritten model fails" if label == "fixed" else "the model fails, before any rewrite,"
+            raise FixError(f"{whose} onnx.checker ({run['checker']}); nothing written")
         with np.load(tmp / f"{label}.npz") as saved:
             outputs[label] = dict(saved)
     for name in outputs["original"]:
