@@ -10,7 +10,7 @@ import click
 
 from onnxlint import __version__
 from onnxlint.reporters import FORMATS
-from onnxlint.units import printable
+from onnxlint.escape import terminal as printable
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -205,6 +205,11 @@ def check(paths, summary, show_all, quiet, exit_zero, fmt, depth, output, select
     sys.exit(EXIT_FINDINGS if failing else EXIT_USAGE if unreadable else EXIT_CLEAN)
 
 
+def _say(text: str) -> None:
+    """A line of `onnxlint fix`'s report: node names inside it are the model's, so made printable."""
+    _echo(printable(text))
+
+
 def _emit(rendered: str, output: Path | None, *, color: bool = False) -> None:
     """The output to FILE (one line and exit 2 when it cannot be written) or to stdout."""
     if output is None:
@@ -358,32 +363,32 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
     except Exception as exc:  # a bug on input nobody foresaw: one line, and nothing was written
         _fail(f"{model}: internal error ({type(exc).__name__}: {exc}); nothing was written; please report it")
     for skipped in result.skipped[:5]:
-        _echo(f"  skipped {skipped}")
+        _say(f"  skipped {skipped}")
     if len(result.skipped) > 5:
-        _echo(f"  skipped {len(result.skipped) - 5} more for the same reasons")
+        _say(f"  skipped {len(result.skipped) - 5} more for the same reasons")
     if not result.changes:
-        _echo(f"{model}: nothing to fix ({', '.join(codes)})")
+        _say(f"{model}: nothing to fix ({', '.join(codes)})")
         return
     for change in result.changes:
-        _echo(f"  {change}")
-    _echo(f"verified by onnxruntime: max abs error {result.max_abs_error:.3g}, max rel error "
+        _say(f"  {change}")
+    _say(f"verified by onnxruntime: max abs error {result.max_abs_error:.3g}, max rel error "
           f"{result.max_rel_error:.3g} (tolerance {result.tolerance:.3g}); the rewritten model passes onnx.checker")
     before = {(d.code, d.location, d.node) for d in result.before.diagnostics}
     after = {(d.code, d.location, d.node) for d in result.after.diagnostics}
     gone = _counts(key for key in before - after)
     created = [d for d in result.after.diagnostics if (d.code, d.location, d.node) not in before]
-    _echo(f"findings gone: {', '.join(f'{c} ×{n}' for c, n in sorted(gone.items())) or 'none'}; "
+    _say(f"findings gone: {', '.join(f'{c} ×{n}' for c, n in sorted(gone.items())) or 'none'}; "
           f"new: {', '.join(f'{c} ×{n}' for c, n in sorted(_counts((d.code,) for d in created).items())) or 'none'}; "
           f"{len(result.after.diagnostics)} remain")
     for d in created:  # what the rewrite itself brings: the FC that became a conv may now be a wide one
-        _echo(f"  new {d.code} at {d.node or '-'}: {d.message}")
+        _say(f"  new {d.code} at {d.node or '-'}: {d.message}")
     if diff:
-        _echo(f"{model}: --diff: nothing written")
+        _say(f"{model}: --diff: nothing written")
         return
     for note in result.notes:
-        _echo(f"  note: {note}")
+        _say(f"  note: {note}")
     weights = f" (weights in {result.written[1].name})" if len(result.written) > 1 else ""
-    _echo(f"{model} → {target}: {len(result.changes)} rewrites{weights}; the files written are the ones verified")
+    _say(f"{model} → {target}: {len(result.changes)} rewrites{weights}; the files written are the ones verified")
 
 
 def _counts(keys):

@@ -176,6 +176,8 @@ def _pct(before: int, after: int) -> str:
 def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] = ()) -> str:
     """The diff for a terminal, or (markdown) for a pull-request comment."""
     from onnxlint import units
+    from onnxlint.escape import markdown as md
+    from onnxlint.escape import terminal
 
     lines = []
     rows = []
@@ -188,40 +190,40 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
     changed = [c for c in diff.layers if c.old is None or c.new is None or c.delta("macs") or c.delta("params")
                or c.old.output_shape != c.new.output_shape]
     if markdown:
-        lines += [f"### onnxlint diff: `{diff.old.path}` → `{diff.new.path}`", "",
+        lines += [f"### onnxlint diff: {md(diff.old.path)} → {md(diff.new.path)}", "",
                   "| | old | new | change |", "|---|---:|---:|---:|"]
         lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |" for r in rows]
-        lines += ["", f"Peak at `{peaks[0]}` → `{peaks[1]}`. Layers matched: {matching}.", ""]
+        lines += ["", f"Peak at {md(peaks[0])} → {md(peaks[1])}. Layers matched: {md(matching)}.", ""]
         if changed:
             lines += ["| layer | change | params | MACs | output |", "|---|---|---:|---:|---|"]
             for c in changed:
                 what = "added" if c.old is None else "removed" if c.new is None else f"by {c.matched_by}"
                 shape = (f"{units.shape(c.old.output_shape) if c.old else '—'} → "
                          f"{units.shape(c.new.output_shape) if c.new else '—'}")
-                lines.append(f"| `{c.label}` | {what} | {_signed(c.delta('params'))} | {_signed(c.delta('macs'))} "
+                lines.append(f"| {md(c.label)} | {what} | {_signed(c.delta('params'))} | {_signed(c.delta('macs'))} "
                              f"| {shape} |")
             lines.append("")
         for title, found in (("Fixed", diff.fixed), ("New", diff.introduced)):
             if found:
                 lines.append(f"**{title} findings ({len(found)})**")
-                lines += [f"- `{d.code}` `{d.where or '-'}`: {d.message}" for d in found]
+                lines += [f"- {d.code} {md(d.where or '-')}: {md(d.message)}" for d in found]
                 lines.append("")
         lines.append(f"{len(diff.unchanged)} findings unchanged.")
-        lines += [f"\n**Over budget:** {p}" for p in problems]
+        lines += [f"\n**Over budget:** {md(p)}" for p in problems]
         return "\n".join(lines) + "\n"
-    lines.append(f"{diff.old.path} → {diff.new.path}")
+    lines.append(terminal(f"{diff.old.path} → {diff.new.path}"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines += ["  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
               for r in rows]
-    lines.append(f"  peak at {peaks[0]} → {peaks[1]}; layers matched {matching}")
+    lines.append(terminal(f"  peak at {peaks[0]} → {peaks[1]}; layers matched {matching}"))
     for c in changed:
         what = "added" if c.old is None else "removed" if c.new is None else f"by {c.matched_by}"
         shape = "" if c.old is None or c.new is None or c.old.output_shape == c.new.output_shape else \
             f", output {units.shape(c.old.output_shape)} → {units.shape(c.new.output_shape)}"
-        lines.append(f"  {c.label} ({what}): params {_signed(c.delta('params'))}, "
-                     f"MACs {_signed(c.delta('macs'))}{shape}")
+        lines.append(terminal(f"  {c.label} ({what}): params {_signed(c.delta('params'))}, "
+                              f"MACs {_signed(c.delta('macs'))}{shape}"))
     for title, found in (("fixed", diff.fixed), ("new", diff.introduced)):
-        lines += [f"  {title} {d.code} at {d.where or '-'}: {d.message}" for d in found]
+        lines += [terminal(f"  {title} {d.code} at {d.where or '-'}: {d.message}") for d in found]
     lines.append(f"  {len(diff.fixed)} findings fixed, {len(diff.introduced)} new, {len(diff.unchanged)} unchanged")
-    lines += [f"over budget: {p}" for p in problems]
+    lines += [terminal(f"over budget: {p}") for p in problems]
     return "\n".join(lines) + "\n"

@@ -77,7 +77,11 @@ class Report:
     def _repr_html_(self) -> str:  # Jupyter: the same report, without the page around it
         from onnxlint.reporters.html import _CSS, section
 
-        return f"<style>{_CSS}</style>{section(self)}" if self.error is None else f"<p>{self.path}: {self.error}</p>"
+        from onnxlint.escape import html
+
+        if self.error is not None:
+            return f"<p>{html(self.path)}: {html(self.error)}</p>"
+        return f"<style>{_CSS}</style>{section(self)}"
 
 
 def envelope(reports: list[Report]) -> dict:

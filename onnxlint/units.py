@@ -1,4 +1,4 @@
-"""Human units: K/M/G for counts, KiB/MiB/GiB for bytes, sizes read back; names made printable."""
+"""Human units: K/M/G for counts, KiB/MiB/GiB for bytes, sizes read back."""
 import re
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
@@ -13,14 +13,6 @@ def parse_size(text: str | int) -> int:
     if not match or match.group(2).lower() not in _UNITS:
         raise ValueError(f"'{text}' is not a size (examples: 512MB, 1.5GiB, 2000000)")
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-
-
-def printable(text: str) -> str:
-    """Text as one line: control characters (a newline in a node or file name) escaped, so that a name in a
-    model can never print a line of its own."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
 
 
 def count(n: int | None) -> str:

@@ -102,7 +102,7 @@ class FcAsConv(Rule):
         layer = rw.layer(d.node)
         flat_layer, (c, h, w) = flattened_map(rw.ctx, layer)
         fcs = [layer] + following_fcs(rw.ctx, layer)
-        big = next((fc for fc in fcs if (fc.params or 0) * 4 >= 2**31), None)
+        big = next((fc for fc in fcs if fc.param_bytes >= 2**31), None)
         if big is not None:  # measured with onnxruntime 1.32: its optimizer re-lays out a conv weight as one
             # embedded initializer, refused past 2 GiB ("exceeds the 2147483648 byte limit")
             rw.skip(f"OL203 {d.node}: not converted; {big.label}'s weight would be a Conv weight of 2 GiB or more, "

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 import jsonschema
-from conftest import fixture, run_cli
+from conftest import ROOT, fixture, run_cli
 
 SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
 
@@ -12,7 +12,7 @@ def test_sarif_validates_and_locates_nodes(tmp_path):
     bad = tmp_path / "broken.onnx"
     bad.write_bytes(b"\x00\x01garbage")
     out = tmp_path / "report.sarif"
-    result = run_cli(fixture("demo"), bad, "--format", "sarif", "--output", out)
+    result = run_cli(fixture("demo"), bad, "--format", "sarif", "--output", out, cwd=ROOT)
     assert result.returncode == 1 and result.stdout == ""
     sarif = json.loads(out.read_text())
     jsonschema.validate(sarif, SCHEMA)
@@ -23,16 +23,17 @@ def test_sarif_validates_and_locates_nodes(tmp_path):
     conv1 = next(r for r in run["results"] if r["ruleId"] == "OL101")
     assert conv1["level"] == "warning"
     location = conv1["locations"][0]
-    assert location["physicalLocation"]["artifactLocation"]["uri"] == str(fixture("demo"))
+    # a URI relative to the repository (the working folder): never an absolute path
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "fixtures/demo.onnx"
     assert location["logicalLocations"][0]["fullyQualifiedName"] == "graph/conv1"
     assert rules[conv1["ruleIndex"]]["id"] == "OL101"
     assert run["invocations"][0]["toolExecutionNotifications"][0]["level"] == "error"
 
 
 def test_github_annotations():
-    out = run_cli(fixture("demo"), "--format", "github").stdout.splitlines()
-    first = next(line for line in out if "OL101" in line)
-    assert first.startswith(f"::warning file={fixture('demo')},title=OL101 conv-drops-input::graph/conv1: ")
+    out = run_cli(fixture("demo"), "--format", "github", cwd=ROOT).stdout.splitlines()
+    first = next(line for line in out if "OL101" in line)  # file= is relative to the repository
+    assert first.startswith("::warning file=fixtures/demo.onnx,title=OL101 conv-drops-input::graph/conv1: ")
     assert any(line.startswith("::notice ") for line in out)
 
 

@@ -3,7 +3,6 @@ chart, the activation-memory timeline and a sortable layer table. Inline SVG dra
 plain JavaScript for sorting and filtering; no network access, no external script or font."""
 from __future__ import annotations
 
-import html
 import math
 
 from onnxlint import units
@@ -83,10 +82,6 @@ def section(report: Report) -> str:
 
 def _short(name: str, limit: int = 36) -> str:
     return name if len(name) <= limit else "…" + name[-(limit - 1):]
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def _header(report: Report) -> str:

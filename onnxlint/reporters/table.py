@@ -6,6 +6,7 @@ import csv
 import io
 
 from onnxlint import units
+from onnxlint.escape import csv_cell, markdown
 from onnxlint.report import Report
 
 HEADER = ["layer", "op", "output", "params", "MACs", "FLOPs (2×MACs)", "activation bytes"]
@@ -55,18 +56,19 @@ def render_markdown(reports: list[Report], *, depth: int | None = None, **_optio
     for report in reports:
         if report.error is not None:
             continue
-        parts.append(f"### {report.path}\n")
+        parts.append(f"### {markdown(report.path)}\n")
         parts.append("| " + " | ".join(HEADER) + " |")
         parts.append("|---|---|---|---:|---:|---:|---:|")
         for row in rows(report, depth) + [_total_row(report)]:
-            cells = [f"`{row[0]}`" if row[0] != "total" else "**total**", row[1], row[2], _n(row[3]), _n(row[4]),
+            cells = [markdown(row[0]) if row[0] != "total" else "**total**", markdown(row[1]), row[2], _n(row[3]),
+                     _n(row[4]),
                      _n(row[5]), units.nbytes(row[6]) if row[6] is not None else ("" if row[0] == "total" else "?")]
             parts.append("| " + " | ".join(str(c) for c in cells) + " |")
         if report.diagnostics:
             parts.append("\n**Findings**\n")
             for item in report.findings():
                 where = getattr(item, "where", None) or "-"
-                parts.append(f"- {item.severity} `{item.code}` `{where}`: {item.message}")
+                parts.append(f"- {item.severity} {item.code} {markdown(where)}: {markdown(item.message)}")
         parts.append("")
     return "\n".join(parts) + "\n"
 
@@ -74,11 +76,11 @@ def render_markdown(reports: list[Report], *, depth: int | None = None, **_optio
 def render_csv(reports: list[Report], *, depth: int | None = None, **_options) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["model", *HEADER])
+    writer.writerow(["model", *HEADER])  # names are made one line and formula-free by csv_cell
     for report in reports:
         if report.error is None:
             for row in rows(report, depth):
-                writer.writerow([report.path, *("" if v is None else v for v in row)])
+                writer.writerow([csv_cell(v) for v in (report.path, *("" if v is None else v for v in row))])
     return buffer.getvalue()
 
 

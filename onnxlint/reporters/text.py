@@ -7,7 +7,7 @@ from onnxlint import units
 from onnxlint.diagnostics import Group, Severity
 from onnxlint.report import Report
 from onnxlint.sources import shown
-from onnxlint.units import printable
+from onnxlint.escape import terminal as printable
 
 _COLOURS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[33m", Severity.SUGGESTION: "\033[36m"}
 _DIM, _BOLD, _RESET = "\033[2m", "\033[1m", "\033[0m"
@@ -102,12 +102,12 @@ def hotspot_table(report: Report, top: int = 10) -> list[str]:
     rows = [["node", "op", "ms", "%time", "MACs", "%MACs", "GMAC/s"]]
     for layer in sorted(timed, key=lambda layer: -layer.measured_ms)[:top]:
         rate = f"{layer.macs / layer.measured_ms / 1e6:.1f}" if layer.macs else ""
-        rows.append([printable(layer.name), layer.op_type, f"{layer.measured_ms:.3f}",
+        rows.append([printable(layer.name), printable(layer.op_type), f"{layer.measured_ms:.3f}",
                      f"{100 * layer.measured_ms / total_ms:.1f}",
                      units.count(layer.macs) if layer.macs else "",
                      f"{100 * layer.macs / total_macs:.1f}" if layer.macs else "", rate])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    title = (f"{report.path}: measured hot-spots (mean of {report.verification['profile_runs']} runs, "
+    title = (f"{printable(report.path)}: measured hot-spots (mean of {report.verification['profile_runs']} runs, "
              f"{total_ms:.2f} ms per run in kernels)")
     return [title] + ["  " + "  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
                       .rstrip() for r in rows]
@@ -154,7 +154,7 @@ def layer_table(report: Report) -> list[str]:
             continue
         macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and report.totals.macs_complete else ""
         rf = units.shape(layer.receptive_field) if layer.receptive_field else ""
-        row = [printable(layer.path if layer.scope != "graph" else layer.name), layer.op_type,
+        row = [printable(layer.path if layer.scope != "graph" else layer.name), printable(layer.op_type),
                units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
                units.count(layer.macs) if layer.macs else ("?" if layer.macs is None else ""), macs_pct,
                units.nbytes(layer.output_bytes), rf]
