@@ -142,7 +142,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
             diagnostics[index].savings.extra.update(extra)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
                     layers=layers, diagnostics=diagnostics, groups=groups,
-                    notes=loaded.notes + shapes.notes, memory_budget=settings.memory_budget,
+                    notes=loaded.notes + shapes.notes + _metadata_note(graph), memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
                     external_data=loaded.external_data)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
@@ -163,6 +163,12 @@ def active_rules(settings: Settings, source: str):
         if any(fnmatch.fnmatch(name, pattern) for name in names):
             ignore.extend(codes)
     return selected_rules(settings.select, settings.extend_select, ignore)
+
+
+def _metadata_note(graph) -> list[str]:
+    count = graph.malformed_metadata
+    return [f"the exporter metadata of {count:,} node{'s' if count > 1 else ''} is malformed or oversized and was "
+            "ignored (module paths from node names instead)"] if count else []
 
 
 def check(model: Source, fail_on: str | Severity = "warning", **options: Any) -> Report:

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from onnxlint import __version__
-from onnxlint.reporters import FORMATS
 from onnxlint.escape import terminal as printable
+from onnxlint.reporters import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

@@ -177,6 +177,7 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
     """The diff for a terminal, or (markdown) for a pull-request comment."""
     from onnxlint import units
     from onnxlint.escape import markdown as md
+    from onnxlint.escape import markdown_code as code
     from onnxlint.escape import terminal
 
     lines = []
@@ -190,23 +191,23 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
     changed = [c for c in diff.layers if c.old is None or c.new is None or c.delta("macs") or c.delta("params")
                or c.old.output_shape != c.new.output_shape]
     if markdown:
-        lines += [f"### onnxlint diff: {md(diff.old.path)} → {md(diff.new.path)}", "",
+        lines += [f"### onnxlint diff: {code(diff.old.path)} → {code(diff.new.path)}", "",
                   "| | old | new | change |", "|---|---:|---:|---:|"]
         lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |" for r in rows]
-        lines += ["", f"Peak at {md(peaks[0])} → {md(peaks[1])}. Layers matched: {md(matching)}.", ""]
+        lines += ["", f"Peak at {code(peaks[0])} → {code(peaks[1])}. Layers matched: {md(matching)}.", ""]
         if changed:
             lines += ["| layer | change | params | MACs | output |", "|---|---|---:|---:|---|"]
             for c in changed:
                 what = "added" if c.old is None else "removed" if c.new is None else f"by {c.matched_by}"
                 shape = (f"{units.shape(c.old.output_shape) if c.old else '—'} → "
                          f"{units.shape(c.new.output_shape) if c.new else '—'}")
-                lines.append(f"| {md(c.label)} | {what} | {_signed(c.delta('params'))} | {_signed(c.delta('macs'))} "
+                lines.append(f"| {code(c.label)} | {what} | {_signed(c.delta('params'))} | {_signed(c.delta('macs'))} "
                              f"| {shape} |")
             lines.append("")
         for title, found in (("Fixed", diff.fixed), ("New", diff.introduced)):
             if found:
                 lines.append(f"**{title} findings ({len(found)})**")
-                lines += [f"- {d.code} {md(d.where or '-')}: {md(d.message)}" for d in found]
+                lines += [f"- `{d.code}` {code(d.where or '-')}: {md(d.message)}" for d in found]
                 lines.append("")
         lines.append(f"{len(diff.unchanged)} findings unchanged.")
         lines += [f"\n**Over budget:** {md(p)}" for p in problems]

@@ -27,6 +27,15 @@ def markdown(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", terminal(text))
 
 
+def markdown_code(text: str) -> str:
+    """A name as a markdown code span: nothing inside one is a link, autolink, image or HTML. Its fence is one
+    backtick longer than any run inside, and `|` is escaped as GFM tables require (inside code spans too)."""
+    text = terminal(text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if not text or text[0] in "` " or text[-1] in "` " else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -43,19 +43,27 @@ class Origin:
     line: int | None = None
 
 
-_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+_FRAME = re.compile(r'File "([^"]{1,4096})", line (\d{1,9})\b')  # a longer number is no line of a source file
+_MAX_METADATA = 64 * 1024  # a name scope list or stack trace longer than this is not the exporter's: ignored
 _LIBRARY = ("site-packages", "dist-packages", "/torch/", "\\torch\\", "<frozen", "<string>")
+
+
+class MalformedMetadata(ValueError):
+    """Exporter metadata that is not what the exporter writes (oversized, not a list): ignored, with a note."""
 
 
 def origin(proto: NodeProto) -> Origin | None:
     """The Origin the exporter wrote: the dynamo exporter's metadata_props (name scopes, class hierarchy,
-    stack trace), or the TorchScript exporter's node name (`/layer1/layer1.0/conv2/Conv`); None without."""
+    stack trace), or the TorchScript exporter's node name (`/layer1/layer1.0/conv2/Conv`); None without.
+    Raises MalformedMetadata for metadata no exporter writes."""
     meta = {e.key: e.value for e in proto.metadata_props} if proto.metadata_props else {}
     scopes = _literal_list(meta.get("pkg.torch.onnx.name_scopes"))
     if scopes:
         classes = _literal_list(meta.get("pkg.torch.onnx.class_hierarchy")) or []
-        frames = [(f, int(n)) for f, n in _FRAME.findall(meta.get("pkg.torch.onnx.stack_trace", ""))
-                  if not any(mark in f for mark in _LIBRARY)]
+        trace = meta.get("pkg.torch.onnx.stack_trace", "")
+        if not isinstance(trace, str) or len(trace) > _MAX_METADATA:
+            raise MalformedMetadata("stack trace")
+        frames = [(f, int(n)) for f, n in _FRAME.findall(trace) if not any(mark in f for mark in _LIBRARY)]
         file, line = frames[-1] if frames else (None, None)
         # the last scope is the traced op itself (conv2d, relu_1), the one before it the innermost module
         return Origin(scopes[-2] if len(scopes) > 1 else "", classes[-2] if len(classes) > 1 else None, file, line)
@@ -79,15 +87,19 @@ def _scope_origin(scopes: tuple[str, ...]) -> Origin:
 
 
 def _literal_list(text: str | None) -> list[str] | None:
-    if not text or not text.startswith("["):
+    if not text or not isinstance(text, str):
         return None
+    if not text.startswith("[") or len(text) > _MAX_METADATA:
+        raise MalformedMetadata("name scopes")
     import ast
 
     try:
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return None
-    return [str(v) for v in value] if isinstance(value, list) else None
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        raise MalformedMetadata("name scopes") from None
+    if not isinstance(value, list):
+        raise MalformedMetadata("name scopes")
+    return [str(v) for v in value]
 
 
 @dataclass(slots=True, eq=False)
@@ -169,6 +181,7 @@ class Graph:
     last_use: dict[str, int] = field(default_factory=dict)  # tensor → main-graph step of its last consumer
     inlined: set[str] = field(default_factory=set)  # tensors that exist only inside an inlined function call
     stores: list = field(default_factory=list, repr=False)  # per graph level, the list its initializers are in
+    malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
 
     def tensor(self, name: str) -> TensorProto:
         """The TensorProto of an initializer."""
@@ -276,7 +289,11 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
         name = (raw_name if isinstance(raw_name, str) else display_name(raw_name)) or f"{op_type}_{position}"
         call, file_index, caller = calls[index] if calls is not None else (None, index, None)
         if caller is not None or tagged:  # the exporter's metadata (of the call, for an inlined node)
-            found = origin(caller if caller is not None else held[index])
+            try:
+                found = origin(caller if caller is not None else held[index])
+            except MalformedMetadata:
+                found = name_origin(raw_name)
+                graph.malformed_metadata += 1
         else:
             found = name_origin(raw_name)
         node = Node(name, op_type, domain, inputs, outputs, tables[table], location, held, index, file_index,

@@ -75,9 +75,8 @@ class Report:
         return render([self])
 
     def _repr_html_(self) -> str:  # Jupyter: the same report, without the page around it
-        from onnxlint.reporters.html import _CSS, section
-
         from onnxlint.escape import html
+        from onnxlint.reporters.html import _CSS, section
 
         if self.error is not None:
             return f"<p>{html(self.path)}: {html(self.error)}</p>"

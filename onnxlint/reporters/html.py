@@ -7,6 +7,7 @@ import math
 
 from onnxlint import units
 from onnxlint.diagnostics import Group, Severity
+from onnxlint.escape import html as _e
 from onnxlint.report import Report
 
 MAX_BARS = 400  # a chart draws at most this many bars; more layers are summed into bins (and it says so)

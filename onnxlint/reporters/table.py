@@ -6,7 +6,7 @@ import csv
 import io
 
 from onnxlint import units
-from onnxlint.escape import csv_cell, markdown
+from onnxlint.escape import csv_cell, markdown, markdown_code
 from onnxlint.report import Report
 
 HEADER = ["layer", "op", "output", "params", "MACs", "FLOPs (2×MACs)", "activation bytes"]
@@ -60,7 +60,7 @@ def render_markdown(reports: list[Report], *, depth: int | None = None, **_optio
         parts.append("| " + " | ".join(HEADER) + " |")
         parts.append("|---|---|---|---:|---:|---:|---:|")
         for row in rows(report, depth) + [_total_row(report)]:
-            cells = [markdown(row[0]) if row[0] != "total" else "**total**", markdown(row[1]), row[2], _n(row[3]),
+            cells = [markdown_code(row[0]) if row[0] != "total" else "**total**", markdown(row[1]), row[2], _n(row[3]),
                      _n(row[4]),
                      _n(row[5]), units.nbytes(row[6]) if row[6] is not None else ("" if row[0] == "total" else "?")]
             parts.append("| " + " | ".join(str(c) for c in cells) + " |")
@@ -68,7 +68,7 @@ def render_markdown(reports: list[Report], *, depth: int | None = None, **_optio
             parts.append("\n**Findings**\n")
             for item in report.findings():
                 where = getattr(item, "where", None) or "-"
-                parts.append(f"- {item.severity} {item.code} {markdown(where)}: {markdown(item.message)}")
+                parts.append(f"- {item.severity} `{item.code}` {markdown_code(where)}: {markdown(item.message)}")
         parts.append("")
     return "\n".join(parts) + "\n"
 

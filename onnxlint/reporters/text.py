@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from onnxlint import units
 from onnxlint.diagnostics import Group, Severity
+from onnxlint.escape import terminal as printable
 from onnxlint.report import Report
 from onnxlint.sources import shown
-from onnxlint.escape import terminal as printable
 
 _COLOURS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[33m", Severity.SUGGESTION: "\033[36m"}
 _DIM, _BOLD, _RESET = "\033[2m", "\033[1m", "\033[0m"
