@@ -51,22 +51,28 @@ def all_rules() -> tuple:
 
 
 def plugin_entry_points(group: str = "onnxlint.rules") -> list[str]:
-    """The values (`module:attr`) of the entry points in `group` of every distribution on sys.path, the first
+    """The values (`module:attr`) of the entry points in `group` of every installed distribution, the first
     of each name as importlib.metadata counts them, read from the dist-info folders' entry_points.txt
-    (the PyPA format): importing importlib.metadata costs 25 ms, a sixth of a small model's whole run."""
+    (the PyPA format): importing importlib.metadata costs 25 ms, a sixth of a small model's whole run.
+    The working folder that `python -m`, `python -c` and notebooks put first on sys.path ('' or its path) is
+    not searched: a checked-out repository's dist-info must not make onnxlint import its code. A folder the
+    user names on PYTHONPATH is."""
     import configparser
 
     seen, values = set(), []
-    for entry in sys.path:
+    here = os.path.realpath(os.getcwd())
+    for index, entry in enumerate(sys.path):
+        if not entry or (index == 0 and os.path.realpath(entry) == here):
+            continue
         try:
-            folders = sorted(os.listdir(entry or "."))
+            folders = sorted(os.listdir(entry))
         except OSError:  # a zip, a missing folder
             continue
         for folder in folders:
             if not folder.endswith((".dist-info", ".egg-info")):
                 continue
             dist = re.sub(r"[-_.]+", "-", folder.rsplit(".", 1)[0].split("-")[0]).lower()
-            path = os.path.join(entry or ".", folder, "entry_points.txt")
+            path = os.path.join(entry, folder, "entry_points.txt")
             if dist in seen or not os.path.isfile(path):
                 seen.add(dist)
                 continue

@@ -156,3 +156,20 @@ def test_a_new_fixable_rule_is_its_module_and_its_case_table(tmp_path):
     assert table.stdout.strip() == "table ok", table.stderr
     rules = subprocess.run([sys.executable, "-m", "onnxlint", "rules"], capture_output=True, text=True, env=env)
     assert "XP101  double-relu" in rules.stdout and " fix " in rules.stdout
+
+
+def test_a_dist_info_in_the_working_folder_is_never_imported(tmp_path):
+    """`python -m onnxlint` and a notebook put the working folder on sys.path: a checked-out repository's
+    dist-info there must not make onnxlint import that repository's code (installed plugins only)."""
+    (tmp_path / "onnxlint_plugin_demo.py").write_text(PLUGIN + "\nimport pathlib; pathlib.Path('IMPORTED').touch()\n")
+    dist = tmp_path / "onnxlint_plugin_demo-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: onnxlint-plugin-demo\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[onnxlint.rules]\nrelu = onnxlint_plugin_demo:TooManyRelus\n")
+    rules = subprocess.run([sys.executable, "-m", "onnxlint", "rules"], capture_output=True, text=True, cwd=tmp_path)
+    assert rules.returncode == 0 and "XP001" not in rules.stdout
+    notebook = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, ''); import onnxlint; "
+                               f"print(len(onnxlint.lint({str(fixture('clean'))!r}).diagnostics))"],
+                              capture_output=True, text=True, cwd=tmp_path)
+    assert notebook.returncode == 0, notebook.stderr
+    assert not (tmp_path / "IMPORTED").exists()
