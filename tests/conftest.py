@@ -21,6 +21,21 @@ def light(name: str) -> Path:
     return path
 
 
+# headless Chromium as this machine runs it: no network of its own (Debian's `chromium`; .ci/run installs it)
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions"]
+
+
+def chromium() -> str:
+    import shutil
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None and not os.environ.get("CI"):
+        pytest.skip("needs Chromium (apt-get install chromium); CI installs it")
+    assert path, "CI must have Chromium: .ci/run installs it"
+    return path
+
+
 def fixture(name: str) -> Path:
     return FIXTURES / f"{name}.onnx"
 

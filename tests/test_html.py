@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import fixture, light
+from conftest import CHROMIUM_FLAGS, fixture, light
 
 import onnxlint
 
@@ -20,9 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None and not os.e
 def open_in_browser(page, tmp_path):
     """(the DOM after the page's scripts ran, console lines, URLs the page requested, screenshot path)."""
     assert CHROMIUM, "CI must have Chromium: .ci/run installs it"
-    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", "--window-size=1280,1800"]
+    flags = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+             "--window-size=1280,1800"]
     net = tmp_path / "net.json"
     dom = subprocess.run([*flags, f"--log-net-log={net}", "--dump-dom", page.as_uri()], capture_output=True,
                          text=True, timeout=120)

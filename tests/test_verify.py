@@ -123,3 +123,28 @@ def test_runtime_memory_bomb_hits_the_memory_limit():
     [d] = codes(report, "OL502")
     assert d.message == ("verification aborted: the model needs more than the memory limit of 536,870,912 bytes "
                          "(onnxruntime could not allocate)")
+
+
+def test_nothing_but_onnxlints_lines_and_files(tmp_path):
+    """--verify and fix write nothing outside their output (onnxruntime's telemetry store, onnxruntime.db, went
+    to ~/.cache), and onnx's own warnings (an external-data key it does not know) never reach the user."""
+    import os
+    import subprocess
+    import sys
+
+    model = onnx.load(fixture("deploy_leftovers"))
+    onnx.save(model, tmp_path / "m.onnx", save_as_external_data=True, location="m.data", size_threshold=0)
+    model = onnx.load(tmp_path / "m.onnx", load_external_data=False)
+    model.graph.initializer[0].external_data.add(key="__class__", value="x")
+    onnx.save(model, tmp_path / "odd.onnx")  # reads m.data too
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+    for argv in ([str(tmp_path / "odd.onnx"), "--verify"], ["fix", str(tmp_path / "m.onnx"), "--diff"]):
+        result = subprocess.run([sys.executable, "-m", "onnxlint", *argv], capture_output=True, text=True, env=env,
+                                cwd=tmp_path, timeout=300)
+        assert result.returncode in (0, 1), result.stderr
+        assert result.stderr == "", result.stderr
+    assert "verified by onnxruntime" in result.stdout
+    assert list(home.rglob("*")) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "m.data", "m.onnx", "odd.onnx"]
