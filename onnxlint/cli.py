@@ -382,6 +382,9 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
           f"{len(result.after.diagnostics)} remain")
     for d in created:  # what the rewrite itself brings: the FC that became a conv may now be a wide one
         _say(f"  new {d.code} at {d.node or '-'}: {d.message}")
+    for name, (larger, shape) in result.score_maps.items():
+        _say(f"fully convolutional: at {larger} the new output '{name}' is a {'×'.join(map(str, shape))} score map, "
+             "as the conv arithmetic predicts (onnxruntime)")
     if diff:
         _say(f"{model}: --diff: nothing written")
         return

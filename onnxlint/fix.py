@@ -40,6 +40,7 @@ class FixResult:
     after: Report | None = None
     written: list[Path] = field(default_factory=list)  # the files delivered (model first), when an output was given
     notes: list[str] = field(default_factory=list)  # what the user should know about how they were written
+    score_maps: dict = field(default_factory=dict)  # new score-map output → (the larger input, its executed shape)
 
 
 def fixable_rules() -> dict:
@@ -63,6 +64,9 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
     select = tuple(select) if select is not None else tuple(rules)
     settings = make_settings(**lint_options)
     before, ctx = analyse(load(source, max_size=settings.max_size), settings)
+    if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read
+        raise FixError(f"refused: the model has unsafe external data (OL003: {ctx.loaded.unsafe_external[0]}); "
+                       "nothing was read or written")
     instances = {code: rules[code](settings.options.get(code)) for code in select if code in rules}
     findings = [d for d in before.diagnostics if d.code in instances and d.location == MAIN]  # not in subgraphs
     if not findings:
@@ -94,8 +98,12 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
         try:
             # what is verified is what is delivered: the files written, read back from disk
             _verify_equal(ctx, staged.model_path, result, limits, Path(tmp))
-            result.after = lint(str(staged.model_path), **lint_options)
-            result.notes = list(staged.notes)
+            designed = {**{n: tuple(d) for n, d in ctx.shapes.input_dims.items()}, **lint_options.get("input_shapes", {})}
+            options = {**lint_options, "input_shapes": designed}  # the inputs' height and width may be free now
+            if rewriter.maps:
+                _verify_larger(staged.model_path, rewriter.maps, designed, result, limits, Path(tmp), options)
+            result.after = lint(str(staged.model_path), **options)
+            result.notes[:0] = staged.notes
             if output is not None:
                 mode = os.stat(target).st_mode & 0o7777 if target.is_file() else None
                 result.written = staged.commit(mode)
@@ -114,9 +122,6 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
 
 def _refuse_unfixable(report: Report, ctx) -> None:
     """Refuse, in one line, a model that cannot be rewritten and verified."""
-    if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read
-        raise FixError(f"refused: the model has unsafe external data (OL003: {ctx.loaded.unsafe_external[0]}); "
-                       "nothing was read or written")
     errors = [d for d in report.diagnostics if d.severity == Severity.ERROR]
     if errors:  # onnxruntime could not run it, so no rewrite of it could be verified
         first = errors[0]
@@ -161,6 +166,7 @@ class Rewriter:
         # keep every wrapper alive
         self.removed: set[int] = set()
         self.stale: set[str] = set()  # tensors whose declared shape the rewrites made wrong
+        self.maps: list[str] = []  # score maps made graph outputs: checked at a larger input (score_map)
 
     # -- helpers --------------------------------------------------------------------------------
     def changed(self, what: str) -> None:
@@ -263,6 +269,26 @@ class Rewriter:
     def remove(self, node: onnx.NodeProto) -> None:
         self.removed.add(id(node))
 
+    def score_map(self, name: str, flattened: str) -> None:
+        """Make `name`, an N×K×h×w score map, a graph output, and the inputs' height and width free: a larger
+        input then runs and gives a larger map. `flattened`, the original output it feeds, keeps its name and,
+        at the designed size, its value; its declared feature count is freed too."""
+        if name in self.maps:
+            return
+        self.maps.append(name)
+        n, k = (self.ctx.shapes.dims.get(flattened) or (None, None))[:2]
+        self.graph.output.append(helper.make_tensor_value_info(name, self.ctx.shapes.dtype.get(flattened, 1),
+                                                               [n, k, "map_height", "map_width"]))
+        for value in self.graph.output:
+            if value.name == flattened and value.type.tensor_type.HasField("shape"):
+                for dim in value.type.tensor_type.shape.dim[1:]:
+                    dim.dim_param = "features"
+        stored = {t.name for t in self.graph.initializer}
+        for value in self.graph.input:
+            dims = value.type.tensor_type.shape.dim
+            if value.name not in stored and len(dims) == 4:
+                dims[2].dim_param, dims[3].dim_param = "height", "width"
+
     def forget_shape(self, tensor: str) -> None:
         self.stale.add(tensor)
 
@@ -332,6 +358,31 @@ def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path
         result.tolerance = max(result.tolerance, tolerance)
         if error > tolerance:
             raise FixError(f"output '{name}' differs by {error:.3g} (tolerance {tolerance:.3g}); nothing written")
+
+
+def _verify_larger(path: Path, maps: list[str], designed: dict, result: FixResult, limits: Limits, tmp: Path,
+                   options: dict) -> None:
+    """Run the written model at twice its designed height and width: every score map must come out with the
+    shape onnxlint's own conv arithmetic gives at that size."""
+    larger = {name: (*dims[:2], 2 * dims[2], 2 * dims[3]) if len(dims) == 4 else tuple(dims)
+              for name, dims in designed.items()}
+    report = lint(str(path), **{**options, "input_shapes": larger})
+    predicted = {o: layer.output_shape for layer in report.layers for o in layer.outputs[:1] if o in maps}
+    inputs = [{"name": n, "dims": list(d), "elem_type": 1} for n, d in larger.items()]
+    job = {"model": str(path), "tmp": str(tmp), "inputs": inputs, "outputs": maps, "profile_runs": 0}
+    run, problem = run_child(job, limits)
+    shown = ", ".join(f"{n} {'×'.join(map(str, d))}" for n, d in larger.items())
+    if problem:
+        result.notes.append(f"at twice the input size ({shown}) the model does not run ({problem}): its score map "
+                            "is good at the designed size only")
+        return
+    for name in maps:
+        executed = tuple(run["shapes"][name])
+        if executed != tuple(predicted.get(name) or ()):
+            raise FixError(f"at twice the input size ({shown}) the score map '{name}' is "
+                           f"{'×'.join(map(str, executed))}, the conv arithmetic gives {predicted.get(name)}; "
+                           "nothing written")
+        result.score_maps[name] = (shown, executed)
 
 
 def _original_path(loaded, tmp: Path) -> Path:

@@ -63,8 +63,11 @@ class FcAsConv(Rule):
         fc6 (Gemm 25088→4096) on the flattened 512×7×7 map = Conv 7×7, 512→4096, pad 0.
 
     What to do
-        Run `onnxlint fix MODEL -o OUT.onnx --select OL203` (exact, verified by onnxruntime), or
-        replace the Flatten + Linear layers by Conv layers in the training code.
+        Run `onnxlint fix MODEL -o OUT.onnx --select OL203` (exact, verified by onnxruntime): the
+        original outputs are unchanged at the designed input size; the input's height and width become
+        free and a new output, `<logits>_spatial`, holds the N×K×h×w score map, which onnxlint checks at
+        twice the input size (at other sizes the original output is that map, flattened). Or replace
+        the Flatten + Linear layers by Conv layers in the training code.
     """
     code = "OL203"
     name = "fc-as-conv"
@@ -95,7 +98,10 @@ class FcAsConv(Rule):
 
     def fix(self, rw, d) -> None:
         """Flatten/Reshape + Gemm on N×C×H×W → a Conv with the reshaped weights (k = H×W); the FCs after it →
-        1×1 convs; one Flatten at the end: the model becomes fully convolutional (exact)."""
+        1×1 convs; one Flatten at the end, so the original outputs are unchanged at the designed input size
+        (exact). The model becomes fully convolutional: the input's height and width are left free and the
+        conv's N×K×h×w score map is a new output (`<logits>_spatial`); `onnxlint fix` runs the written model
+        at twice the input size and checks the map against the conv arithmetic."""
         import numpy as np
         from onnx import helper
 
@@ -144,6 +150,7 @@ class FcAsConv(Rule):
         rw.add_node(helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"),
                       rw.position(producer) + 1)
         _forget_between(rw, fcs)  # the Flatten/Reshape, now unread, goes in prune()
+        rw.score_map(flat_out, last)  # the N×K×h×w map an input larger than the designed one gives
 
 
 

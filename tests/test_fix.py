@@ -44,14 +44,12 @@ def test_fc_heads_become_fully_convolutional(name):
     assert not {"Reshape"} & set(ops[: ops.index("Softmax") - 1])
     feeds = _feeds(original)
     np.testing.assert_allclose(_run(result.model, feeds)[0], _run(original, feeds)[0], rtol=1e-5, atol=1e-6)
-    # a larger input now runs through and yields a spatial map of scores
-    bigger = onnx.ModelProto()
-    bigger.CopyFrom(result.model)
-    dims = bigger.graph.input[0].type.tensor_type.shape.dim
-    dims[2].dim_value = dims[3].dim_value = 16
-    bigger.graph.output.append(onnx.helper.make_tensor_value_info(
-        next(n.input[0] for n in bigger.graph.node if n.op_type == "Flatten"), onnx.TensorProto.FLOAT, None))
-    scores = _run(bigger, _feeds(bigger, input=[1, 8, 16, 16]))
+    # as delivered: the input's height and width are free, and a larger input yields a spatial map of scores
+    dims = result.model.graph.input[0].type.tensor_type.shape.dim
+    assert (dims[2].dim_param, dims[3].dim_param) == ("height", "width")
+    maps = [o.name for o in result.model.graph.output if o.name.endswith("_spatial")]
+    assert len(maps) == 1 and result.score_maps[maps[0]][1] == (1, 10, 5, 5)  # checked by fix at twice the size
+    scores = _run(result.model, _feeds(result.model, input=[1, 8, 16, 16]))
     assert scores[-1].shape == (1, 10, 5, 5)  # (16/2 − 4) + 1 = 5 positions per axis
 
 
@@ -61,6 +59,7 @@ def test_cli_writes_only_after_verification(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "verified by onnxruntime: max abs error" in result.stdout
     assert "findings gone: OL203 ×1, OL402 ×1" in result.stdout
+    assert "fully convolutional: at input 1×8×16×16 the new output 'fc2_spatial' is a 1×10×5×5 score map" in result.stdout
     onnx.checker.check_model(onnx.load(out))
     diff = run_cli("fix", fixture("deploy_leftovers"), "--diff")
     assert diff.returncode == 0 and "nothing written" in diff.stdout

@@ -3,6 +3,7 @@ writes run in a fresh onnxruntime session with the original's outputs, embedded 
 another folder and with --in-place; an interrupted or failing --in-place leaves the original as it was."""
 import hashlib
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -60,10 +61,11 @@ def build(folder: Path, name: str, fc_out: int, *, external: bool, data_name: st
 
 
 def outputs(path: Path) -> np.ndarray:
-    """The model's output in a fresh session, from the files on disk."""
+    """The original outputs (y0, y1…) in a fresh session, from the files on disk; OL203's fix adds a score map."""
     x = np.random.default_rng(1).standard_normal((1, 3, HW, HW), dtype=np.float32)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])  # default optimizations
-    return np.concatenate([y.reshape(1, -1) for y in session.run(None, {"x": x})], axis=1)
+    names = [o.name for o in session.get_outputs() if re.fullmatch(r"y\d+", o.name)]
+    return np.concatenate([y.reshape(1, -1) for y in session.run(names, {"x": x})], axis=1)
 
 
 def digest(*paths: Path) -> list[str]:
