@@ -98,7 +98,8 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
         try:
             # what is verified is what is delivered: the files written, read back from disk
             _verify_equal(ctx, staged.model_path, result, limits, Path(tmp))
-            designed = {**{n: tuple(d) for n, d in ctx.shapes.input_dims.items()}, **lint_options.get("input_shapes", {})}
+            designed = {**{n: tuple(d) for n, d in ctx.shapes.input_dims.items()},
+                        **lint_options.get("input_shapes", {})}
             options = {**lint_options, "input_shapes": designed}  # the inputs' height and width may be free now
             if rewriter.maps:
                 _verify_larger(staged.model_path, rewriter.maps, designed, result, limits, Path(tmp), options)
