@@ -5,7 +5,8 @@ measured in one run (each in a fresh process).
 
 time   = wall clock of the whole process (goal ≤ 2× load + save);
 memory = peak RSS ÷ the model's size (goal ≤ 1.5×): the onnxlint process itself, and separately the
-         sandboxed onnxruntime children that run the original and the written model (the largest of them).
+         sandboxed onnxruntime children that check and run the original and the written model (the
+         largest of them).
 Both weight layouts: embedded in the .onnx, and in an external file. The model (Conv → Dropout → Flatten →
 Gemm) has both fixes, OL402 and OL203, to apply.
 """
@@ -19,21 +20,26 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_fix_delivery import C, HW, build  # noqa: E402 (the tests' real-size model)
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+C, HW = 64, 8  # as tests/test_fix_delivery.py builds it: the FC reads 4,096 features
+# each step in a fresh process, its peak read from VmHWM: ru_maxrss carries a parent's peak over fork and exec
+HWM = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
+BUILD = f"""import sys; sys.path.insert(0, {str(TESTS)!r})
+from pathlib import Path
+from test_fix_delivery import build
+build(Path(sys.argv[1]), "model.onnx", int(sys.argv[2]), external=sys.argv[3] == "external")"""
 
-BASELINE = """import onnx, sys, resource
+BASELINE = f"""import onnx, sys
 model = onnx.load(sys.argv[1])
-onnx.save(model, sys.argv[2], **({"save_as_external_data": True, "location": "plain.onnx.data"}
-                                if sys.argv[3] == "external" else {}))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"""
+onnx.save(model, sys.argv[2], **({{"save_as_external_data": True, "location": "plain.onnx.data"}}
+                                if sys.argv[3] == "external" else {{}}))
+print({HWM})"""
 
-FIX = """import json, resource, sys
+FIX = f"""import json, resource, sys
 from onnxlint.fix import fix
 result = fix(sys.argv[1], output=sys.argv[2])
-print(json.dumps({"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-                  "changes": result.changes}))"""
+print(json.dumps({{"self": {HWM}, "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  "changes": result.changes}}))"""
 
 
 def run(code: str, *args: str) -> tuple[float, str]:
@@ -51,7 +57,8 @@ def main() -> None:
     for layout in ("embedded", "external"):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            model = build(folder, "model.onnx", fc_out, external=layout == "external")
+            subprocess.run([sys.executable, "-c", BUILD, tmp, str(fc_out), layout], check=True)
+            model = folder / "model.onnx"
             size = sum(p.stat().st_size for p in folder.iterdir())
             (folder / "out").mkdir()
             base_s, base_rss = run(BASELINE, str(model), str(folder / "out" / "plain.onnx"), layout)

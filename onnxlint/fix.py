@@ -20,7 +20,7 @@ from onnxlint.diagnostics import Severity
 from onnxlint.graph import MAIN
 from onnxlint.loader import display_name, load, stripped
 from onnxlint.report import Report
-from onnxlint.verify import Limits, run_child
+from onnxlint.verify import Limits, referencing_the_file, run_child
 from onnxlint.write import embedded_size, external_files, files_read_by, stage, with_data, write_model
 
 
@@ -96,13 +96,14 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
         staged = stage(model, target, external=ctx.loaded.external_data, avoid=original | replaced,
                        base_dir=ctx.loaded.base_dir)
         try:
-            # what is verified is what is delivered: the files written, read back from disk
-            _verify_equal(ctx, staged.model_path, result, limits, Path(tmp))
             designed = {**{n: tuple(d) for n, d in ctx.shapes.input_dims.items()},
                         **lint_options.get("input_shapes", {})}
             options = {**lint_options, "input_shapes": designed}  # the inputs' height and width may be free now
-            if rewriter.maps:
-                _verify_larger(staged.model_path, rewriter.maps, designed, result, limits, Path(tmp), options)
+            maps = _larger_run(staged.model_path, rewriter.maps, designed, options) if rewriter.maps else None
+            # what is verified is what is delivered: the files written, read back from disk
+            run = _verify_equal(ctx, staged.model_path, result, limits, Path(tmp), maps)
+            if maps:
+                _check_maps(maps, run, result)
             result.after = lint(str(staged.model_path), **options)
             result.notes[:0] = staged.notes
             if output is not None:
@@ -324,9 +325,10 @@ class Rewriter:
                 del items[index]
 
 
-def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path) -> None:
-    """Check with onnx.checker and run the original and the written, rewritten model (`fixed`, opened from disk
-    by the child) on the same random inputs in the sandbox."""
+def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path, maps: dict | None) -> dict:
+    """Check the written, rewritten model (`fixed`, opened from disk by the child) with onnx.checker and run it
+    and the original on the same random inputs in the sandbox; with `maps`, the fixed model's session runs at
+    the larger input too. The fixed model's run."""
     inputs = [{"name": n, "dims": list(d), "elem_type": ctx.shapes.dtype.get(n, 1)}
               for n, d in ctx.shapes.input_dims.items()]
     unresolved = [f"{spec['name']}: [{', '.join('?' if d is None else str(d) for d in spec['dims'])}]"
@@ -335,16 +337,21 @@ def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path
         raise FixError(f"the fix cannot be verified with symbolic input dims ({'; '.join(unresolved)}): pass "
                        "--input-shape NAME=DIMS")
     outputs = {}
-    for label in ("original", "fixed"):
-        path = fixed if label == "fixed" else _original_path(ctx.loaded, tmp)
+    original = _original_path(ctx.loaded, tmp)
+    for label, path in (("fixed", fixed), ("original", original)):
         job = {"model": str(path), "tmp": str(tmp), "inputs": inputs, "outputs": [], "profile_runs": 0,
-               "save_outputs": label, "check_model": True}
+               "save_outputs": label, "check_model": label == "fixed",
+               "more_runs": [{"inputs": maps["inputs"], "outputs": maps["outputs"]}] if maps and label == "fixed"
+               else []}
         run, problem = run_child(job, limits)
         if problem:
             raise FixError(f"{label} model: {problem}; nothing written")
-        if "checker" in run:
-            whose = "the rewritten model fails" if label == "fixed" else "the model fails, before any rewrite,"
+        if "checker" in run:  # whose fault: the original's own check says
+            own, _ = run_child({**job, "model": str(original), "check_only": True}, limits)
+            whose = "the model fails, before any rewrite," if own and "checker" in own else "the rewritten model fails"
             raise FixError(f"{whose} onnx.checker ({run['checker']}); nothing written")
+        if label == "fixed":
+            fixed_run = run
         with np.load(tmp / f"{label}.npz") as saved:
             outputs[label] = dict(saved)
     for name in outputs["original"]:
@@ -359,38 +366,41 @@ def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path
         result.tolerance = max(result.tolerance, tolerance)
         if error > tolerance:
             raise FixError(f"output '{name}' differs by {error:.3g} (tolerance {tolerance:.3g}); nothing written")
+    return fixed_run
 
 
-def _verify_larger(path: Path, maps: list[str], designed: dict, result: FixResult, limits: Limits, tmp: Path,
-                   options: dict) -> None:
-    """Run the written model at twice its designed height and width: every score map must come out with the
-    shape onnxlint's own conv arithmetic gives at that size."""
+def _larger_run(path: Path, maps: list[str], designed: dict, options: dict) -> dict:
+    """A run at twice the designed height and width, for the fully convolutional model: its inputs, and the
+    shape onnxlint's own conv arithmetic gives each score map there."""
     larger = {name: (*dims[:2], 2 * dims[2], 2 * dims[3]) if len(dims) == 4 else tuple(dims)
               for name, dims in designed.items()}
     report = lint(str(path), **{**options, "input_shapes": larger})
     predicted = {o: layer.output_shape for layer in report.layers for o in layer.outputs[:1] if o in maps}
-    inputs = [{"name": n, "dims": list(d), "elem_type": 1} for n, d in larger.items()]
-    job = {"model": str(path), "tmp": str(tmp), "inputs": inputs, "outputs": maps, "profile_runs": 0}
-    run, problem = run_child(job, limits)
-    shown = ", ".join(f"{n} {'×'.join(map(str, d))}" for n, d in larger.items())
-    if problem:
-        result.notes.append(f"at twice the input size ({shown}) the model does not run ({problem}): its score map "
-                            "is good at the designed size only")
-        return
-    for name in maps:
-        executed = tuple(run["shapes"][name])
-        if executed != tuple(predicted.get(name) or ()):
-            raise FixError(f"at twice the input size ({shown}) the score map '{name}' is "
-                           f"{'×'.join(map(str, executed))}, the conv arithmetic gives {predicted.get(name)}; "
-                           "nothing written")
-        result.score_maps[name] = (shown, executed)
+    return {"inputs": [{"name": n, "dims": list(d), "elem_type": 1} for n, d in larger.items()], "outputs": maps,
+            "predicted": predicted, "shown": ", ".join(f"{n} {'×'.join(map(str, d))}" for n, d in larger.items())}
+
+
+def _check_maps(maps: dict, run: dict, result: FixResult) -> None:
+    """Every score map came out of the larger run with the shape the conv arithmetic gives."""
+    for name in maps["outputs"]:
+        executed, predicted = tuple(run["more_runs"][0][name]), maps["predicted"].get(name)
+        if executed != tuple(predicted or ()):
+            raise FixError(f"at twice the input size ({maps['shown']}) the score map '{name}' is "
+                           f"{'×'.join(map(str, executed))}, the conv arithmetic gives {predicted}; nothing written")
+        result.score_maps[name] = (maps["shown"], executed)
 
 
 def _original_path(loaded, tmp: Path) -> Path:
     """The original as onnxruntime reads it: the user's own file (its external data beside it, references
-    already checked), or, for an in-memory model, a copy written to `tmp`."""
+    already checked; a large embedded one through external references into it, mapped by onnxruntime), or,
+    for an in-memory model, a copy written to `tmp`."""
     if loaded.source not in ("<bytes>", "<model>", "-") and os.path.isfile(loaded.source):
-        return Path(os.path.abspath(loaded.source))
+        referencing = referencing_the_file(loaded, tmp)  # a large file: its weights mapped, not parsed
+        if referencing is None:
+            return Path(os.path.abspath(loaded.source))
+        path = tmp / "original.onnx"
+        path.write_bytes(referencing.SerializeToString())  # no payloads: small
+        return path
     path = tmp / "original.onnx"  # write_model never modifies the model, and copies external data in
     write_model(loaded.model, path, "original.onnx.data" if embedded_size(loaded.model) > 64 * 1024**2 else None,
                 loaded.base_dir)

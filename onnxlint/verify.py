@@ -180,7 +180,7 @@ def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path)
     external weights (references already validated) read in. The user's model is never modified."""
     import onnx
 
-    model = _referencing_the_file(loaded, tmp) or loaded.copy_with_weights()
+    model = referencing_the_file(loaded, tmp) or loaded.copy_with_weights()
     for vi in model.graph.input:
         dims = shapes.input_dims.get(vi.name)
         if dims is not None and vi.type.HasField("tensor_type"):
@@ -202,7 +202,7 @@ def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path)
     return path
 
 
-def _referencing_the_file(loaded: LoadedModel, tmp: Path):
+def referencing_the_file(loaded: LoadedModel, tmp: Path):
     """For a large file parsed without its payloads: the model whose big initializers point, as external data,
     at their bytes inside the user's file (linked into the sandbox's folder). onnxruntime maps them in the
     child, under its memory limit; the parent never holds the weights. None when some payload cannot be

@@ -85,3 +85,44 @@ def test_external_data_is_preserved(tmp_path):
     fixed, reference = onnx.load(out), onnx.load(fixture("deploy_leftovers"))  # onnx.save moved `model`'s data
     feeds = _feeds(reference)
     np.testing.assert_allclose(_run(fixed, feeds)[0], _run(reference, feeds)[0], rtol=1e-5, atol=1e-5)
+
+
+def _conv_dropout(attrs=(), shaped_output=True) -> onnx.ModelProto:
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
+    node.attribute.extend(attrs)
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])
+    if not shaped_output:  # an elem_type and no shape
+        out = onnx.ValueInfoProto(name="y")
+        out.type.tensor_type.elem_type = TensorProto.FLOAT
+    graph = helper.make_graph([node, helper.make_node("Dropout", ["c"], ["y"], name="drop")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])], [out],
+                              [numpy_helper.from_array(np.ones((4, 4, 1, 1), np.float32), "w")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_fix_refuses_what_it_cannot_verify_in_one_line(tmp_path, corpus_dir):
+    from onnx import AttributeProto, helper
+
+    undefined = AttributeProto(name="strides")  # type UNDEFINED
+    undefined.ints.extend([1, 1])
+    cases = {
+        "undefined attribute type": (_conv_dropout([undefined]), "Field 'type' of 'attr' is required"),
+        "strides as a string, pads as floats": (
+            _conv_dropout([helper.make_attribute("strides", "1,1"), helper.make_attribute("pads", [0.0] * 4)]),
+            "refused: lint reports error OL004 at conv"),
+        "an output without a shape": (_conv_dropout(shaped_output=False),
+                                      "the model fails, before any rewrite, onnx.checker (Field 'shape'"),
+    }
+    for label, (model, problem) in cases.items():
+        path = tmp_path / f"{label.replace(' ', '_').replace(',', '')}.onnx"
+        onnx.save(model, path)
+        cases[label] = (path, problem)
+    cases["shape-only weights"] = (corpus_dir / "tv_vgg16.onnx", "the weights carry no data (17 initializers")
+    cases["shape-only weights, ViT"] = (corpus_dir / "tv_vit_b_16.onnx", "the weights carry no data")
+    for label, (path, problem) in cases.items():
+        result = run_cli("fix", path, "--diff")
+        assert result.returncode == 2, (label, result.stdout, result.stderr)
+        [line] = result.stderr.splitlines()
+        assert problem in line and "internal error" not in line, (label, line)
