@@ -311,8 +311,10 @@ def explain(code: str) -> None:
 def fix_command(model, output, in_place, select, diff, input_shape, timeout, memory_limit) -> None:
     """Apply exact rewrites (fc-as-conv, BatchNorm folding, no-op removal), verified by onnxruntime.
 
-    The original and the rewritten model run on the same random inputs; nothing is written unless
-    their outputs agree. The input file is never overwritten without --in-place.
+    The rewritten model is written beside its target first; those very files are checked (onnx.checker)
+    and run beside the original on the same random inputs, and only when their outputs agree are they moved
+    into place (os.replace). The input is never overwritten without --in-place, and an interrupted
+    --in-place leaves it whole.
     """
     from onnxlint.api import LoadError
     from onnxlint.config import parse_size
@@ -353,7 +355,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
         options = {"input_shapes": _input_shapes(input_shape)} if input_shape else {}
         limits = Limits(seconds=timeout) if memory is None else Limits(seconds=timeout, memory=memory)
         result = fix(str(model), output=None if diff else target, select=codes, limits=limits,
-                     scale_memory=memory is None, **options)
+                     scale_memory=memory is None, keep_model=False, **options)
     except OSError as exc:  # writing the output: a full disk, a folder without write permission
         _fail(f"{target}: cannot write: {exc.strerror or exc}; nothing was written")
     except LoadError as exc:

@@ -152,7 +152,7 @@ class Rule:
         return ()
 
     def fix(self, rewriter, diagnostic: Diagnostic) -> None:
-        """Rewrite what `diagnostic` found, through the `onnxlint.fix.Rewriter` (a copy of the model with its
+        """Rewrite what `diagnostic` found, through the `onnxlint.rewriter.Rewriter` (a copy of the model with its
         producer/consumer maps); record it with rewriter.changed(...) or rewriter.skip(...). A rule that can
         fix overrides this and sets `applicability`; `onnxlint fix` finds it in the catalog."""
         raise NotImplementedError

@@ -209,9 +209,12 @@ def test_sarif_fingerprints_help_and_tags():
 
 
 def test_gitlab_code_quality():
-    issues = json.loads(run_cli(fixture("demo"), "--format", "gitlab").stdout)
+    from conftest import ROOT
+
+    issues = json.loads(run_cli(fixture("demo"), "--format", "gitlab", cwd=ROOT).stdout)
     conv1 = next(i for i in issues if i["check_name"] == "OL101 conv-drops-input")
-    assert conv1["severity"] == "major" and conv1["location"]["path"] == str(fixture("demo"))
+    # GitLab reads location.path relative to the repository
+    assert conv1["severity"] == "major" and conv1["location"]["path"] == "fixtures/demo.onnx"
     assert len({i["fingerprint"] for i in issues}) == len(issues)
 
 
