@@ -1,13 +1,18 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Rule
-from onnxlint.shapes import PASSTHROUGH
+from onnxlint.shapes import FEATURE_MAP_OPS, MAP_PRESERVING, PASSTHROUGH
 from onnxlint.units import num
 
 
 def flattened_map(ctx, layer):
-    """(the Flatten/Reshape layer, (C, H, W)) when this FC layer reads an N×C×H×W map through one, else None."""
+    """(the Flatten/Reshape layer, (C, H, W)) when this FC layer reads, through one, an N×C×H×W feature map that
+    a conv or pool made (through ops that keep positions and channels), else None: a 4-D tensor of heads ×
+    tokens × features in attention is no map."""
     flat = ctx.walk_back(layer.inputs[0], through={"Dropout", "Identity"})
     if flat is None or flat.op_type not in ("Flatten", "Reshape"):
+        return None
+    made_by = ctx.walk_back(flat.inputs[0], through=MAP_PRESERVING)
+    if made_by is None or made_by.op not in FEATURE_MAP_OPS:
         return None
     source = ctx.shapes.dims.get(flat.inputs[0])
     out = flat.output_shape
@@ -49,7 +54,9 @@ class FcAsConv(Rule):
     """A fully-connected layer on a flattened feature map: it is exactly a conv over the whole map.
 
     What it checks
-        Gemm/MatMul layers whose input is a Flatten/Reshape of an N×C×H×W map with H·W > 1.
+        Gemm/MatMul layers whose input is a Flatten/Reshape of an N×C×H×W map with H·W > 1 that a
+        conv or pool made (looking back through activations, BatchNorm, Q/DQ, residual adds and
+        channel concats); never a Reshape of attention's heads, tokens or features.
 
     Why it matters
         An FC layer on a flattened C×H×W map is exactly a conv with C_out filters of size

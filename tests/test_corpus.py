@@ -71,3 +71,14 @@ def test_every_corpus_model_lints_without_numpy_or_the_onnx_package(corpus_dir):
     assert imported == [], out.stderr
     assert macs == {name: onnxlint.lint(path, input_shapes=shapes).totals.macs for name, (path, shapes) in
                     models.items()}
+
+
+def test_no_fc_as_conv_on_attention_but_on_every_cnn_head(corpus_dir):
+    """OL203 speaks of a C×H×W map a conv or pool made: ViT-B/16's and Swin-T's attention projections read heads ×
+    tokens × features and stay silent; the CNN heads still fire."""
+    import onnxlint
+
+    fired = {name: [d.node for d in onnxlint.lint(corpus_dir / f"{name}.onnx", select=["OL203"]).diagnostics]
+             for name in ("tv_vit_b_16", "tv_swin_t", "tv_vgg16", "tv_alexnet")}
+    assert fired["tv_vit_b_16"] == [] and fired["tv_swin_t"] == []
+    assert fired["tv_vgg16"] and fired["tv_alexnet"]

@@ -560,6 +560,12 @@ POINTWISE = frozenset(("Relu LeakyRelu Sigmoid Tanh Elu Selu Celu Clip HardSigmo
 # what "looking through activations" means.
 PASSTHROUGH = POINTWISE | {"BatchNormalization", "Dropout", "Identity", "QuantizeLinear", "DequantizeLinear",
                            "QLinearSigmoid", "QLinearLeakyRelu"}
+# ... and the element-wise joins of feature maps (a residual Add, SiLU's x·sigmoid(x), a channel Concat),
+# followed through their first input: a tensor reached through these from a conv or pool is still its
+# C×H×W feature map (never through a Transpose or Reshape, which make token or head axes of it)
+MAP_PRESERVING = PASSTHROUGH | {"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean", "Concat"}
+# the ops whose output is a C×H×W feature map
+FEATURE_MAP_OPS = frozenset(("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool"))
 # default-domain ops whose one output has the shape and dtype of their first input
 UNARY = frozenset(sorted(POINTWISE) + ("PRelu Softmax LogSoftmax Hardmax LRN InstanceNormalization LayerNormalization "
                               "MeanVarianceNormalization GroupNormalization Not").split())
