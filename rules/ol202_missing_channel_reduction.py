@@ -28,12 +28,47 @@ def reduced_by_1x1(ctx, tensor: str) -> bool:
             tensor = producer.inputs[0]
         elif producer.op_type in _AFFINE:
             variable = [n for n in producer.inputs if n and n not in ctx.shapes.constants]
+            if len(variable) == 2 and producer.op_type == "Mul":  # a gate: SiLU x·σ(x), GELU x·Φ(x), HardSwish
+                variable = [a for a, b in (variable, variable[::-1]) if _function_of(ctx, b, a)][:1]
             if len(variable) != 1:
                 return False
             tensor = variable[0]
+        elif producer.op_type == "Reshape":  # GroupNorm as exported: Reshape → InstanceNorm → Reshape back
+            tensor = _group_norm_input(ctx, producer)
+            if tensor is None:
+                return False
+        elif producer.op_type in ("InstanceNormalization", "LayerNormalization", "GroupNormalization"):
+            tensor = producer.inputs[0]
         else:
             return False
     return False
+
+
+def _function_of(ctx, tensor: str, source: str) -> bool:
+    """Whether `tensor` is an element-wise function of `source` alone (σ(x), 0.5·(1 + erf(x/√2)), relu6(x+3)/6):
+    pointwise ops and constant affines back to it."""
+    for _ in range(8):
+        if tensor == source:
+            return True
+        producer = ctx.producer(tensor)
+        if producer is None:
+            return False
+        variable = [n for n in producer.inputs if n and n not in ctx.shapes.constants]
+        if len(variable) != 1 or producer.op_type not in PASSTHROUGH | _AFFINE:
+            return False
+        tensor = variable[0]
+    return False
+
+
+def _group_norm_input(ctx, reshape) -> str | None:
+    """The tensor a GroupNorm normalizes, when `reshape` ends the exported Reshape → InstanceNormalization →
+    Reshape round trip (back to the same dims); None for any other Reshape."""
+    norm = ctx.producer(reshape.inputs[0])
+    first = ctx.producer(norm.inputs[0]) if norm is not None and norm.op_type == "InstanceNormalization" else None
+    if first is None or first.op_type != "Reshape":
+        return None
+    before, after = ctx.shapes.dims.get(first.inputs[0]), ctx.shapes.dims.get(reshape.outputs[0])
+    return first.inputs[0] if before is not None and before == after else None
 
 
 class MissingChannelReduction(Rule):
@@ -42,8 +77,10 @@ class MissingChannelReduction(Rule):
     What it checks
         Dense (group = 1) Convs with a k×k kernel, k ≥ 3, whose input has at least
         `min-channels` channels and does not come from a 1×1 conv (looking through BatchNorm,
-        activations, constant scale/shift, and the spatial convs of a branch that a 1×1 conv
-        reduced, as in Inception's 1×1 → 3×3 → 3×3). It prices a 1×1 conv C_in → C_in/`reduction`
+        activations, activations written as products such as SiLU's x·sigmoid(x) in YOLO,
+        GroupNorm as exported (Reshape → InstanceNormalization → Reshape), constant scale/shift,
+        and the spatial convs of a branch that a 1×1 conv reduced, as in Inception's 1×1 → 3×3 →
+        3×3). It prices a 1×1 conv C_in → C_in/`reduction`
         before the k×k conv and fires when that saves at least `min-saving` of the layer's MACs and
         `min-model-saving` of the model's.
 

@@ -1,7 +1,48 @@
 from cases import Case, conv_model
 
 RULE = "OL202"
+_WEIGHTS = """
+  s1 = Constant <value = int64[4] {128, 256, 1, 1}> ()
+  w1 = ConstantOfShape <value = float[1] {0.01}> (s1)
+  s3 = Constant <value = int64[4] {128, 128, 3, 3}> ()
+  w3 = ConstantOfShape <value = float[1] {0.01}> (s3)
+  c1 = Conv (x, w1)"""
+_HEAD = '<ir_version: 8, opset_import: ["" : 17]>\ng (float[1,256,40,40] x) => (float y) {'
+YOLO_SILU = _HEAD + _WEIGHTS + """
+  g = Sigmoid (c1)
+  m = Mul (c1, g)
+  y = Conv <pads = [1, 1, 1, 1]> (m, w3)
+}"""
+GATED_BY_ANOTHER_BRANCH = _HEAD + _WEIGHTS + """
+  s0 = Constant <value = int64[4] {128, 256, 3, 3}> ()
+  w0 = ConstantOfShape <value = float[1] {0.01}> (s0)
+  c0 = Conv <pads = [1, 1, 1, 1]> (x, w0)
+  g = Sigmoid (c0)
+  m = Mul (c1, g)
+  y = Conv <pads = [1, 1, 1, 1]> (m, w3)
+}"""
+GROUP_NORM = _HEAD + _WEIGHTS + """
+  grouped = Constant <value = int64[3] {1, 32, -1}> ()
+  r1 = Reshape (c1, grouped)
+  sg = Constant <value = int64[1] {32}> ()
+  one = ConstantOfShape <value = float[1] {1}> (sg)
+  zero = ConstantOfShape <value = float[1] {0}> (sg)
+  n = InstanceNormalization (r1, one, zero)
+  back = Constant <value = int64[4] {1, 128, 40, 40}> ()
+  r2 = Reshape (n, back)
+  sc = Constant <value = int64[3] {128, 1, 1}> ()
+  gamma = ConstantOfShape <value = float[1] {1}> (sc)
+  beta = ConstantOfShape <value = float[1] {0}> (sc)
+  a = Mul (r2, gamma)
+  b = Add (a, beta)
+  r = Relu (b)
+  y = Conv <pads = [1, 1, 1, 1]> (r, w3)
+}"""
 CASES = [
+    Case("YOLO: 1×1 256→128, SiLU exported as x·sigmoid(x), then the 3×3", YOLO_SILU),
+    Case("resnetv2 (BiT): 1×1 reduction, GroupNorm as Reshape → InstanceNorm → Reshape, affine, ReLU", GROUP_NORM),
+    Case("near miss: the product gates the 1×1's output by another branch, not by itself", GATED_BY_ANOTHER_BRANCH,
+         fires={"Conv_10": ["runs on all 128 input channels"], "Conv_7": ["runs on all 256 input channels"]}),
     Case("3×3 256→256 with no reduction", conv_model([1, 256, 56, 56], [256, 256, 3, 3], "pads = [1, 1, 1, 1]"),
          fires={"Conv_2": ["runs on all 256 input channels", "a 1×1 reduction to 64 channels"]}),
     Case("C_in below min-channels", conv_model([1, 64, 56, 56], [64, 64, 3, 3], "pads = [1, 1, 1, 1]")),
