@@ -25,7 +25,7 @@ _MS_NO_MACS = set("Gelu FastGelu BiasGelu QuickGelu QLinearAdd QLinearMul QLinea
                   "NhwcMaxPool".split())
 _COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger",
                 "QLinearMatMul", "Einsum", *_RNN_GATES}
-_PRICED = _COMPUTE_OPS | _NORMS  # the default-domain ops that may have parameters or MACs
+_PRICED = _COMPUTE_OPS | _NORMS | {"Add"}  # the default-domain ops that may have parameters (a MatMul's bias) or MACs
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +195,42 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
     return None
 
 
+# a weight computed in the graph (weight standardization, weight norm g·v/‖v‖, a reparametrisation): the ops
+# its learnable tensors flow through, and which inputs carry them; reductions (the weight's own statistics:
+# mean, variance, norm) end the walk, so a weight is not counted again through them
+_DATA_INPUT = _WEIGHT_PLUMBING | {"QuantizeLinear", "Expand"}
+_ARITHMETIC = {"Mul", "Add", "Sub", "Div", "Neg", "Sqrt", "Reciprocal", "Abs", "Exp", "Tanh", "Sigmoid"}
+
+
+_LEARNABLE_TYPES = {1, 2, 3, 10, 11, 16}  # float32/16/64, bfloat16, and int8/uint8 stored weights (not shapes)
+
+
+def computed_weight_sources(graph: Graph, shapes: Shapes, tensor: str) -> list[str]:
+    """For a weight computed from initializers (stored_weight finds none), every initializer on its data
+    path: a norm's input, scale and bias, every input of element-wise arithmetic, through reshapes and Q/DQ."""
+    if tensor not in shapes.constants:
+        return []
+    found, stack, seen = [], [tensor], set()
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        producer = graph.producer.get(name)
+        if name in graph.initializers and producer is None:  # an initializer: an exporter's Constant is no parameter
+            found.append(name)
+            continue
+        if producer is None:
+            continue
+        if producer.op_type in _DATA_INPUT:
+            stack.extend(producer.inputs[:1])
+        elif producer.op_type in _NORMS:
+            stack.extend(n for n in producer.inputs[:3] if n)
+        elif producer.op_type in _ARITHMETIC:
+            stack.extend(n for n in producer.inputs if n)
+    return [n for n in found if graph.initializers[n][1] in _LEARNABLE_TYPES]
+
+
 def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFacts | None = None) -> list[str]:
     """The inputs of a layer that may be trainable parameters (weights, biases, norm scale and shift).
     `window`: the node's WindowFacts, when the caller has them."""
@@ -204,8 +240,16 @@ def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFac
     if operands is not None:  # the weight is B (x·Wᵀ from a Linear); A only when B is computed (W·x)
         weight = operands.b if stored_weight(graph, operands.b) is not None else operands.a
         return [n for n in (weight, operands.bias) if n]
-    if node.op_type in _NORMS:
-        return [n for n in node.inputs[1:3] if n]
+    if node.op_type in _NORMS:  # a norm over a constant standardizes a weight: counted through that weight
+        return [n for n in node.inputs[1:3] if n] if node.inputs and node.inputs[0] not in shapes.constants else []
+    if node.op_type in _RNN_GATES:  # W, R, B and an LSTM's peepholes P (not the sequence lengths or states)
+        return [n for i, n in enumerate(node.inputs) if n and i in (1, 2, 3, 7)]
+    if node.op_type == "Add" and len(node.inputs) == 2:  # a Linear on N-D input: MatMul, then its bias added
+        for x, bias in (node.inputs, node.inputs[::-1]):
+            producer = graph.producer.get(x)
+            if producer is not None and producer in shapes.matmuls and stored_weight(graph, bias) is not None \
+                    and len(shapes.dims.get(bias) or ()) == 1:
+                return [bias]
     return []
 
 
@@ -240,10 +284,18 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             params = param_bytes = 0
             for name in parameter_inputs(node, graph, shapes, window):
                 # one count per tensor a layer reads (a tied weight is read under one name; the copies an
-                # exporter deduplicates into Identity nodes are distinct parameters), priced at the stored dtype
-                stored = stored_weight(graph, name) if name not in counted else None
-                if stored is not None:
+                # exporter deduplicates into Identity nodes are distinct parameters), priced at the stored dtype;
+                # a weight computed from several initializers counts each of them once
+                if name in counted:
+                    continue
+                stored = stored_weight(graph, name)
+                sources = [stored] if stored is not None else [
+                    n for n in computed_weight_sources(graph, shapes, name) if n not in counted]
+                if stored is None:
+                    counted.update(sources)  # an initializer a computed weight reads counts once
+                if sources:
                     counted.add(name)
+                for stored in sources:
                     count_ = numel(dims.get(stored))
                     if count_ is not None:
                         params += count_

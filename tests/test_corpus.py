@@ -23,6 +23,9 @@ def test_params_and_macs_match_the_reference(name, corpus_dir):
     assert totals.complete, totals.unknown_layers
     # params_onnx: weights, biases and norm scale/shift stored in the graph (BatchNorm folded by the export)
     assert totals.params == pytest.approx(ref["params_onnx"], rel=0.01)
+    # never fewer than the stored weights, never more than torch's own count (which also holds what the export
+    # folded, and the tensors that enter through a Mul/Add/Concat: layer scales, position embeddings)
+    assert ref["params_onnx"] <= totals.params <= ref["params_torch"]
     assert totals.macs == pytest.approx(ref["macs"], rel=0.01)
     assert not [d for d in report.diagnostics if d.code in ("OL004", "OL501")]
 

@@ -29,8 +29,8 @@ from onnxlint.shapes.ops import (
 from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable, evaluate, small_values
 from onnxlint.shapes.windows import handlers as _window_handlers
 
-__all__ = ["AxisWindow", "FEATURE_MAP_OPS", "InputShapeError", "MAP_PRESERVING", "MatmulFacts", "PASSTHROUGH", "POINTWISE", "Shapes", "WindowFacts",
-           "broadcast", "fmt_dims", "infer_shapes", "matmul_shape"]
+__all__ = ["AxisWindow", "FEATURE_MAP_OPS", "InputShapeError", "MAP_PRESERVING", "MatmulFacts", "PASSTHROUGH",
+           "POINTWISE", "Shapes", "WindowFacts", "broadcast", "fmt_dims", "infer_shapes", "matmul_shape"]
 
 _HANDLERS = {**HANDLERS, **_window_handlers()}
 # ops whose onnx inference needs the first input's shape: without it, onnx cannot know more than the handler
