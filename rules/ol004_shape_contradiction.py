@@ -10,8 +10,10 @@ class ShapeContradiction(Rule):
         Every node where the inferred shapes cannot work: Gemm/MatMul inner dimensions that differ
         (a flattened feature map of the wrong size), a Reshape whose element count, `-1` or `0`
         cannot work, Concat inputs that differ outside the concat axis, operands that cannot
-        broadcast, or any other case onnx's own per-op inference rejects with every input shape
-        known. When the input size was given with `--input-shape`, it says whether the size the
+        broadcast, an attribute onnxruntime refuses (an undefined auto_pad, a kernel_shape its weight
+        contradicts, a ConvTranspose output_padding not below its stride, a size ≤ 0 in output_shape,
+        a conv or pool on a non-float input), or any other case onnx's own per-op inference rejects
+        with every input shape known. When the input size was given with `--input-shape`, it says whether the size the
         model declares runs.
 
     Why it matters

@@ -27,6 +27,31 @@ def _auto_pad(node: Node) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+_AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+_FLOATS = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16}
+
+
+def attribute_problem(node: Node, shapes: Shapes, x_name: str, w, kernel) -> str | None:
+    """What makes a default-domain Conv/ConvTranspose/pool impossible before any arithmetic: an auto_pad ONNX
+    does not define, a kernel_shape its weight contradicts, a non-float input (onnxruntime refuses each)."""
+    auto_pad = _auto_pad(node)
+    if auto_pad not in _AUTO_PADS:
+        return f"auto_pad '{auto_pad}' is none of {', '.join(_AUTO_PADS)}"
+    if node.domain not in ("", "ai.onnx"):
+        return None
+    if w is not None and len(w) == len(kernel) + 2 and None not in w[2:] and list(w[2:]) != list(kernel):
+        return (f"kernel_shape {'×'.join(map(str, kernel))} contradicts its weight's "
+                f"{'×'.join(map(str, w[2:]))} (weight {list(w)})")
+    dtype = shapes.dtype.get(x_name)
+    if dtype and dtype not in _FLOATS and node.op_type in ("Conv", "ConvTranspose", "AveragePool", "MaxPool",
+                                                          "LpPool"):
+        from onnxlint.loader import dtype_name
+
+        if not (node.op_type == "MaxPool" and dtype in (TensorProto.INT8, TensorProto.UINT8)):
+            return f"{node.op_type} takes a float input; '{x_name}' is {dtype_name(dtype)}"
+    return None
+
+
 def _window_attrs(node: Node, rank: int):
     """strides, dilations, pads (begin…, end…), auto_pad, with ONNX's defaults; ValueError on wrong lengths."""
     strides = _ints(node, "strides", [1] * rank)
@@ -123,6 +148,9 @@ def conv(node: Node, shapes: Shapes) -> Out | None:
         if x is not None and len(x) != rank + 2:
             return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D kernel needs rank "
                                        f"{rank + 2}")
+        problem = attribute_problem(node, shapes, x_name, w, kernel)
+        if problem is not None:
+            return Out([None], problem=problem)
         group = int(node.attrs.get("group", 1))  # a corrupt attribute raises here, not in a rule
         axes = window_axes(node, _spatial(x, rank), kernel, outer_end=outer_pad_end(shapes, x_name, rank))
         out = (x[0] if x else None, w[0] if w else None, *(a.output for a in axes))
@@ -158,6 +186,10 @@ def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
     strides, dilations, pads, auto_pad = _window_attrs(node, rank)
     output_padding = _ints(node, "output_padding", [0] * rank)
     output_shape = _ints(node, "output_shape", None)
+    problem = attribute_problem(node, shapes, node.inputs[xi], w, kernel) or _transpose_problem(
+        strides, dilations, output_padding, output_shape)
+    if problem is not None:
+        return Out([None], problem=problem)
     group = int(node.attrs.get("group", 1))
     sizes = _spatial(x, rank)
     axes = []
@@ -180,6 +212,16 @@ def conv_transpose(node: Node, shapes: Shapes) -> Out | None:
     return Out([(x[0] if x else None, c_out, *(a.output for a in axes))], None, facts)
 
 
+def _transpose_problem(strides, dilations, output_padding, output_shape) -> str | None:
+    """onnxruntime's own checks of a ConvTranspose: output_padding below its stride or dilation, positive sizes."""
+    for i, (p, s, d) in enumerate(zip(output_padding, strides, dilations)):
+        if p < 0 or (p >= s and p >= d):
+            return f"output_padding {p} on axis {i} is not in [0, max(stride {s}, dilation {d}))"
+    if output_shape and any(o <= 0 for o in output_shape):
+        return f"output_shape {output_shape} holds a size ≤ 0"
+    return None
+
+
 def pool(node: Node, shapes: Shapes) -> Out | None:
     x = shapes.shape(node.inputs[0])
     kernel = _ints(node, "kernel_shape", None)
@@ -189,6 +231,9 @@ def pool(node: Node, shapes: Shapes) -> Out | None:
     if len(x) != rank + 2:
         return Out([None] * len(node.outputs),
                    problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D window needs rank {rank + 2}")
+    problem = attribute_problem(node, shapes, node.inputs[0], None, kernel)
+    if problem is not None:
+        return Out([None] * len(node.outputs), problem=problem)
     axes = window_axes(node, list(x[2:]), kernel, ceil_mode=bool(node.attrs.get("ceil_mode", 0)),
                        outer_end=outer_pad_end(shapes, node.inputs[0], rank))
     out = (x[0], x[1], *(a.output for a in axes))
