@@ -142,7 +142,8 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
             diagnostics[index].savings.extra.update(extra)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
                     layers=layers, diagnostics=diagnostics, groups=groups,
-                    notes=loaded.notes + shapes.notes + _metadata_note(graph), memory_budget=settings.memory_budget,
+                    notes=loaded.notes + shapes.notes + _metadata_note(graph) + _domain_note(loaded.model, totals),
+                    memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
                     external_data=loaded.external_data)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
@@ -169,6 +170,15 @@ def _metadata_note(graph) -> list[str]:
     count = graph.malformed_metadata
     return [f"the exporter metadata of {count:,} node{'s' if count > 1 else ''} is malformed or oversized and was "
             "ignored (module paths from node names instead)"] if count else []
+
+
+def _domain_note(model, totals) -> list[str]:
+    """Say so when a model of other domains only (ai.onnx.ml, training) holds nothing onnxlint counts."""
+    domains = sorted({o.domain for o in model.opset_import})
+    if "" in domains or "ai.onnx" in domains or totals.params or totals.macs:
+        return []
+    return [f"the model imports no default ONNX opset (only {', '.join(domains)}): none of its ops is a layer "
+            "whose parameters or MACs onnxlint counts"]
 
 
 def check(model: Source, fail_on: str | Severity = "warning", **options: Any) -> Report:

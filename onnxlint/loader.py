@@ -258,9 +258,8 @@ def _check_structure(name: str, model: ModelProto, payloads_skipped: bool = Fals
     if model.ir_version > IR_VERSION:
         raise LoadError(name, f"IR version {model.ir_version} is from the future: this onnx knows up to "
                               f"{IR_VERSION}; upgrade onnx")
-    default = [o for o in model.opset_import if o.domain in ("", "ai.onnx")]
-    if not default and model.ir_version >= 3:
-        raise LoadError(name, "the model imports no opset for the default ONNX domain")
+    if not model.opset_import and model.ir_version >= 3:  # a model of ai.onnx.ml or training ops alone is valid
+        raise LoadError(name, "the model imports no opset (every model from IR version 3 on must)")
     for opset in model.opset_import:
         if opset.version <= 0:
             raise LoadError(name, f"opset {opset.version} of domain '{display_name(opset.domain) or 'ai.onnx'}' "

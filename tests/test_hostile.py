@@ -62,7 +62,7 @@ def _cases(tmp_path):
     unreadable = {
         "IR version 0": (_model(ir_version=0), "IR version 0 is not valid"),
         "IR version 99": (_model(ir_version=99), "IR version 99 is from the future"),
-        "no opset": (_model(opset=None), "imports no opset for the default ONNX domain"),
+        "no opset": (_model(opset=None), "imports no opset (every model from IR version 3 on must)"),
         "negative opset": (_model(opset=-3), "opset -3 of domain 'ai.onnx' is not valid"),
         "duplicate initializers": (_model(inits=[numpy_helper.from_array(np.ones(2, np.float32), "w")]),
                                    "two initializers are named 'w'"),

@@ -120,3 +120,25 @@ def test_peak_activation_memory():
     # A single conv: input and output live together.
     single = lint_fixture("conv_1x32_5x5")
     assert single.totals.peak_activation_bytes == (28 * 28 + 32 * 28 * 28) * 4
+
+
+@pytest.mark.slow  # onnx's case generators build ~1,900 models
+def test_models_of_other_domains_only_are_linted_not_refused():
+    """onnx's own node tests of ai.onnx.ml (LabelEncoder, TreeEnsemble, Binarizer, ArrayFeatureExtractor…) and
+    ai.onnx.preview.training (Adam, Adagrad, Momentum) import no default-domain opset; onnx's checker accepts
+    them, and so does onnxlint, with a note that nothing there is counted."""
+    import warnings
+
+    import onnx
+    from onnx.backend.test.case.node import collect_testcases
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cases = [c for c in collect_testcases(None)
+                 if not any(o.domain in ("", "ai.onnx") for o in c.model.opset_import)]
+    assert len(cases) >= 15
+    for case in cases:
+        onnx.checker.check_model(case.model)
+        report = onnxlint.lint(case.model)
+        assert report.error is None, case.name
+        assert any("imports no default ONNX opset" in n for n in report.notes), (case.name, report.notes)
