@@ -142,3 +142,20 @@ def test_models_of_other_domains_only_are_linted_not_refused():
         report = onnxlint.lint(case.model)
         assert report.error is None, case.name
         assert any("imports no default ONNX opset" in n for n in report.notes), (case.name, report.notes)
+
+
+@pytest.mark.slow  # ~1,900 models, inferred by onnxlint and by onnx
+def test_onnx_node_test_suite_no_wrong_shape_and_ahead_of_onnx():
+    """Every output of every model of onnx's node-test suite (generated, declared shapes removed): no dim
+    onnxlint states is wrong, and it knows more outputs exactly than onnx's infer_shapes(data_prop=True)."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_node_tests", ROOT / "benchmarks" / "bench_node_tests.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    models, counts, wrong = bench.compare()
+    assert models > 1_800
+    assert wrong == []
+    assert counts["onnxlint"]["exact"] > counts["onnx infer_shapes(data_prop=True)"]["exact"]

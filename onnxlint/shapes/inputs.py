@@ -10,8 +10,9 @@ class InputShapeError(ValueError):
 
 
 def concrete(dims) -> tuple | None:
-    """Declared dims as the analysis holds them: a symbolic or 0 dim is unknown (None)."""
-    return None if dims is None else tuple(d if isinstance(d, int) and d > 0 else None for d in dims)
+    """Declared dims as the analysis holds them: a symbolic dim is unknown (None); a declared 0 is a size
+    (a dim with dim_value 0, which the graph reads apart from a dim with none)."""
+    return None if dims is None else tuple(d if isinstance(d, int) and d >= 0 else None for d in dims)
 
 
 def fmt_dims(dims) -> str:
@@ -43,10 +44,11 @@ def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | N
         elif dims is None:
             shapes.unresolved_inputs[name] = None  # no shape declared at all
         else:
-            if dims and (not isinstance(dims[0], int) or dims[0] == 0):
+            # a declared 0 is a real (empty) size; only a dim_param, or a dim with no value, is symbolic
+            if dims and not isinstance(dims[0], int):
                 shapes.notes.append(f"input '{name}': symbolic batch dim '{dims[0] or '?'}' taken as 1")
                 dims = (1,) + dims[1:]
-            if any(not isinstance(d, int) or d == 0 for d in dims):
+            if any(not isinstance(d, int) for d in dims):
                 shapes.unresolved_inputs[name] = dims
                 dims = concrete(dims)
         shapes.input_dims[name] = dims

@@ -211,6 +211,10 @@ def squeeze(node: Node, shapes: Shapes) -> Out | None:
     x, axes = shapes.shape(node.inputs[0]), _axes(node, shapes)
     if x is None:
         return None
+    given = "axes" in node.attrs or (len(node.inputs) > 1 and bool(node.inputs[1]))
+    if axes is None and given:  # axes known only at run time: the rank is known from their count, no dim is
+        count = shapes.dims.get(node.inputs[1])
+        return Out([(None,) * (len(x) - count[0])] if count and len(count) == 1 and count[0] is not None else [None])
     if axes is None:
         if None in x:
             return None
@@ -429,8 +433,10 @@ def qlinear_concat(node: Node, shapes: Shapes) -> Out | None:
 # --- element-wise and per-channel -------------------------------------------------------------------------------
 
 def same(node: Node, shapes: Shapes) -> Out | None:
+    """The first output is shaped as the input; any other (LayerNormalization's Mean and InvStdDev) is left to
+    onnx's per-op inference."""
     x = shapes.shape(node.inputs[0])
-    return Out([x] * len(node.outputs))
+    return Out([x] + [None] * (len(node.outputs) - 1))
 
 
 def elementwise(node: Node, shapes: Shapes) -> Out | None:
