@@ -327,6 +327,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
         else:
             field_, jump = _receptive_field(node, window, shapes, rf)
         node.params, node.param_bytes, node.macs, node.output_bytes = params, param_bytes, layer_macs, out_bytes
+        node.output_types = tuple((dims.get(o), dtype.get(o, 0)) for o in outputs)
         node.receptive_field, node.jump, node.window, node.conv = field_, jump, window, conv
         layers.append(node)
         total_params += params

@@ -129,6 +129,7 @@ class Node:
     param_bytes: int = 0
     macs: int | None = None  # None when a shape it depends on is unknown
     output_bytes: int | None = None
+    output_types: tuple = ()  # per output: (dims or None, ONNX element type), in the node's output order
     receptive_field: tuple | None = None
     window: Any = None  # shapes.WindowFacts of a conv or pool
     conv: Any = None  # cost.ConvSpec: a 2-D Conv with every size known, as the rules price it

@@ -2,6 +2,7 @@
 fields are only ever added, never renamed or removed)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from onnxlint import __version__
@@ -95,5 +96,17 @@ def layer_dict(layer: Layer) -> dict:
             "module": origin.module if origin is not None else None,
             "module_class": origin.module_class if origin is not None else None,
             "output_shape": list(shape) if shape is not None else None,
+            "outputs": [_output_dict(name, dims, elem) for name, (dims, elem) in zip(layer.outputs, layer.output_types)
+                        if name],
             "params": layer.params, "macs": layer.macs, "output_bytes": layer.output_bytes,
             "receptive_field": list(layer.receptive_field) if layer.receptive_field is not None else None}
+
+
+def _output_dict(name: str, dims, elem: int) -> dict:
+    """One output of a layer (Split, TopK, LSTM, MaxPool's indices... have several): unknown is None."""
+    from onnxlint.loader import dtype_name, tensor_nbytes
+
+    known = dims is not None and None not in dims
+    return {"name": name, "shape": list(dims) if dims is not None else None,
+            "dtype": dtype_name(elem) if elem else None,
+            "bytes": tensor_nbytes(elem, math.prod(dims)) if known and elem else None}

@@ -69,3 +69,25 @@ def test_lint_pauses_the_garbage_collector_and_restores_it(monkeypatch):
         assert not gc.isenabled()  # a caller that turned it off keeps it off
     finally:
         gc.enable()
+
+
+def test_every_output_of_a_layer_is_in_the_json():
+    """Split, TopK, MaxPool with indices, LSTM… have several outputs: each with its shape, dtype and bytes;
+    `output_shape` stays the first output's (a stable field)."""
+    import json
+
+    import onnx
+
+    model = onnx.parser.parse_model("""
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,8,6,6] x) => (float a, int64 i, float b) {
+      a, i = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (x)
+      s = Constant <value = int64[2] {3, 5}> ()
+      b, c = Split <axis = 1> (x, s)
+    }""")
+    layers = {d["node"]: d for d in json.loads(json.dumps(onnxlint.lint(model).to_dict()))["models"][0]["layers"]}
+    pool, split = layers["MaxPool_0"], layers["Split_2"]
+    assert pool["output_shape"] == [1, 8, 3, 3]
+    assert pool["outputs"] == [{"name": "a", "shape": [1, 8, 3, 3], "dtype": "float32", "bytes": 288},
+                               {"name": "i", "shape": [1, 8, 3, 3], "dtype": "int64", "bytes": 576}]
+    assert [(o["name"], o["shape"]) for o in split["outputs"]] == [("b", [1, 3, 6, 6]), ("c", [1, 5, 6, 6])]
