@@ -18,7 +18,8 @@ class AxisWindow:
     pad_end: int
     output: int | None
     ceil_mode: bool = False
-    outer_pad_end: int = 0  # rows at the end of I that a separate Pad node made: not real input
+    outer_pad_end: int | None = 0  # rows at the end of I that a separate Pad node made (not real input); None:
+    # a Pad made some, how many cannot be known, so no row can be called dropped
     k_eff: int = field(init=False)
     span: int | None = field(init=False)  # I + P − k_eff: how far the window slides over the padded input
     remainder: int | None = field(init=False)  # span mod s: trailing rows no window starts over
@@ -32,7 +33,7 @@ class AxisWindow:
         remainder = None if span is None or span < 0 or self.stride <= 0 else span % self.stride
         gap = max(0, self.stride - k_eff)
         dropped = 0
-        if remainder is not None and not self.ceil_mode:
+        if remainder is not None and not self.ceil_mode and self.outer_pad_end is not None:
             tail = remainder - self.pad_end - self.outer_pad_end  # real rows after the last window
             if tail > gap:  # more than the regular gap between windows
                 dropped = tail

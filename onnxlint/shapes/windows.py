@@ -62,8 +62,9 @@ def _window_attrs(node: Node, rank: int):
     return strides, dilations, pads, _auto_pad(node)
 
 
-def outer_pad_end(shapes: Shapes, tensor: str, rank: int) -> list[int]:
-    """Per spatial axis, the rows a Pad node producing `tensor` added at the end (0 where unknown or none)."""
+def outer_pad_end(shapes: Shapes, tensor: str, rank: int) -> list[int | None]:
+    """Per spatial axis, the rows a Pad node producing `tensor` added at the end: 0 without a Pad, None where a
+    Pad's pads (computed in the graph from what is known only at run time) cannot be known."""
     pad = shapes.producer.get(tensor)
     if pad is None or pad.op_type != "Pad" or pad.domain not in ("", "ai.onnx"):
         return [0] * rank
@@ -71,10 +72,10 @@ def outer_pad_end(shapes: Shapes, tensor: str, rank: int) -> list[int]:
         shapes.ints(pad.inputs[1]) if len(pad.inputs) > 1 and pad.inputs[1] else None)
     x = shapes.shape(pad.inputs[0])
     if pads is None or x is None or len(x) != rank + 2:
-        return [0] * rank
+        return [None] * rank
     axes = shapes.ints(pad.inputs[3]) if len(pad.inputs) > 3 and pad.inputs[3] else list(range(rank + 2))
     if axes is None or len(pads) != 2 * len(axes):
-        return [0] * rank
+        return [None] * rank
     ends = [0] * (rank + 2)
     for axis, end in zip(axes, pads[len(axes):]):
         ends[axis % (rank + 2)] = max(0, end)
