@@ -200,8 +200,6 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
 # mean, variance, norm) end the walk, so a weight is not counted again through them
 _DATA_INPUT = _WEIGHT_PLUMBING | {"QuantizeLinear", "Expand"}
 _ARITHMETIC = {"Mul", "Add", "Sub", "Div", "Neg", "Sqrt", "Reciprocal", "Abs", "Exp", "Tanh", "Sigmoid"}
-
-
 _LEARNABLE_TYPES = {1, 2, 3, 10, 11, 16}  # float32/16/64, bfloat16, and int8/uint8 stored weights (not shapes)
 
 

@@ -72,8 +72,8 @@ class Staged:
 
 def stage(model: ModelProto, target: Path, *, external: bool, avoid: set[Path] = frozenset(),
           base_dir: Path | None = None) -> Staged:
-    """Write `model` into a new private folder (in `folder`, by default the target's), as the target will be
-    named. `external`: weights in `<target>.data` (also chosen for a model over 2 GiB). `avoid`: files the
+    """Write `model` into a new private folder inside the target's folder, under the name the target will
+    have. `external`: weights in `<target>.data` (also chosen for a model over 2 GiB). `avoid`: files the
     weights must not be written over (resolved paths), such as those the original still reads. `base_dir`:
     where the model's external references point (write_model)."""
     target = Path(os.path.abspath(target))  # the child that verifies runs in another folder
