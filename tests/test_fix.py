@@ -120,7 +120,7 @@ def test_fix_refuses_what_it_cannot_verify_in_one_line(tmp_path, corpus_dir):
         onnx.save(model, path)
         cases[label] = (path, problem)
     cases["shape-only weights"] = (corpus_dir / "tv_vgg16.onnx", "the weights carry no data (17 initializers")
-    cases["shape-only weights, ViT"] = (corpus_dir / "tv_vit_b_16.onnx", "the weights carry no data")
+    cases["shape-only weights, AlexNet"] = (corpus_dir / "tv_alexnet.onnx", "the weights carry no data")
     for label, (path, problem) in cases.items():
         result = run_cli("fix", path, "--diff")
         assert result.returncode == 2, (label, result.stdout, result.stderr)
