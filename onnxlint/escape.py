@@ -2,9 +2,7 @@
 per output format, applied where that format is written: every one of them is hostile."""
 from __future__ import annotations
 
-import html as _html
 import re
-from urllib.parse import quote
 
 
 def terminal(text: str) -> str:
@@ -50,7 +48,9 @@ def csv_cell(value):
 
 
 def html(text) -> str:
-    return _html.escape(str(text), quote=True)
+    import html  # the HTML output only: html.entities is several ms of every run's start-up otherwise
+
+    return html.escape(str(text), quote=True)
 
 
 def github(text: str, *, prop: bool = False) -> str:
@@ -62,4 +62,6 @@ def github(text: str, *, prop: bool = False) -> str:
 
 def uri(path: str) -> str:
     """A relative URI reference for a path inside the repository (percent-encoded; `/` kept)."""
+    from urllib.parse import quote  # SARIF only: not on every run's start-up
+
     return quote(path, safe="/")
