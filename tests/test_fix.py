@@ -126,3 +126,19 @@ def test_fix_refuses_what_it_cannot_verify_in_one_line(tmp_path, corpus_dir):
         assert result.returncode == 2, (label, result.stdout, result.stderr)
         [line] = result.stderr.splitlines()
         assert problem in line and "internal error" not in line, (label, line)
+
+
+def test_in_place_keeps_the_mode_and_refuses_a_symlink(tmp_path):
+    import os
+
+    copy = tmp_path / "model.onnx"
+    shutil.copy(fixture("deploy_leftovers"), copy)
+    os.chmod(copy, 0o640)
+    assert run_cli("fix", copy, "--in-place").returncode == 0
+    assert os.stat(copy).st_mode & 0o777 == 0o640  # the replaced file keeps its permission bits
+    link = tmp_path / "link.onnx"
+    link.symlink_to(copy)
+    before = copy.read_bytes()
+    result = run_cli("fix", link, "--in-place")
+    assert result.returncode == 2 and "is a symlink; --in-place would replace the link" in result.stderr
+    assert link.is_symlink() and copy.read_bytes() == before
