@@ -32,7 +32,8 @@ class FixError(Exception):
 
 @dataclass
 class FixResult:
-    model: onnx.ModelProto | None  # the rewritten model with its weights; None when it was written to `output`
+    # the rewritten model with its weights; None when nothing was rewritten, or when it was written to `output`
+    model: onnx.ModelProto | None
     changes: list[str] = field(default_factory=list)  # one line per rewrite
     skipped: list[str] = field(default_factory=list)  # rewrites left out, and why
     max_abs_error: float = 0.0
@@ -80,7 +81,7 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
     rewriter = Rewriter(model, ctx)
     for d in findings:
         instances[d.code].fix(rewriter, d)
-    result = FixResult(model, rewriter.changes, rewriter.skipped, before=before)
+    result = FixResult(None, rewriter.changes, rewriter.skipped, before=before)  # None: nothing was rewritten
     if rewriter.changes:
         rewriter.prune()
         original = _original_files(ctx.loaded)
