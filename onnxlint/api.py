@@ -16,7 +16,8 @@ from onnxlint.graph import MAIN, build_graph
 from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
 from onnxlint.proto import ModelProto
 from onnxlint.report import Report
-from onnxlint.shapes import InputShapeError, infer_shapes
+from onnxlint.shapes import InputShapeError, bound_shapes, infer_shapes
+from onnxlint.worstcase import worst_case
 
 Source = str | os.PathLike | bytes | ModelProto
 
@@ -114,15 +115,19 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
     active = active_rules(settings, loaded.source)
     graph = build_graph(loaded.model, loaded.source)
     shapes = infer_shapes(loaded.model, graph, settings.input_shapes)
+    upper = bound_shapes(loaded.model, graph, shapes, settings.input_shapes)
     executed = None
     if verify or profile:  # before costs: the shapes execution fills in reach every total and rule
         from onnxlint.verify import Limits
         from onnxlint.verify import verify as run_verification
 
-        executed = run_verification(loaded, graph, shapes, profile_runs=profile, limits=limits or Limits())
+        executed = run_verification(loaded, graph, shapes, upper=upper, profile_runs=profile,
+                                    limits=limits or Limits())
         if executed.filled:  # infer again with what execution knew: facts downstream of those tensors follow
             shapes = infer_shapes(loaded.model, graph, settings.input_shapes, executed.filled)
+            upper = bound_shapes(loaded.model, graph, shapes, settings.input_shapes)
     layers, totals = compute_costs(graph, shapes)
+    totals.bounds = worst_case(graph, shapes, upper, totals, layers)
     if executed is not None and executed.node_ms:
         for layer in layers:
             if layer.location == MAIN and layer.function is None:

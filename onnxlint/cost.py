@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
@@ -64,15 +65,37 @@ class Totals:
     inputs_unknown: bool = False  # a model input's size is unknown
     timeline: list = field(default_factory=list, repr=False)  # live activation bytes at each main-graph step
     peak_live: list = field(default_factory=list, repr=False)  # (tensor, bytes) live at the peak, largest first
+    bounds: Any = None  # worstcase.Bounds: the totals at the bound of every size the data decides
 
     @property
     def macs_complete(self) -> bool:
         return not self.unknown_layers
 
+    # The worst case (worstcase.Bounds), the same whether or not some size needed a bound:
+    @property
+    def macs_upper(self) -> int | None:
+        """At most this many MACs (the exact count when macs_complete); None when some layer has no bound."""
+        return self.bounds.macs if self.bounds is not None else self.macs if self.macs_complete else None
+
+    @property
+    def peak_upper(self) -> int | None:
+        b = self.bounds
+        return b.peak if b is not None else None if self.unknown_tensors else self.peak_activation_bytes
+
+    @property
+    def unbounded_layers(self) -> list:
+        """(node, op, why) of the layers whose MACs have neither an exact count nor a bound."""
+        return self.bounds.unknown_layers if self.bounds is not None else self.unknown_layers
+
+    @property
+    def unbounded_tensors(self) -> int:
+        return self.bounds.unknown_tensors if self.bounds is not None else self.unknown_tensors
+
     @property
     def complete(self) -> bool:
-        """Every layer counted and every activation's size known: the totals are exact, not bounds."""
-        return not self.unknown_layers and not self.unknown_tensors
+        """Every layer counted and every activation's size known, exactly or (`bounds`) at most: no figure
+        is a mere lower bound."""
+        return not self.unbounded_layers and not self.unbounded_tensors
 
 
 def numel(dims) -> int | None:
@@ -151,9 +174,10 @@ def _rnn_macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
     return seq * batch * w[0] * gates * hidden * (x[2] + hidden), None
 
 
-def _runs(node: Node, shapes: Shapes) -> tuple[int | None, tuple | None]:
+def runs_of(node: Node, shapes: Shapes, most: bool = False) -> tuple[int | None, tuple | None]:
     """How many times a subgraph node runs per model run (None: unknown), and (If, branch) when it runs only
-    if the condition of an If, unknown here, picks its branch."""
+    if the condition of an If, unknown here, picks its branch. `most`: at most how many times (a Loop's
+    condition can only end it before its trip count)."""
     runs, branch, child, parent = 1, None, node, node.parent
     while parent is not None:
         if parent.op_type == "If":
@@ -162,7 +186,7 @@ def _runs(node: Node, shapes: Shapes) -> tuple[int | None, tuple | None]:
         elif parent.op_type == "Loop":
             trips = shapes.ints(parent.inputs[0]) if parent.inputs and parent.inputs[0] else None
             condition = parent.inputs[1] if len(parent.inputs) > 1 else ""
-            if not trips or (condition and not shapes.known(condition)):
+            if not trips or (condition and not most and not shapes.known(condition)):
                 return None, None
             runs *= trips[0]
         elif parent.op_type == "Scan":
@@ -333,11 +357,12 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
         if node.parent is None:
             runs, branch = 1, None
         else:
-            runs, branch = _runs(node, shapes)
+            runs, branch = runs_of(node, shapes)
         if layer_macs is None:
-            unknown_layers.append((node.name, _op_label(node), why))
+            unknown_layers.append((node.name, op_label(node), why))
         elif runs is None:
-            unknown_layers.append((node.name, _op_label(node), "runs inside a loop whose trip count is unknown"))
+            if layer_macs:  # no MACs, however many times it runs: nothing unknown
+                unknown_layers.append((node.name, op_label(node), "runs inside a loop whose trip count is unknown"))
         elif branch is not None:
             branches.setdefault(branch[0], {"then_branch": 0, "else_branch": 0})[branch[1]] += layer_macs * runs
         else:
@@ -364,7 +389,7 @@ def _sum_known(sizes: list) -> int | None:
     return None if None in sizes else sum(sizes)
 
 
-def _op_label(node: Node) -> str:
+def op_label(node: Node) -> str:
     return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
 
 

@@ -253,6 +253,11 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
         t = tensor_type(vi)
         if t is not None:
             graph.declared.setdefault(display_name(vi.name), t)
+    if parent is not None and parent.op_type == "Loop":  # the iteration number and condition are scalars
+        for vi, elem in zip(g.input[:2], (TensorProto.INT64, TensorProto.BOOL)):
+            name = display_name(vi.name)
+            if graph.declared.get(name, TensorType(elem, None)).dims is None:
+                graph.declared[name] = TensorType(elem, ())
     available = set(outer) | set(_names([vi.name for vi in g.input])) | set(init_names)
     if functions:
         held, calls = _inline(g.node[:], functions, graph, source)  # inlined nodes exist only in this list

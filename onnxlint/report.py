@@ -53,15 +53,21 @@ class Report:
                 d.to_dict() for d in self.diagnostics])
             return data
         t = self.totals
+        b = t.bounds
         data.update(
             opset=self.opset, inputs=self.inputs,
             totals={"nodes": t.nodes, "params": t.params, "param_bytes": t.param_bytes, "macs": t.macs,
                     "peak_activation_bytes": t.peak_activation_bytes, "peak_at": t.peak_at,
-                    # macs and the peak are lower bounds unless complete
-                    "complete": t.complete, "macs_complete": t.macs_complete, "unknown_tensors": t.unknown_tensors,
+                    # macs and the peak count what is exact: lower bounds unless macs_complete / no unknown
+                    # tensor; macs_upper and peak_upper hold the worst case where the data decides a size
+                    "complete": t.complete, "macs_complete": t.macs_complete,
+                    "macs_upper": t.macs_upper, "peak_upper": t.peak_upper, "unknown_tensors": t.unbounded_tensors,
+                    "bounded_tensors": b.tensors if b is not None else 0,
                     "unknown_layers": [{"node": node, "op_type": op, "reason": why}
-                                       for node, op, why in t.unknown_layers]},
-            layers=[layer_dict(layer) for layer in self.layers],
+                                       for node, op, why in t.unbounded_layers],
+                    "bounded_layers": [{"node": node, "op_type": op, "macs_upper": most, "bounded_by": by}
+                                       for node, op, most, by in (b.layers if b is not None else ())]},
+            layers=[layer_dict(layer, b.dims if b is not None else {}) for layer in self.layers],
             diagnostics=[d.to_dict() for d in self.diagnostics], groups=[g.to_dict() for g in self.groups],
             verification=self.verification, notes=self.notes)
         return data
@@ -89,24 +95,28 @@ def envelope(reports: list[Report]) -> dict:
             "models": [r.model_dict() for r in reports]}
 
 
-def layer_dict(layer: Layer) -> dict:
+def layer_dict(layer: Layer, bounded: dict) -> dict:
+    """`bounded`: tensor → its upper-bound dims, for the sizes the data decides (worstcase.Bounds.dims)."""
     shape = layer.output_shape
     origin = layer.origin
     return {"node": layer.name, "op_type": layer.op_type, "location": layer.scope,
             "module": origin.module if origin is not None else None,
             "module_class": origin.module_class if origin is not None else None,
             "output_shape": list(shape) if shape is not None else None,
-            "outputs": [_output_dict(name, dims, elem) for name, (dims, elem) in zip(layer.outputs, layer.output_types)
-                        if name],
+            "outputs": [_output_dict(name, dims, elem, bounded.get(name))
+                        for name, (dims, elem) in zip(layer.outputs, layer.output_types) if name],
             "params": layer.params, "macs": layer.macs, "output_bytes": layer.output_bytes,
             "receptive_field": list(layer.receptive_field) if layer.receptive_field is not None else None}
 
 
-def _output_dict(name: str, dims, elem: int) -> dict:
-    """One output of a layer (Split, TopK, LSTM, MaxPool's indices... have several): unknown is None."""
+def _output_dict(name: str, dims, elem: int, bound: tuple | None) -> dict:
+    """One output of a layer (Split, TopK, LSTM, MaxPool's indices... have several): unknown is None; a size
+    the data decides has its upper bound (`bound`, `bytes_upper`)."""
     from onnxlint.loader import dtype_name, tensor_nbytes
 
     known = dims is not None and None not in dims
     return {"name": name, "shape": list(dims) if dims is not None else None,
             "dtype": dtype_name(elem) if elem else None,
-            "bytes": tensor_nbytes(elem, math.prod(dims)) if known and elem else None}
+            "bytes": tensor_nbytes(elem, math.prod(dims)) if known and elem else None,
+            "bound": list(bound) if bound is not None else None,
+            "bytes_upper": tensor_nbytes(elem, math.prod(bound)) if bound is not None and elem else None}

@@ -93,17 +93,30 @@ def unknown_layers(entries) -> str:
 
 
 def macs_total(totals) -> str:
-    """'191.4 M MACs', '≥ 1.2 G MACs (3 layers unknown: …)' or 'unknown MACs (…)': never a silent zero."""
+    """'191.4 M MACs', '≤ 2.9 G MACs (719.0 M exact, 4 layers at their bound: NonZero)', '≥ 1.2 G MACs
+    (3 layers unknown: …)' or 'unknown MACs (…)': never a silent zero."""
     if totals.macs_complete:
         return f"{count(totals.macs)} MACs"
+    bounds = totals.bounds
+    bounded = f"{plural(len(bounds.layers), 'layer')} at their bound: {bounds.sources()}" if bounds and bounds.layers \
+        else ""
+    if totals.macs_upper is not None:
+        return f"≤ {count(totals.macs_upper)} MACs ({count(totals.macs)} exact, {bounded})"
     known = f"≥ {count(totals.macs)} MACs" if totals.macs else "unknown MACs"
-    return f"{known} ({unknown_layers(totals.unknown_layers)})"
+    return f"{known} ({unknown_layers(totals.unbounded_layers)}{'; ' + bounded if bounded else ''})"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 def peak_total(totals) -> str:
     if not totals.unknown_tensors:
         return f"peak activations {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'}"
-    unknown = f"{totals.unknown_tensors} tensor{'s' if totals.unknown_tensors != 1 else ''} of unknown size"
+    if totals.peak_upper is not None:
+        return (f"peak activations ≤ {nbytes(totals.peak_upper)} at {totals.bounds.peak_at or '-'} "
+                f"({plural(totals.bounds.tensors, 'tensor')} at their bound)")
+    unknown = f"{plural(totals.unbounded_tensors, 'tensor')} of unknown size"
     if not totals.peak_activation_bytes or totals.inputs_unknown:  # a bound without the input says nothing
         return f"peak activations unknown ({unknown})"
     return f"peak activations ≥ {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'} ({unknown})"

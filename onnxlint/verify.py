@@ -41,15 +41,17 @@ class Verification:
     filled: dict | None = None  # executed shapes of the tensors the static analysis left unknown
 
 
-def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, *, profile_runs: int = 0,
+def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, *, upper: Shapes | None = None, profile_runs: int = 0,
            limits: Limits = Limits()) -> Verification:
-    """Run the model once (and `profile_runs` more times with the profiler) and compare shapes. Shapes the
-    static analysis left unknown are filled in from execution, before costs are counted."""
-    found = _verify(loaded, graph, shapes, profile_runs, limits)
+    """Run the model once (and `profile_runs` more times with the profiler) and compare shapes: an exact one
+    must be equal, a bounded one (`upper`, the bound pass) within its bound. Shapes the static analysis left
+    unknown, and bounded ones, are filled in from execution, before costs are counted."""
+    found = _verify(loaded, graph, shapes, upper, profile_runs, limits)
     return found if isinstance(found, Verification) else Verification(found)
 
 
-def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int, limits: Limits):
+def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, upper: Shapes | None, profile_runs: int,
+            limits: Limits):
     deadline = time.monotonic() + limits.seconds  # the whole verification, preparation included, ends in time
     from onnxlint.engine import find_rule
 
@@ -87,10 +89,11 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int
         return [aborted.report(problem)]
     executed = {name: tuple(dims) for name, dims in result["shapes"].items()}
     diagnostics: list[Diagnostic] = []
-    mismatches, filled = [], {}
+    mismatches, filled, within = [], {}, 0
     for name, got in executed.items():
         inferred = shapes.dims.get(name)
         producer = graph.producer[name]
+        bound = upper.dims.get(name) if upper is not None and name in upper.bounded else None
         if inferred is not None and None not in inferred:
             if tuple(inferred) != got:
                 mismatches.append({"tensor": name, "node": producer.name, "inferred": list(inferred),
@@ -98,6 +101,14 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int
                 diagnostics.append(mismatch_rule.report(
                     f"tensor '{name}' (output of {producer.name}): inferred {fmt_dims(inferred)}, onnxruntime "
                     f"executed {fmt_dims(got)}", node=producer))
+        elif bound is not None and None not in bound:
+            if len(bound) != len(got) or any(g > b for g, b in zip(got, bound)):
+                mismatches.append({"tensor": name, "node": producer.name, "bound": list(bound),
+                                   "executed": list(got)})
+                diagnostics.append(mismatch_rule.report(
+                    f"tensor '{name}' (output of {producer.name}): bounded by {fmt_dims(bound)}, onnxruntime "
+                    f"executed {fmt_dims(got)}", node=producer))
+            within += 1
         else:
             filled[name] = got
         declared = graph.declared.get(name)
@@ -108,7 +119,7 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, profile_runs: int
     unchecked = sum(1 for n in graph.nodes if n.location != MAIN for o in n.outputs if o)
     unchecked += sum(1 for n in main_nodes for o in n.outputs if o and (o in shapes.constants or o in graph.inlined))
     summary = {"runtime": f"onnxruntime {result['runtime']}", "tensors_checked": len(executed) - len(filled),
-               "tensors_unknown_filled": len(filled), "tensors_unchecked": unchecked,
+               "tensors_within_bound": within, "tensors_unknown_filled": len(filled), "tensors_unchecked": unchecked,
                "mismatches": mismatches, "seconds": round(time.perf_counter() - start, 3)}
     if profile_runs:
         summary["profile_runs"] = profile_runs

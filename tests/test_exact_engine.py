@@ -5,6 +5,7 @@ import pytest
 from conftest import FIXTURES, codes, fixture, light, lint_fixture, run_cli
 
 import onnxlint
+from onnxlint import units
 from onnxlint.reporters.text import render
 from onnxlint.verify import Limits
 
@@ -96,7 +97,10 @@ def test_if_takes_the_known_branch_and_flags_the_unknown_one():
     assert report.totals.macs == three  # the first If's condition is a constant: only its then_branch runs
     [(node, op, why)] = report.totals.unknown_layers
     assert op == "If" and why == f"condition unknown: its branches cost {three:,} or {five:,} MACs"
-    assert not report.totals.complete
+    assert not report.totals.macs_complete  # the exact count stops at the If...
+    assert report.totals.macs_upper == three + five and report.totals.complete  # ...the worst case does not
+    assert report.totals.bounds.layers == [(node, "If", five, "If")]
+    assert "≤ 8.9 M MACs (2.4 M exact, 1 layer at their bound: If)" in units.macs_total(report.totals)
 
 
 # --- contradictions ----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import math
 
 from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.proto import ModelProto, TensorProto, full
+from onnxlint.shapes import bounds
 from onnxlint.shapes.facts import STORED, AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
@@ -30,7 +31,8 @@ from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, e
 from onnxlint.shapes.windows import handlers as _window_handlers
 
 __all__ = ["AxisWindow", "FEATURE_MAP_OPS", "InputShapeError", "MAP_PRESERVING", "MatmulFacts", "PASSTHROUGH",
-           "POINTWISE", "Shapes", "WindowFacts", "broadcast", "fmt_dims", "infer_shapes", "matmul_shape"]
+           "POINTWISE", "Shapes", "WindowFacts", "bound_shapes", "broadcast", "fmt_dims", "infer_shapes",
+           "matmul_shape"]
 
 _HANDLERS = {**HANDLERS, **_window_handlers()}
 # ops whose onnx inference needs the first input's shape: without it, onnx cannot know more than the handler
@@ -41,11 +43,13 @@ _MALFORMED = (ValueError, TypeError, IndexError, ZeroDivisionError, KeyError, At
 
 
 def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = None,
-                 executed: dict | None = None, base: Shapes | None = None) -> Shapes:
+                 executed: dict | None = None, base: Shapes | None = None, exact: Shapes | None = None) -> Shapes:
     """`executed`: shapes onnxruntime produced (--verify), for the tensors the analysis alone cannot know.
-    `base`: the shapes at other input sizes, whose input-independent tensors are taken as they are."""
+    `base`: the shapes at other input sizes, whose input-independent tensors are taken as they are.
+    `exact`: this pass' own result at the same input; given, this is the bound pass (bound_shapes)."""
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
-    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets, stored=graph.tensor)
+    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets, stored=graph.tensor,
+                    bounded=None if exact is None else {})
     resolve_input_shapes(graph, input_shapes, shapes)
     dims, dtype, known, pending, constants = shapes.dims, shapes.dtype, shapes.values, shapes.pending, shapes.constants
     if base is not None:
@@ -62,6 +66,19 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
             shapes.dead.add(node)  # an If branch that never runs: no shapes, no costs, no findings
             continue
         inputs, outputs = node.inputs, node.outputs
+        for name in node.inputs:
+            if name and name not in shapes.dims and name in graph.declared:  # subgraph inputs
+                declared = graph.declared[name]
+                shapes.dims[name] = concrete(declared.dims)
+                shapes.dtype[name] = declared.elem_type
+        if exact is not None:
+            if not any(n in shapes.bounded for n in bounds.reads(node)) and not (
+                    node.op_type in bounds.SOURCES and any(bounds.unknown(exact, o) for o in outputs if o)):
+                _take(node, exact, shapes)  # nothing bounded reaches it: what the exact pass found
+            else:
+                _infer_node(node, shapes, graph, opsets, model.ir_version, {})
+                bounds.after(node, shapes, exact)
+            continue
         if base is not None and outputs and all(o in base.constants for o in outputs if o):
             _take(node, base, shapes)  # a weight, or shape arithmetic on weights: the same at any input size
             continue
@@ -74,18 +91,22 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
                 if x in constants:
                     constants.add(out)
                 continue
-        for name in node.inputs:
-            if name and name not in shapes.dims and name in graph.declared:  # subgraph inputs
-                declared = graph.declared[name]
-                shapes.dims[name] = concrete(declared.dims)
-                shapes.dtype[name] = declared.elem_type
         _infer_node(node, shapes, graph, opsets, model.ir_version, executed or {})
     return shapes
 
 
+def bound_shapes(model: ModelProto, graph: Graph, exact: Shapes, input_shapes: dict | None = None) -> Shapes | None:
+    """The upper bounds of the sizes the data decides (shapes/bounds.py), or None when the exact pass left no
+    such size unknown."""
+    if not bounds.sources_in(graph.nodes, exact):
+        return None
+    return infer_shapes(model, graph, input_shapes, exact=exact)
+
+
 def _take_tensor(name: str, base: Shapes, shapes: Shapes) -> None:
     shapes.dims[name], shapes.dtype[name] = base.dims.get(name), base.dtype.get(name, 0)
-    shapes.constants.add(name)
+    if name in base.constants:
+        shapes.constants.add(name)
     if name in base.values:
         shapes.values[name] = base.values[name]
     elif name in base.pending:
@@ -103,8 +124,8 @@ def _take(node: Node, base: Shapes, shapes: Shapes) -> None:
 
 def _not_taken(node: Node, shapes: Shapes) -> bool:
     parent = node.parent
-    if parent.op_type != "If":
-        return False
+    if parent.op_type != "If" or (shapes.bounded and parent.inputs[0] in shapes.bounded):
+        return False  # a condition on a bounded value is not known: either branch may run
     cond = shapes.value(parent.inputs[0])
     if cond is None or cond.size != 1:
         return False

@@ -160,6 +160,9 @@ class Shapes:
     opset: int = 0  # of the default domain
     producer: dict = field(default_factory=dict, repr=False)  # the graph's producer map, for handlers
     stored: Any = field(default=None, repr=False)  # name → the initializer's TensorProto (Graph.tensor)
+    # the bound pass only (shapes/bounds.py): each tensor whose dims (or value) are an upper bound → (n, the
+    # op whose data-decided size bounds it, the n-th to be bounded); None in the exact pass
+    bounded: dict | None = field(default=None, repr=False)
 
     def source(self, name: str):
         """What a pending value is computed from: a Node, Numbers, or a stored TensorProto."""

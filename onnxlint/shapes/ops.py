@@ -539,8 +539,10 @@ def identity(node: Node, shapes: Shapes) -> Out | None:
 
 
 def if_(node: Node, shapes: Shapes) -> Out | None:
-    """A known condition takes its branch; otherwise what both branches agree on."""
-    cond = shapes.value(node.inputs[0])
+    """A known condition takes its branch; otherwise what both branches agree on (in the bound pass, the larger
+    of the two)."""
+    upper = shapes.bounded is not None
+    cond = None if upper and node.inputs[0] in shapes.bounded else shapes.value(node.inputs[0])
     branches = [node.attrs.get("then_branch"), node.attrs.get("else_branch")]
     if None in branches:
         return None
@@ -553,7 +555,8 @@ def if_(node: Node, shapes: Shapes) -> Out | None:
     for a, b in zip(*outs):
         da, db = shapes.dims.get(a), shapes.dims.get(b)
         dims.append(da if da == db else None if da is None or db is None or len(da) != len(db) else
-                    tuple(x if x == y else None for x, y in zip(da, db)))
+                    tuple(x if x == y else max(x, y) if upper and None not in (x, y) else None
+                          for x, y in zip(da, db)))
     return Out(dims, [shapes.dtype.get(a) or shapes.dtype.get(b, 0) for a, b in zip(*outs)])
 
 
