@@ -91,11 +91,13 @@ def _header(report: Report) -> str:
     for item in report.findings():
         counts[item.severity] += 1
     inputs = ", ".join(f"{_e(i['name'])} {_e(units.shape(i['shape']))} {_e(i['dtype'])}" for i in report.inputs)
-    complete = ("<span class='complete'>every layer counted</span>" if t.complete else
-                "<span class='incomplete'>incomplete: "
-                f"{_e(units.unknown_layers(t.unknown_layers)) if t.unknown_layers else ''}"
-                f"{'; ' if t.unknown_layers and t.unknown_tensors else ''}"
-                f"{f'{t.unknown_tensors} tensors of unknown size' if t.unknown_tensors else ''}</span>")
+    unknown, unsized = t.unbounded_layers, t.unbounded_tensors
+    complete = ("<span class='complete'>every layer counted"
+                f"{', the data-decided sizes at their bound' if t.bounds is not None else ''}</span>"
+                if t.complete else "<span class='incomplete'>incomplete: "
+                f"{_e(units.unknown_layers(unknown)) if unknown else ''}"
+                f"{'; ' if unknown and unsized else ''}"
+                f"{f'{unsized} tensors of unknown size' if unsized else ''}</span>")
     cards = [("inputs", inputs or "none"), ("params", f"{units.count(t.params)} ({units.nbytes(t.param_bytes)})"),
              ("MACs", units.macs_total(t).removesuffix(" MACs")), ("peak activations", units.peak_total(t)
                                                                   .removeprefix("peak activations ")),

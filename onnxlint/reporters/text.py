@@ -89,7 +89,8 @@ def _wrap(text: str, width: int | None, indent: str) -> list[str]:
 
 def verification_line(report: Report) -> str:
     v = report.verification
-    return (f"{printable(report.path)}: verified by {v['runtime']}: {v['tensors_checked']} tensors checked, "
+    within = f" ({v['tensors_within_bound']} within their bound)" if v.get("tensors_within_bound") else ""
+    return (f"{printable(report.path)}: verified by {v['runtime']}: {v['tensors_checked']} tensors checked{within}, "
             f"{len(v['mismatches'])} mismatches, {v['tensors_unknown_filled']} unknown filled from execution, "
             f"{v['tensors_unchecked']} unchecked ({v['seconds']:.2f} s)")
 
