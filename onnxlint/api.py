@@ -147,7 +147,8 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
             diagnostics[index].savings.extra.update(extra)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
                     layers=layers, diagnostics=diagnostics, groups=groups,
-                    notes=loaded.notes + shapes.notes + _metadata_note(graph) + _domain_note(loaded.model, totals),
+                    notes=loaded.notes + shapes.notes + _metadata_note(graph) + _domain_note(loaded.model, totals)
+                    + _unplaced_note(totals),
                     memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
                     external_data=loaded.external_data)
@@ -175,6 +176,18 @@ def _metadata_note(graph) -> list[str]:
     count = graph.malformed_metadata
     return [f"the exporter metadata of {count:,} node{'s' if count > 1 else ''} is malformed or oversized and was "
             "ignored (module paths from node names instead)"] if count else []
+
+
+def _unplaced_note(totals) -> list[str]:
+    if not totals.unplaced:
+        return []
+    shown = ", ".join(f"{name} ({n:,}{f' ×{1 + copies}' if copies else ''})"
+                      for name, n, copies in totals.unplaced[:3])
+    more = f" and {len(totals.unplaced) - 3:,} more" if len(totals.unplaced) > 3 else ""
+    count = sum(n * (1 + copies) for _, n, copies in totals.unplaced)
+    return [f"{count:,} values in floating-point initializers read outside every counted layer are not in "
+            f"the params: {shown}{more}; learned (an embedding, a scale) or folded constants, onnxlint cannot "
+            "tell which"]
 
 
 def _domain_note(model, totals) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
+from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes, WindowFacts
 from onnxlint.shapes.windows import weight_and_bias
 
@@ -66,6 +67,7 @@ class Totals:
     timeline: list = field(default_factory=list, repr=False)  # live activation bytes at each main-graph step
     peak_live: list = field(default_factory=list, repr=False)  # (tensor, bytes) live at the peak, largest first
     bounds: Any = None  # worstcase.Bounds: the totals at the bound of every size the data decides
+    unplaced: list = field(default_factory=list)  # (initializer, elements) read outside every counted layer
 
     @property
     def macs_complete(self) -> bool:
@@ -277,6 +279,7 @@ def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFac
 
 def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
     counted: set[str] = set()
+    placed: set[str] = set()  # the initializers counted as some layer's parameters
     rf: dict[str, tuple] = {}  # tensor → (receptive field, jump or None once collapsed, spatial sizes)
     for name, dims in shapes.input_dims.items():
         if dims is not None and len(dims) >= 3:
@@ -317,6 +320,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                     counted.update(sources)  # an initializer a computed weight reads counts once
                 if sources:
                     counted.add(name)
+                    placed.update(sources)
                 for stored in sources:
                     count_ = numel(dims.get(stored))
                     if count_ is not None:
@@ -378,8 +382,32 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                     memory.peak_node.name if memory.peak_node is not None else None, memory.peak_index,
                     unknown_layers, memory.unknown,
                     any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
-                    memory.peak_live)
+                    memory.peak_live, unplaced=unplaced_initializers(graph, placed, counted))
     return layers, totals
+
+
+_FLOATING = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
+# inputs that hold state, not parameters: BatchNorm's running mean and variance, a recurrent layer's initial state
+_STATE_INPUTS = {"BatchNormalization": (3, 4), "LSTM": (5, 6), "GRU": (5,), "RNN": (5,)}
+
+
+def unplaced_initializers(graph: Graph, placed: set[str], counted: set[str]) -> list[tuple[str, int, int]]:
+    """(name, elements, copies) of the floating-point initializers (more than one element) the main graph
+    reads outside every counted layer: a learned embedding or scale (ViT's pos_embedding, ConvNeXt's
+    layer_scale) or a constant the exporter folded (Swin's relative-position bias). onnxlint cannot tell
+    which, so they are named, not counted. `copies`: the Identity nodes an exporter made of one tensor
+    for several equal parameters (each a parameter of its own). Most values first."""
+    state = {node.inputs[i] for node in graph.nodes if node.op_type in _STATE_INPUTS and not node.domain
+             for i in _STATE_INPUTS[node.op_type] if i < len(node.inputs)}
+    found = []
+    for name, (dims, elem, *_) in graph.initializers.items():
+        readers = graph.readers.get(name)
+        if elem not in _FLOATING or name in placed or name in state or readers is None or math.prod(dims) <= 1:
+            continue
+        readers = readers if type(readers) is list else [readers]
+        copies = sum(1 for r in readers if r.op_type == "Identity" and r.outputs and r.outputs[0] not in counted)
+        found.append((name, math.prod(dims), copies))
+    return sorted(found, key=lambda item: (-item[1] * (1 + item[2]), item[0]))
 
 
 _UNSEEN = object()

@@ -66,7 +66,9 @@ class Report:
                     "unknown_layers": [{"node": node, "op_type": op, "reason": why}
                                        for node, op, why in t.unbounded_layers],
                     "bounded_layers": [{"node": node, "op_type": op, "macs_upper": most, "bounded_by": by}
-                                       for node, op, most, by in (b.layers if b is not None else ())]},
+                                       for node, op, most, by in (b.layers if b is not None else ())],
+                    "unplaced_initializers": [{"name": name, "elements": n, "copies": copies}
+                                              for name, n, copies in t.unplaced]},
             layers=[layer_dict(layer, b.dims if b is not None else {}) for layer in self.layers],
             diagnostics=[d.to_dict() for d in self.diagnostics], groups=[g.to_dict() for g in self.groups],
             verification=self.verification, notes=self.notes)

@@ -27,6 +27,8 @@ def test_params_and_macs_match_the_reference(name, corpus_dir):
     # folded, and the tensors that enter through a Mul/Add/Concat: layer scales, position embeddings)
     assert ref["params_onnx"] <= totals.params <= ref["params_torch"]
     assert totals.macs == pytest.approx(ref["macs"], rel=0.01)
+    named = {name: n * (1 + copies) for name, n, copies in totals.unplaced}  # not counted, but said
+    assert (named != {}) == any(f"{sum(named.values()):,} values" in note for note in report.notes)
     assert not [d for d in report.diagnostics if d.code in ("OL004", "OL501")]
 
 
@@ -85,3 +87,16 @@ def test_no_fc_as_conv_on_attention_but_on_every_cnn_head(corpus_dir):
              for name in ("tv_vit_b_16", "tv_swin_t", "tv_vgg16", "tv_alexnet")}
     assert fired["tv_vit_b_16"] == [] and fired["tv_swin_t"] == []
     assert fired["tv_vgg16"] and fired["tv_alexnet"]
+
+
+def test_the_parameters_no_counted_layer_reads_are_named_with_their_copies(corpus_dir):
+    """ConvNeXt's layer scales enter through a Mul, and the exporter merged the equal ones (all 1e-6 at
+    init) into one initializer read through Identity copies: each copy is a parameter of torch's."""
+    ref = REFERENCES["tv_convnext_tiny"]
+    totals = onnxlint.lint(corpus_dir / ref["file"]).totals
+    named = {name: (n, copies) for name, n, copies in totals.unplaced}
+    assert named == {"features.1.0.layer_scale": (96, 2), "features.3.0.layer_scale": (192, 2),
+                     "features.5.0.layer_scale": (384, 8), "features.7.0.layer_scale": (768, 2)}
+    assert totals.params + sum(n * (1 + c) for n, c in named.values()) == ref["params_torch"]  # nothing lost
+    vit = onnxlint.lint(corpus_dir / REFERENCES["tv_vit_b_16"]["file"]).totals
+    assert ("encoder.pos_embedding", 197 * 768, 0) in vit.unplaced
