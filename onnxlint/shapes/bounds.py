@@ -123,6 +123,9 @@ _GROWING = {op: None for op in (
     "Floor Round Sqrt Abs Relu ReduceMax ReduceMin ReduceSum ReduceProd ConstantOfShape If Loop").split()}
 _GROWING.update({"Sub": {0}, "Div": {0}, "Gather": {0}, "Slice": {0, 2}, "Range": {1}, "Resize": {0}, "Pad": {0},
                  "Clip": {0}, "Where": {1, 2}})
+# ops whose output size reads an input's value (a Slice's ends, a Reshape's target, TopK's k...)
+_VALUE_SIZED = set("Slice Range Reshape ConstantOfShape Expand Tile Resize Upsample Pad CenterCropPad OneHot TopK "
+                   "Split Squeeze Unsqueeze ReduceMax ReduceMin ReduceSum ReduceProd ReduceMean".split())
 _COMPARE = {"Equal": lambda a, b: a == b, "Less": lambda a, b: a < b, "Greater": lambda a, b: a > b,
             "LessOrEqual": lambda a, b: a <= b, "GreaterOrEqual": lambda a, b: a >= b}
 # ops that keep a value of sizes ≥ 0 when every operand is (a bounded size can then lie anywhere in [0, bound])
@@ -163,7 +166,7 @@ def after(node: Node, shapes: Shapes, exact: Shapes) -> None:
             for name in node.outputs:
                 shapes.values.pop(name, None)
                 shapes.pending.pop(name, None)
-                if node.op_type in ("Slice", "Range", "Reshape", "ConstantOfShape", "Expand", "Tile", "Resize"):
+                if node.op_type in _VALUE_SIZED:
                     shapes.dims[name] = None  # its size read the dropped value
     source = SOURCES.get(node.op_type) if not node.domain else None
     if source is not None and any(_dims(shapes, o) is None for o in node.outputs if o):
