@@ -397,14 +397,15 @@ def unplaced_initializers(graph: Graph, placed: set[str], counted: set[str]) -> 
     layer_scale) or a constant the exporter folded (Swin's relative-position bias). onnxlint cannot tell
     which, so they are named, not counted. `copies`: the Identity nodes an exporter made of one tensor
     for several equal parameters (each a parameter of its own). Most values first."""
-    state = {node.inputs[i] for node in graph.nodes if node.op_type in _STATE_INPUTS and not node.domain
-             for i in _STATE_INPUTS[node.op_type] if i < len(node.inputs)}
     found = []
     for name, (dims, elem, *_) in graph.initializers.items():
         readers = graph.readers.get(name)
-        if elem not in _FLOATING or name in placed or name in state or readers is None or math.prod(dims) <= 1:
+        if elem not in _FLOATING or name in placed or readers is None or math.prod(dims) <= 1:
             continue
         readers = readers if type(readers) is list else [readers]
+        if any(name in [r.inputs[i] for i in _STATE_INPUTS.get(r.op_type, ()) if i < len(r.inputs)]
+               for r in readers if not r.domain):
+            continue
         copies = sum(1 for r in readers if r.op_type == "Identity" and r.outputs and r.outputs[0] not in counted)
         found.append((name, math.prod(dims), copies))
     return sorted(found, key=lambda item: (-item[1] * (1 + item[2]), item[0]))
