@@ -29,16 +29,34 @@ def test_light_models_verify_with_zero_mismatches(path):
     assert not [d for d in report.diagnostics if d.code.startswith("OL5")]
 
 
-def test_unknown_shapes_are_filled_from_execution():
-    # NonZero's output size depends on the data: static analysis cannot know it, execution does.
+def test_a_bounded_size_is_checked_within_its_bound():
+    # NonZero's output size depends on the data: static analysis bounds it, execution must stay within
     graph = helper.make_graph([helper.make_node("NonZero", ["x"], ["nz"], name="nonzero")], "g",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6])],
                               [helper.make_tensor_value_info("nz", TensorProto.INT64, None)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     assert onnxlint.lint(model).layers[0].output_shape in (None, (2, None))
     report = onnxlint.lint(model, verify=True)
-    assert report.verification["tensors_unknown_filled"] == 1 and report.verification["tensors_checked"] == 0
-    assert report.layers[0].output_shape == (2, 6)  # random normal inputs: all six are non-zero
+    assert report.verification["tensors_within_bound"] == 1 and report.verification["tensors_unknown_filled"] == 0
+    assert report.verification["mismatches"] == [] and report.totals.bounds.dims == {"nz": (2, 6)}
+
+
+def test_unknown_shapes_are_filled_from_execution():
+    # a Range as long as the input's largest value: no bound in the model's numbers, execution knows it
+    graph = helper.make_graph([
+        helper.make_node("ReduceMax", ["x"], ["m"], keepdims=0),
+        helper.make_node("Abs", ["m"], ["a"]), helper.make_node("Ceil", ["a"], ["c"]),
+        helper.make_node("Cast", ["c"], ["limit"], to=TensorProto.INT64),
+        helper.make_node("Range", ["zero", "limit", "one"], ["r"], name="range")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6])],
+        [helper.make_tensor_value_info("r", TensorProto.INT64, None)],
+        [helper.make_tensor("zero", TensorProto.INT64, [], [0]), helper.make_tensor("one", TensorProto.INT64, [], [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert onnxlint.lint(model).layers[-1].output_shape == (None,)
+    report = onnxlint.lint(model, verify=True)
+    assert report.verification["tensors_unknown_filled"] == 1 and report.verification["mismatches"] == []
+    [length] = report.layers[-1].output_shape
+    assert isinstance(length, int) and length >= 1  # ⌈|max|⌉ of six random normal values
 
 
 def test_declared_shape_lie_is_ol503():
