@@ -248,8 +248,9 @@ def computed_weight_sources(graph: Graph, shapes: Shapes, tensor: str) -> list[s
             continue
         if producer.op_type in _DATA_INPUT:
             stack.extend(producer.inputs[:1])
-        elif producer.op_type in _NORMS:
-            stack.extend(n for n in producer.inputs[:3] if n)
+        elif producer.op_type in _NORMS:  # an absent affine is written as a unit scale and a zero shift
+            stack.extend(n for n, absent in zip(producer.inputs[:3], (None, 1.0, 0.0))
+                         if n and (absent is None or set(shapes.floats(n) or ()) != {absent}))
         elif producer.op_type in _ARITHMETIC:
             stack.extend(n for n in producer.inputs if n)
     return [n for n in found if graph.initializers[n][1] in _LEARNABLE_TYPES]
@@ -265,7 +266,10 @@ def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFac
         weight = operands.b if stored_weight(graph, operands.b) is not None else operands.a
         return [n for n in (weight, operands.bias) if n]
     if node.op_type in _NORMS:  # a norm over a constant standardizes a weight: counted through that weight
-        return [n for n in node.inputs[1:3] if n] if node.inputs and node.inputs[0] not in shapes.constants else []
+        if not node.inputs or node.inputs[0] in shapes.constants:
+            return []
+        affine = _group_norm_affine(node, graph) if node.op_type == "InstanceNormalization" else None
+        return affine if affine is not None else [n for n in node.inputs[1:3] if n]
     if node.op_type in _RNN_GATES:  # W, R, B and an LSTM's peepholes P (not the sequence lengths or states)
         return [n for i, n in enumerate(node.inputs) if n and i in (1, 2, 3, 7)]
     if node.op_type == "Add" and len(node.inputs) == 2:  # a Linear on N-D input: MatMul, then its bias added
@@ -275,6 +279,28 @@ def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFac
                     and len(shapes.dims.get(bias) or ()) == 1:
                 return [bias]
     return []
+
+
+def _group_norm_affine(node: Node, graph: Graph) -> list[str] | None:
+    """torch's GroupNorm as exported: Reshape → InstanceNormalization (over the groups, with a constant unit
+    scale and zero shift) → Reshape → Mul(γ) → Add(β). The parameters are γ and β, per channel; None when
+    the node is not that pattern."""
+    before, after = graph.producer.get(node.inputs[0]), graph.readers.get(node.outputs[0]) if node.outputs else None
+    if before is None or before.op_type != "Reshape" or after is None or type(after) is list \
+            or after.op_type != "Reshape":
+        return None
+    found = []
+    tensor = after.outputs[0]
+    for op in ("Mul", "Add"):
+        reader = graph.readers.get(tensor)
+        if reader is None or type(reader) is list or reader.op_type != op or len(reader.inputs) != 2:
+            return None
+        other = reader.inputs[1] if reader.inputs[0] == tensor else reader.inputs[0]
+        if stored_weight(graph, other) is None:
+            return None
+        found.append(other)
+        tensor = reader.outputs[0]
+    return found
 
 
 def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
@@ -382,7 +408,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                     memory.peak_node.name if memory.peak_node is not None else None, memory.peak_index,
                     unknown_layers, memory.unknown,
                     any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
-                    memory.peak_live, unplaced=unplaced_initializers(graph, placed, counted))
+                    memory.peak_live, unplaced=unplaced_initializers(graph, shapes, placed, counted))
     return layers, totals
 
 
@@ -391,7 +417,44 @@ _FLOATING = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, Tenso
 _STATE_INPUTS = {"BatchNormalization": (3, 4), "LSTM": (5, 6), "GRU": (5,), "RNN": (5,)}
 
 
-def unplaced_initializers(graph: Graph, placed: set[str], counted: set[str]) -> list[tuple[str, int, int]]:
+_STATISTICS = {"ReduceMean", "Sub", "Mul", "Pow", "Sqrt", "Add", "Div", "Reshape", "Transpose", "Cast", "Identity"}
+
+
+def _only_state(graph: Graph, name: str, readers: list, depth: int) -> bool:
+    """Whether a tensor only feeds state: a norm's running statistics or a recurrent layer's initial state,
+    directly or through the arithmetic that computes them (the TorchScript exporter folds a standardized
+    weight into two initializers, one the norm standardizes, one its mean and variance are computed from)."""
+    for reader in readers:
+        if reader.domain:
+            return False
+        positions = _STATE_INPUTS.get(reader.op_type)
+        if positions is not None:
+            if not all(i in positions for i, n in enumerate(reader.inputs) if n == name):
+                return False
+            continue
+        if reader.op_type not in _STATISTICS or depth == 0:
+            return False
+        for out in reader.outputs:
+            found = graph.readers.get(out)
+            if found is not None and not _only_state(graph, out, found if type(found) is list else [found],
+                                                     depth - 1):
+                return False
+    return True
+
+
+def _absent_affine(shapes: Shapes, name: str, readers: list) -> bool:
+    """The unit scale or zero shift an exporter writes into a norm that has no affine (a standardized weight,
+    torch's GroupNorm before its own γ and β): a constant, not a parameter."""
+    for reader in readers:
+        if reader.op_type not in _NORMS or name not in reader.inputs[1:3]:
+            return False
+        if set(shapes.floats(name) or ()) != {1.0 if reader.inputs.index(name) == 1 else 0.0}:
+            return False
+    return True
+
+
+def unplaced_initializers(graph: Graph, shapes: Shapes, placed: set[str],
+                          counted: set[str]) -> list[tuple[str, int, int]]:
     """(name, elements, copies) of the floating-point initializers (more than one element) the main graph
     reads outside every counted layer: a learned embedding or scale (ViT's pos_embedding, ConvNeXt's
     layer_scale) or a constant the exporter folded (Swin's relative-position bias). onnxlint cannot tell
@@ -403,8 +466,7 @@ def unplaced_initializers(graph: Graph, placed: set[str], counted: set[str]) -> 
         if elem not in _FLOATING or name in placed or readers is None or math.prod(dims) <= 1:
             continue
         readers = readers if type(readers) is list else [readers]
-        if any(name in [r.inputs[i] for i in _STATE_INPUTS.get(r.op_type, ()) if i < len(r.inputs)]
-               for r in readers if not r.domain):
+        if _only_state(graph, name, readers, 6) or _absent_affine(shapes, name, readers):
             continue
         copies = sum(1 for r in readers if r.op_type == "Identity" and r.outputs and r.outputs[0] not in counted)
         found.append((name, math.prod(dims), copies))
