@@ -9,8 +9,9 @@ class ConvDropsInput(Rule):
     What it checks
         Per spatial axis, r = (I + P − k_eff) mod s. The last r rows of the padded input are
         never covered by a window; of them, r − pad_end are real input (also minus the rows a
-        separate Pad node added just before the layer: padding too, not input). It fires when
-        that real tail exceeds the regular gap max(0, s − k_eff) that the windows skip between
+        separate Pad node added before the layer, directly or through an Unsqueeze/Reshape that
+        only adds leading axes: padding too, not input; pads it cannot know keep it silent). It fires
+        when that real tail exceeds the regular gap max(0, s − k_eff) that the windows skip between
         each other by design (a 1×1 stride-2 projection), and reports the whole tail.
 
     Why it matters

@@ -1,6 +1,7 @@
 """The patterns rules look through, on real torch exports (fixtures/build_lookthrough.py, both exporters):
 YOLO's 1×1 reduction with SiLU as x·sigmoid(x), and BiT's 1×1 with GroupNorm as Reshape → InstanceNorm →
 Reshape → Mul → Add, before a 3×3: OL202 is silent there, and still names the 3×3 that has no 1×1."""
+import onnx
 import pytest
 from conftest import FIXTURES
 
@@ -17,3 +18,22 @@ def test_a_reduced_3x3_is_not_told_to_reduce(block, exporter):
     assert reduced.diagnostics == []
     [finding] = plain.diagnostics
     assert "runs on all 256 input channels" in finding.message
+
+
+SILERO = FIXTURES / "silero"  # fixtures/build_silero.py: the files silero-vad's wheel ships
+SIGNAL = {"input": (1, 512), "state": (2, 1, 128)}  # one 512-sample chunk at 16 kHz
+
+
+@pytest.mark.parametrize("name", ["silero_vad.onnx", "silero_vad_op18_ifless.onnx", "silero_vad_16k_sequence.onnx",
+                                  "silero_vad_16k_op15.onnx"])
+def test_ol101_is_silent_where_the_unread_tail_is_a_pads_reflection(name):
+    """silero-vad's STFT conv (kernel 256, stride 128; 128/64 at 8 kHz) reads 576 samples reflect-padded at
+    the end through a Pad whose pads are computed, then Unsqueezed: (832 − 256) / 128 + 1 = 5.5, and the 64
+    unread positions all lie in the 128 of padding. Before: a false OL101, in every If branch."""
+    inputs = {i.name for i in onnx.load(SILERO / name, load_external_data=False).graph.input}
+    given = {k: v for k, v in SIGNAL.items() if k in inputs and "sequence" not in name}  # it declares its own
+    report = onnxlint.lint(SILERO / name, input_shapes=given)
+    assert not [d for d in report.diagnostics if d.code == "OL101"]
+    stft = [a for layer in report.layers if layer.op_type == "Conv" and layer.window is not None
+            and layer.window.kernel in ((256,), (128,)) for a in layer.window.axes if a.remainder]
+    assert stft and all(a.outer_pad_end in (32, 64, 128) and a.dropped == 0 for a in stft)

@@ -62,24 +62,38 @@ def _window_attrs(node: Node, rank: int):
     return strides, dilations, pads, _auto_pad(node)
 
 
+def padded_by(shapes: Shapes, tensor: str, rank: int) -> Node | None:
+    """The Pad node that made `tensor`'s last `rank` axes, directly or through ops that only add or drop
+    leading axes (the Unsqueeze before a 1-D STFT conv), else None."""
+    node = shapes.producer.get(tensor)
+    while node is not None and node.op_type in ("Unsqueeze", "Reshape", "Squeeze", "Identity", "Cast") \
+            and node.inputs and node.inputs[0]:
+        before, after = shapes.shape(node.inputs[0]), shapes.shape(tensor)
+        if before is None or after is None or len(before) < rank or before[-rank:] != after[-rank:]:
+            return None
+        tensor = node.inputs[0]
+        node = shapes.producer.get(tensor)
+    return node if node is not None and node.op_type == "Pad" and node.domain in ("", "ai.onnx") else None
+
+
 def outer_pad_end(shapes: Shapes, tensor: str, rank: int) -> list[int | None]:
     """Per spatial axis, the rows a Pad node producing `tensor` added at the end: 0 without a Pad, None where a
     Pad's pads (computed in the graph from what is known only at run time) cannot be known."""
-    pad = shapes.producer.get(tensor)
-    if pad is None or pad.op_type != "Pad" or pad.domain not in ("", "ai.onnx"):
+    pad = padded_by(shapes, tensor, rank)
+    if pad is None:
         return [0] * rank
     pads = _ints(pad, "pads", None) if "pads" in pad.attrs else (
         shapes.ints(pad.inputs[1]) if len(pad.inputs) > 1 and pad.inputs[1] else None)
     x = shapes.shape(pad.inputs[0])
-    if pads is None or x is None or len(x) != rank + 2:
+    if pads is None or x is None or len(x) < rank:
         return [None] * rank
-    axes = shapes.ints(pad.inputs[3]) if len(pad.inputs) > 3 and pad.inputs[3] else list(range(rank + 2))
+    axes = shapes.ints(pad.inputs[3]) if len(pad.inputs) > 3 and pad.inputs[3] else list(range(len(x)))
     if axes is None or len(pads) != 2 * len(axes):
         return [None] * rank
-    ends = [0] * (rank + 2)
+    ends = [0] * len(x)
     for axis, end in zip(axes, pads[len(axes):]):
-        ends[axis % (rank + 2)] = max(0, end)
-    return ends[2:]
+        ends[axis % len(x)] = max(0, end)
+    return ends[-rank:]
 
 
 def window_axes(node: Node, sizes, kernel, *, ceil_mode: bool = False, outer_end=None) -> list[AxisWindow]:
@@ -134,10 +148,9 @@ def conv(node: Node, shapes: Shapes) -> Out | None:
     x_name, w_name = node.inputs[xi], node.inputs[wi]
     x, w = shapes.dims.get(x_name), shapes.dims.get(w_name)
     has_bias = _operand(node, bi) is not None
-    pad = shapes.producer.get(x_name)
+    pad = padded_by(shapes, x_name, len(w) - 2) if w is not None and len(w) > 2 else None
     try:  # a conv like an earlier one (same attributes and shapes, no Pad before it): the same facts
-        key = (node.op_type, x, w, has_bias, tuple(node.attrs.items())) if pad is None or pad.op_type != "Pad" \
-            else None
+        key = (node.op_type, x, w, has_bias, tuple(node.attrs.items())) if pad is None else None
         found = _CONVS.get(key) if key is not None else None
     except TypeError:  # an unhashable attribute (a tensor): worked out afresh
         key = found = None
