@@ -67,7 +67,7 @@ class Totals:
     timeline: list = field(default_factory=list, repr=False)  # live activation bytes at each main-graph step
     peak_live: list = field(default_factory=list, repr=False)  # (tensor, bytes) live at the peak, largest first
     bounds: Any = None  # worstcase.Bounds: the totals at the bound of every size the data decides
-    unplaced: list = field(default_factory=list)  # (initializer, elements) read outside every counted layer
+    unplaced: list = field(default_factory=list)  # (initializer, elements, copies) outside every counted layer
 
     @property
     def macs_complete(self) -> bool:
@@ -248,9 +248,8 @@ def computed_weight_sources(graph: Graph, shapes: Shapes, tensor: str) -> list[s
             continue
         if producer.op_type in _DATA_INPUT:
             stack.extend(producer.inputs[:1])
-        elif producer.op_type in _NORMS:  # an absent affine is written as a unit scale and a zero shift
-            stack.extend(n for n, absent in zip(producer.inputs[:3], (None, 1.0, 0.0))
-                         if n and (absent is None or set(shapes.floats(n) or ()) != {absent}))
+        elif producer.op_type in _NORMS:
+            stack.extend(n for i, n in enumerate(producer.inputs[:3]) if n and not _absent_affine(shapes, n, i))
         elif producer.op_type in _ARITHMETIC:
             stack.extend(n for n in producer.inputs if n)
     return [n for n in found if graph.initializers[n][1] in _LEARNABLE_TYPES]
@@ -442,15 +441,11 @@ def _only_state(graph: Graph, name: str, readers: list, depth: int) -> bool:
     return True
 
 
-def _absent_affine(shapes: Shapes, name: str, readers: list) -> bool:
-    """The unit scale or zero shift an exporter writes into a norm that has no affine (a standardized weight,
-    torch's GroupNorm before its own γ and β): a constant, not a parameter."""
-    for reader in readers:
-        if reader.op_type not in _NORMS or name not in reader.inputs[1:3]:
-            return False
-        if set(shapes.floats(name) or ()) != {1.0 if reader.inputs.index(name) == 1 else 0.0}:
-            return False
-    return True
+def _absent_affine(shapes: Shapes, name: str, position: int) -> bool:
+    """Whether a norm's input at `position` is the unit scale (1) or zero shift (2) an exporter writes into a
+    norm that has no affine (a standardized weight, torch's GroupNorm before its own γ and β): a constant,
+    not a parameter."""
+    return position in (1, 2) and set(shapes.floats(name) or ()) == {1.0 if position == 1 else 0.0}
 
 
 def unplaced_initializers(graph: Graph, shapes: Shapes, placed: set[str],
@@ -466,7 +461,8 @@ def unplaced_initializers(graph: Graph, shapes: Shapes, placed: set[str],
         if elem not in _FLOATING or name in placed or readers is None or math.prod(dims) <= 1:
             continue
         readers = readers if type(readers) is list else [readers]
-        if _only_state(graph, name, readers, 6) or _absent_affine(shapes, name, readers):
+        if _only_state(graph, name, readers, 6) or all(
+                r.op_type in _NORMS and _absent_affine(shapes, name, r.inputs.index(name)) for r in readers):
             continue
         copies = sum(1 for r in readers if r.op_type == "Identity" and r.outputs and r.outputs[0] not in counted)
         found.append((name, math.prod(dims), copies))
