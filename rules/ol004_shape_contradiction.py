@@ -13,8 +13,9 @@ class ShapeContradiction(Rule):
         broadcast, an attribute onnxruntime refuses (an undefined auto_pad, a kernel_shape its weight
         contradicts, a ConvTranspose output_padding not below its stride, a size ≤ 0 in output_shape,
         a conv or pool on a non-float input), or any other case onnx's own per-op inference rejects
-        with every input shape known. When the input size was given with `--input-shape`, it says whether the size the
-        model declares runs.
+        with every input shape known. Inside an If branch whose condition is known only when the model
+        runs, the contradiction is a warning: it fails whenever that branch is taken. When the input
+        size was given with `--input-shape`, it says whether the size the model declares runs.
 
     Why it matters
         onnxruntime refuses such a model when it runs: a classifier whose fully-connected layer was
@@ -41,9 +42,30 @@ class ShapeContradiction(Rule):
         declared = _runs_at_declared(ctx)
         for layer in ctx.layers:
             problem = problems.get(layer)
-            if problem is not None:
+            if problem is None:
+                continue
+            branch = _undecided_branch(layer, ctx.shapes)
+            if branch is None:
                 yield self.report(f"{layer.op_type}: {problem}{declared}", layer,
                                   suggestion="feed the input size the model was built for, or fix this layer")
+            else:
+                yield self.report(f"{layer.op_type}: {problem}, in the {branch} whose condition is only known when it "
+                                  "runs: the model fails at this input size whenever that branch is taken", layer,
+                                  severity=Severity.WARNING,
+                                  suggestion="feed this branch the input size it was built for, or make sure its "
+                                             "condition never selects it at this size")
+
+
+def _undecided_branch(layer, shapes) -> str | None:
+    """The innermost If branch holding the layer whose condition is unknown ("else_branch of If_0"), or None.
+    (A branch a known condition never takes holds no layer.)"""
+    node = layer
+    while node.parent is not None:
+        parent = node.parent
+        if parent.op_type == "If" and shapes.value(parent.inputs[0]) is None:
+            return f"{node.branch} of {parent.name or parent.op_type}"
+        node = parent
+    return None
 
 
 def _runs_at_declared(ctx) -> str:

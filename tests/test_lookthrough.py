@@ -37,3 +37,25 @@ def test_ol101_is_silent_where_the_unread_tail_is_a_pads_reflection(name):
     stft = [a for layer in report.layers if layer.op_type == "Conv" and layer.window is not None
             and layer.window.kernel in ((256,), (128,)) for a in layer.window.axes if a.remainder]
     assert stft and all(a.outer_pad_end in (32, 64, 128) and a.dropped == 0 for a in stft)
+
+
+def test_a_contradiction_in_a_branch_of_runtime_condition_is_a_warning_onnxruntime_confirms():
+    """silero_vad.onnx picks its 16 kHz or 8 kHz branch by the value of `sr`, known only when it runs. At 512
+    samples (a 16 kHz chunk) the 8 kHz branch's LSTM gets a rank-5 input: a warning that names the branch,
+    not an error, since the 16 kHz branch runs. onnxruntime agrees on both counts."""
+    import numpy as np
+    import onnxruntime
+
+    from onnxlint.diagnostics import Severity
+
+    report = onnxlint.lint(SILERO / "silero_vad.onnx", input_shapes=SIGNAL)
+    [finding] = [d for d in report.diagnostics if d.code == "OL004"]
+    assert finding.severity == Severity.WARNING and "else_branch of If_0" in finding.message
+    assert finding.node.endswith("decoder/rnn/LSTM")
+    session = onnxruntime.InferenceSession(SILERO / "silero_vad.onnx", providers=["CPUExecutionProvider"])
+    feed = {"input": np.zeros(SIGNAL["input"], np.float32), "state": np.zeros(SIGNAL["state"], np.float32)}
+    session.run(None, {**feed, "sr": np.array(16000, np.int64)})
+    with pytest.raises(Exception, match="rnn/LSTM"):
+        session.run(None, {**feed, "sr": np.array(8000, np.int64)})
+    assert not [d for d in onnxlint.lint(SILERO / "silero_vad.onnx", input_shapes={**SIGNAL, "input": (1, 256)})
+                .diagnostics if d.code == "OL004"]
