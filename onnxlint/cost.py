@@ -16,7 +16,9 @@ from onnxlint.shapes.windows import weight_and_bias
 # Normalization layers whose scale and bias (inputs 1, 2) are trainable parameters.
 _NORMS = {"BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization"}
 # Ops through which a stored weight reaches its layer with the same element count (QDQ graphs, exporters).
-_WEIGHT_PLUMBING = {"Identity", "Reshape", "Transpose", "Cast", "DequantizeLinear", "Squeeze", "Unsqueeze", "Flatten"}
+# (a QuantizeLinear too: a dequantized weight quantized again is the one stored weight, requantized)
+_WEIGHT_PLUMBING = {"Identity", "Reshape", "Transpose", "Cast", "QuantizeLinear", "DequantizeLinear", "Squeeze",
+                    "Unsqueeze", "Flatten"}
 # Ops after which every output position sees the whole spatial input.
 _COLLAPSING = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "QLinearGlobalAveragePool", "Flatten"}
 _RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
@@ -224,7 +226,7 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
 # a weight computed in the graph (weight standardization, weight norm g·v/‖v‖, a reparametrisation): the ops
 # its learnable tensors flow through, and which inputs carry them; reductions (the weight's own statistics:
 # mean, variance, norm) end the walk, so a weight is not counted again through them
-_DATA_INPUT = _WEIGHT_PLUMBING | {"QuantizeLinear", "Expand"}
+_DATA_INPUT = _WEIGHT_PLUMBING | {"Expand"}
 _ARITHMETIC = {"Mul", "Add", "Sub", "Div", "Neg", "Sqrt", "Reciprocal", "Abs", "Exp", "Tanh", "Sigmoid"}
 _LEARNABLE_TYPES = {1, 2, 3, 10, 11, 16}  # float32/16/64, bfloat16, and int8/uint8 stored weights (not shapes)
 
@@ -462,13 +464,15 @@ def unplaced_initializers(graph: Graph, shapes: Shapes, placed: set[str],
             continue
         readers = readers if type(readers) is list else [readers]
         if _only_state(graph, name, readers, 6) or all(
-                r.op_type in _NORMS and _absent_affine(shapes, name, r.inputs.index(name)) for r in readers):
+                r.op_type in _NORMS and _absent_affine(shapes, name, r.inputs.index(name))
+                or r.op_type in _QUANTIZERS and name not in r.inputs[:1] for r in readers):  # a scale, zero point
             continue
         copies = sum(1 for r in readers if r.op_type == "Identity" and r.outputs and r.outputs[0] not in counted)
         found.append((name, math.prod(dims), copies))
     return sorted(found, key=lambda item: (-item[1] * (1 + item[2]), item[0]))
 
 
+_QUANTIZERS = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
 _UNSEEN = object()
 
 

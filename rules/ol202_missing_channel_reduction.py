@@ -16,7 +16,7 @@ def reduced_by_1x1(ctx, tensor: str) -> bool:
         producer = ctx.producer(tensor)
         if producer is None:
             return False
-        if producer.op_type == "Conv":
+        if producer.op == "Conv":  # QLinearConv, ConvInteger too
             w = producer.window
             if w is None or w.group != 1 or w.c_in is None or w.c_out is None:
                 return False
@@ -76,7 +76,8 @@ class MissingChannelReduction(Rule):
 
     What it checks
         Dense (group = 1) Convs with a k×k kernel, k ≥ 3, whose input has at least
-        `min-channels` channels and does not come from a 1×1 conv (looking through BatchNorm,
+        `min-channels` channels and does not come from a 1×1 conv (a float or quantized one: QLinearConv,
+        ConvInteger; looking through BatchNorm,
         activations, activations written as products such as SiLU's x·sigmoid(x) in YOLO,
         GroupNorm as exported (Reshape → InstanceNormalization → Reshape), constant scale/shift,
         and the spatial convs of a branch that a 1×1 conv reduced, as in Inception's 1×1 → 3×3 →

@@ -80,3 +80,24 @@ def test_whole_timm_models_with_computed_weights_count_torchs_parameters(name):
         assert dynamo.params == torch_count
     else:  # the dynamo exports count 64 and 112 values short, not traced yet (never more than torch)
         assert torch_count - 112 <= dynamo.params < torch_count
+
+
+QUANTIZED = FIXTURES / "quantized"  # fixtures/build_quantized.py: timm exports quantized by onnxruntime
+QUANTIZED_TORCH = json.loads((QUANTIZED / "params.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in QUANTIZED.glob("*.onnx")))
+def test_quantized_whole_models_count_what_the_float_export_counts(name):
+    """onnxruntime's quantize_static of real timm exports (QDQ per-channel; QOperator per-tensor): the same
+    params, MACs and findings as the float file, and no quantization scale named as a stray initializer.
+    cs3darknet_s's merged weights reach three convs as Identity → Q → DQ of a dequantized weight: before,
+    only their biases counted (331,776 params short)."""
+    model, form = name.rsplit("_", 1)
+    counts = QUANTIZED_TORCH[model]
+    report = onnxlint.lint(QUANTIZED / f"{name}.onnx")
+    reference = onnxlint.lint(QUANTIZED / f"{model}_float.onnx")
+    # each BatchNorm's γ and β folded into one conv bias: one parameter fewer per channel than torch's
+    assert report.totals.params == reference.totals.params == counts["torch"] - counts["folded_bn_channels"]
+    assert report.totals.macs == reference.totals.macs and report.totals.complete
+    assert report.totals.unplaced == [] and report.notes == []
+    assert sorted(d.code for d in report.diagnostics) == sorted(d.code for d in reference.diagnostics)
