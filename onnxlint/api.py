@@ -118,10 +118,9 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
     upper = bound_shapes(loaded.model, graph, shapes, settings.input_shapes)
     executed = None
     if verify or profile:  # before costs: the shapes execution fills in reach every total and rule
-        from onnxlint.verify import Limits
-        from onnxlint.verify import verify as run_verification
+        from onnxlint.verify import Limits, verify
 
-        executed = run_verification(loaded, graph, shapes, upper=upper, profile_runs=profile,
+        executed = verify(loaded, graph, shapes, upper=upper, profile_runs=profile,
                                     limits=limits or Limits())
         if executed.filled:  # infer again with what execution knew: facts downstream of those tensors follow
             shapes = infer_shapes(loaded.model, graph, settings.input_shapes, executed.filled)
@@ -132,19 +131,16 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
         for layer in layers:
             if layer.location == MAIN and layer.function is None:
                 layer.measured_ms = executed.node_ms.get(layer.proto.name or "")
+    measure = None
+    if what_if:
+        from onnxlint.whatif import measurer
+
+        measure = measurer(what_if)
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
-                  reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides, base=shapes), loaded=loaded)
+                  reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides, base=shapes), loaded=loaded,
+                  execution=executed, measure=measure)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
     diagnostics, groups = run_rules(ctx, rules, settings.ignore_nodes)
-    if executed is not None:
-        codes = {rule.code for rule in active}
-        diagnostics += [d for d in executed.diagnostics if d.code in codes]
-    if what_if:
-        from onnxlint.whatif import measure
-
-        for index, suffix, extra in measure(ctx, diagnostics, what_if):
-            diagnostics[index].suggestion += suffix
-            diagnostics[index].savings.extra.update(extra)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
                     layers=layers, diagnostics=diagnostics, groups=groups,
                     notes=loaded.notes + shapes.notes + _metadata_note(graph) + _domain_note(loaded.model, totals)

@@ -5,7 +5,7 @@ import fnmatch
 import inspect
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from onnxlint.catalog import DOC_SECTIONS, all_rules, check_selector, find_rule, iter_sections, rule_docs_url  # noqa: F401
@@ -85,6 +85,9 @@ class Context:
     unsafe_external: list[str]
     reinfer: Callable[[dict], Shapes] | None = None  # shapes again with other input sizes
     loaded: Any = None  # the LoadedModel, for the rewrites of `onnxlint fix` (rules never read it)
+    execution: Any = None  # onnxlint.verify.ExecutionFacts, when the model was run (--verify, --profile)
+    # --what-if: times a layer and its replacement, (layer, ConvSpecs) → onnxlint.whatif.Timing; None when not asked
+    measure: Callable | None = None
 
     def producer(self, tensor: str) -> Layer | None:
         """The layer that produces `tensor` (None for an input, a weight, or a node of a branch that never runs)."""
@@ -135,6 +138,9 @@ class Rule:
     only_when_alone: ClassVar[bool] = False  # dropped on a node that another finding already names
     group_advice: ClassVar[str | None] = None  # the suggestion of a group (default: its largest member's)
     applicability: ClassVar[str | None] = None  # of its fix: "exact" or "changes numerics"; None: no fix
+    source: ClassVar[str] = "static"  # "onnxruntime": its findings state what execution found
+    measurable: ClassVar[bool] = False  # --what-if times the replacement its findings suggest
+    explains: ClassVar[tuple[str, ...]] = ()  # the codes of the per-layer findings its findings are the cause of
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         self.opts = {o.name: o.convert(o.default) for o in self.options}
@@ -167,10 +173,16 @@ class Rule:
         where = node.origin if node is not None else None
         return Diagnostic(self.code, self.name, severity or self.severity, message,
                           node.name if node else None, node.op_type if node else None,
-                          node.scope if node else "graph", suggestion, savings, replacement=replacement,
+                          node.scope if node else "graph", suggestion, savings, self.source, replacement=replacement,
                           worth=worth, nodes=nodes, module=where.module or None if where else None,
                           module_class=where.module_class if where else None,
                           source_file=where.file if where else None, source_line=where.line if where else None)
+
+    def measured(self, diagnostic: Diagnostic, layer: Layer, measure: Callable) -> Diagnostic:
+        """The finding with what --what-if measured of its replacement added to its suggestion and savings."""
+        timing = measure(layer, diagnostic.replacement)
+        return replace(diagnostic, suggestion=diagnostic.suggestion + timing.text(diagnostic.savings),
+                       savings=replace(diagnostic.savings, extra={**diagnostic.savings.extra, **timing.extra}))
 
     def material(self, savings: Savings) -> bool:
         """Whether a MACs saving reaches the rule's `min-model-saving` (always, when the total is unknown)."""
@@ -240,33 +252,33 @@ def run_rules(ctx: Context, rules: list[Rule],
     consequences of an input size folded under it, redundant ones dropped, repeats grouped."""
     by_op: dict[str, list[Rule]] = {}
     diagnostics: list[Diagnostic] = []
+    ignore_nodes = ignore_nodes or {}
     for rule in rules:
         if rule.op_types:
             for op in rule.op_types:
                 by_op.setdefault(op, []).append(rule)
         else:
-            diagnostics.extend(rule.check_model(ctx))
+            diagnostics.extend(d for d in rule.check_model(ctx) if not _suppressed(d, ignore_nodes))
     for layer in ctx.layers:
         if layer in ctx.shapes.problems:
             continue  # its shapes contradict each other (OL004): no other claim stands on them
         for rule in by_op.get(layer.op, ()):
-            diagnostics.extend(rule.check_node(ctx, layer))
+            for d in rule.check_node(ctx, layer):
+                if not _suppressed(d, ignore_nodes):
+                    measured = ctx.measure is not None and rule.measurable and d.replacement and d.savings
+                    diagnostics.append(rule.measured(d, layer, ctx.measure) if measured else d)
     named = {d.node for d in diagnostics}  # path = scope/name, as in a Diagnostic: built for those alone
     order = {layer.path: i for i, layer in enumerate(ctx.layers) if layer.name in named}
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
-    diagnostics = [d for d in diagnostics if not _suppressed(d, ignore_nodes or {})]
     by_code = {rule.code: rule for rule in rules}
-    _fold_into_root_causes(diagnostics)
+    _fold_into_root_causes(diagnostics, by_code)
     diagnostics = _drop_redundant(diagnostics, by_code)
     return diagnostics, _groups(diagnostics, by_code, ctx)
 
 
-_ROOT_CAUSES = {"OL104": ("OL101", "OL102")}  # a finding → the per-layer findings it explains
-
-
-def _fold_into_root_causes(diagnostics: list[Diagnostic]) -> None:
+def _fold_into_root_causes(diagnostics: list[Diagnostic], rules: dict[str, Rule]) -> None:
     for root in diagnostics:
-        explained = _ROOT_CAUSES.get(root.code)
+        explained = rules[root.code].explains if root.code in rules else ()
         if explained and root.nodes:
             for d in diagnostics:
                 if d.code in explained and d.node in root.nodes and d.folded_into is None:

@@ -13,14 +13,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from onnxlint.cost import tensor_bytes
-from onnxlint.diagnostics import Diagnostic
 from onnxlint.graph import MAIN, Graph
 from onnxlint.loader import LoadedModel
-from onnxlint.shapes import Shapes, fmt_dims
+from onnxlint.shapes import Shapes
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY = 4 * 1024**3
@@ -33,100 +32,92 @@ class Limits:
 
 
 @dataclass
-class Verification:
-    """What execution found: the diagnostics (OL501-OL503), the summary for the report, the measured times."""
-    diagnostics: list[Diagnostic]
+class ExecutionFacts:
+    """What execution found, as plain facts for the rules (OL501-OL503 state them): the summary for the report,
+    the measured times, the executed shapes of what static analysis left unknown."""
     summary: dict | None = None
     node_ms: dict[str, float] | None = None
     filled: dict | None = None  # executed shapes of the tensors the static analysis left unknown
+    mismatches: list[dict] = field(default_factory=list)  # tensor, node, inferred or bound, executed
+    declared_wrong: list[tuple[str, tuple, tuple]] = field(default_factory=list)  # tensor, declared, executed
+    aborted: str | None = None  # why execution was refused or did not finish
+    aborted_at: str | None = None  # the tensor that made it refuse, when one did
 
 
 def verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, *, upper: Shapes | None = None, profile_runs: int = 0,
-           limits: Limits = Limits()) -> Verification:
+           limits: Limits = Limits()) -> ExecutionFacts:
     """Run the model once (and `profile_runs` more times with the profiler) and compare shapes: an exact one
     must be equal, a bounded one (`upper`, the bound pass) within its bound. Shapes the static analysis left
     unknown, and bounded ones, are filled in from execution, before costs are counted."""
     found = _verify(loaded, graph, shapes, upper, profile_runs, limits)
-    return found if isinstance(found, Verification) else Verification(found)
+    return found if isinstance(found, ExecutionFacts) else ExecutionFacts(aborted=found[0], aborted_at=found[1])
 
 
 def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, upper: Shapes | None, profile_runs: int,
             limits: Limits):
+    """ExecutionFacts, or (why it aborted, the tensor that made it refuse)."""
     deadline = time.monotonic() + limits.seconds  # the whole verification, preparation included, ends in time
-    from onnxlint.engine import find_rule
-
     start = time.perf_counter()
-    aborted, mismatch_rule, declared_rule = (find_rule(code)() for code in ("OL502", "OL501", "OL503"))
     if loaded.unsafe_external:
-        return [aborted.report("verification refused: the model has unsafe external data (OL003); "
-                               "nothing was executed")]
+        return "verification refused: the model has unsafe external data (OL003); nothing was executed", None
     main_nodes = graph.main_nodes()
     # tensors inside an inlined function call do not exist in the file: only the call's outputs can be exposed
     exposed = [o for n in main_nodes for o in n.outputs if o and o not in shapes.constants and o not in graph.inlined]
     for name in exposed:
         size = tensor_bytes(shapes, name)
         if size is not None and size > limits.memory:
-            return [aborted.report(f"verification refused: tensor '{name}' would need {size:,} bytes, over the "
-                                   f"memory limit of {limits.memory:,}", node=graph.producer[name])]
+            return (f"verification refused: tensor '{name}' would need {size:,} bytes, over the memory limit of "
+                    f"{limits.memory:,}", name)
     inputs = []
     for name, dims in shapes.input_dims.items():
         if dims is None or None in dims:
-            return [aborted.report(f"verification needs concrete input shapes: pass --input-shape {name}=...")]
+            return f"verification needs concrete input shapes: pass --input-shape {name}=...", None
         inputs.append({"name": name, "dims": list(dims), "elem_type": shapes.dtype.get(name, 1)})
     with tempfile.TemporaryDirectory(prefix="onnxlint-verify-") as tmp:
         try:
             run_model = _prepare(loaded, shapes, exposed, Path(tmp))
         except (OSError, ValueError) as exc:
-            return [aborted.report(f"verification aborted: the weights could not be read: {exc}")]
+            return f"verification aborted: the weights could not be read: {exc}", None
         job = {"model": str(run_model), "tmp": tmp, "inputs": inputs, "outputs": exposed,
                "profile_runs": profile_runs}
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return [aborted.report(f"verification aborted: preparing the model took longer than the limit of "
-                                   f"{limits.seconds:g} s")]
+            return (f"verification aborted: preparing the model took longer than the limit of {limits.seconds:g} s",
+                    None)
         result, problem = run_child(job, Limits(remaining, limits.memory), shown_limit=limits.seconds)
     if problem:
-        return [aborted.report(problem)]
+        return problem, None
     executed = {name: tuple(dims) for name, dims in result["shapes"].items()}
-    diagnostics: list[Diagnostic] = []
-    mismatches, filled, within = [], {}, 0
+    facts = ExecutionFacts(node_ms=result.get("node_ms"), filled={})
+    within = 0
     for name, got in executed.items():
         inferred = shapes.dims.get(name)
         producer = graph.producer[name]
         bound = upper.dims.get(name) if upper is not None and name in upper.bounded else None
         if inferred is not None and None not in inferred:
             if tuple(inferred) != got:
-                mismatches.append({"tensor": name, "node": producer.name, "inferred": list(inferred),
-                                   "executed": list(got)})
-                diagnostics.append(mismatch_rule.report(
-                    f"tensor '{name}' (output of {producer.name}): inferred {fmt_dims(inferred)}, onnxruntime "
-                    f"executed {fmt_dims(got)}", node=producer))
+                facts.mismatches.append({"tensor": name, "node": producer.name, "inferred": list(inferred),
+                                         "executed": list(got)})
         elif bound is not None and None not in bound:
             if len(bound) != len(got) or any(g > b for g, b in zip(got, bound)):
-                mismatches.append({"tensor": name, "node": producer.name, "bound": list(bound),
-                                   "executed": list(got)})
-                diagnostics.append(mismatch_rule.report(
-                    f"tensor '{name}' (output of {producer.name}): bounded by {fmt_dims(bound)}, onnxruntime "
-                    f"executed {fmt_dims(got)}", node=producer))
+                facts.mismatches.append({"tensor": name, "node": producer.name, "bound": list(bound),
+                                         "executed": list(got)})
             within += 1
         else:
-            filled[name] = got
+            facts.filled[name] = got
         declared = graph.declared.get(name)
         if declared is not None and declared.dims is not None and _contradicts(declared.dims, got):
-            diagnostics.append(declared_rule.report(
-                f"the file declares '{name}' as {fmt_dims(declared.dims)} but onnxruntime returned {fmt_dims(got)}; "
-                "code that trusts the declaration will break", node=producer))
+            facts.declared_wrong.append((name, tuple(declared.dims), got))
     unchecked = sum(1 for n in graph.nodes if n.location != MAIN for o in n.outputs if o)
     unchecked += sum(1 for n in main_nodes for o in n.outputs if o and (o in shapes.constants or o in graph.inlined))
-    summary = {"runtime": f"onnxruntime {result['runtime']}", "tensors_checked": len(executed) - len(filled),
-               "tensors_within_bound": within, "tensors_unknown_filled": len(filled), "tensors_unchecked": unchecked,
-               "mismatches": mismatches, "seconds": round(time.perf_counter() - start, 3)}
+    facts.summary = {"runtime": f"onnxruntime {result['runtime']}",
+                     "tensors_checked": len(executed) - len(facts.filled), "tensors_within_bound": within,
+                     "tensors_unknown_filled": len(facts.filled), "tensors_unchecked": unchecked,
+                     "mismatches": facts.mismatches, "seconds": round(time.perf_counter() - start, 3)}
     if profile_runs:
-        summary["profile_runs"] = profile_runs
-        summary["profile_total_ms"] = round(sum(result["node_ms"].values()), 3)
-    for d in diagnostics:
-        d.source = "onnxruntime"
-    return Verification(diagnostics, summary, result.get("node_ms"), filled)
+        facts.summary["profile_runs"] = profile_runs
+        facts.summary["profile_total_ms"] = round(sum(result["node_ms"].values()), 3)
+    return facts
 
 
 def _contradicts(declared, got) -> bool:

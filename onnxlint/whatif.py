@@ -1,5 +1,5 @@
-"""--what-if: build each suggested replacement (OL201 3×3 stack, OL202 1×1 reduction, OL204
-factorization) as a small standalone graph with random weights and the layer's real input shape,
+"""--what-if: build each suggested replacement (of a rule with `measurable`: OL201 3×3 stack, OL202 1×1
+reduction, OL204 factorization) as a small standalone graph with random weights and the layer's real input shape,
 check with onnxruntime that its output shape equals the original layer's, and time both.
 
 The graphs are built here, not read from the user's file, so they run in process."""
@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from onnxlint.cost import ConvSpec
-from onnxlint.diagnostics import Diagnostic
 
-MEASURED = ("OL201", "OL202", "OL204")
 _WARMUP = 3
 
 
@@ -82,27 +81,41 @@ def _time(ort, model: onnx.ModelProto, runs: int) -> tuple[float, tuple]:
     return statistics.median(times) * 1000, out.shape
 
 
-def measure(ctx, diagnostics: list[Diagnostic], runs: int = 10) -> list[tuple[int, str, dict]]:
-    """(index of the diagnostic, text to add to its suggestion, measured timings for its savings) for every
-    OL201/OL202/OL204 suggestion: the report merges them in."""
+@dataclass(frozen=True)
+class Timing:
+    """What --what-if measured of one replacement: milliseconds before and after (None: not measured), and the
+    two output shapes."""
+    before_ms: float | None
+    after_ms: float | None
+    shape_before: tuple
+    shape_after: tuple
+    runs: int
+
+    def text(self, savings) -> str:
+        """What to add to the finding's suggestion."""
+        if self.shape_before != self.shape_after:
+            return (f"; what-if: the replacement's output {self.shape_after} differs from the layer's "
+                    f"{self.shape_before}, not measured")
+        change = f"{100 * (self.after_ms - self.before_ms) / self.before_ms:+.0f}%".replace("-", "−")
+        return (f"; what-if: MACs −{savings.macs_saved_pct:.0f}%, measured {self.before_ms:.2f} ms → "
+                f"{self.after_ms:.2f} ms ({change}) on this machine (median of {self.runs} runs, one thread); the "
+                "replacement changes the function and needs retraining")
+
+    @property
+    def extra(self) -> dict:
+        """What to add to the finding's savings."""
+        if self.shape_before != self.shape_after:
+            return {}
+        return {"measured_ms_before": round(self.before_ms, 4), "measured_ms_after": round(self.after_ms, 4)}
+
+
+def measurer(runs: int = 10):
+    """The Context's `measure` for --what-if: builds a layer and its replacement and times both (`runs` runs)."""
     import onnxruntime as ort
 
-    by_path = {layer.path: layer for layer in ctx.layers}
-    found = []
-    for index, d in enumerate(diagnostics):
-        if d.code not in MEASURED or not d.replacement or d.savings is None:
-            continue
-        layer = by_path[f"{d.location}/{d.node}"]
-        original, replacement = build_pair(layer, d.replacement)
+    def measure(layer, replacement: tuple[ConvSpec, ...]) -> Timing:
+        original, replaced = build_pair(layer, replacement)
         before, shape_before = _time(ort, original, runs)
-        after, shape_after = _time(ort, replacement, runs)
-        if tuple(shape_before) != tuple(shape_after):
-            found.append((index, f"; what-if: the replacement's output {tuple(shape_after)} differs from the "
-                                 f"layer's {tuple(shape_before)}, not measured", {}))
-            continue
-        change = f"{100 * (after - before) / before:+.0f}%".replace("-", "−")
-        found.append((index, f"; what-if: MACs −{d.savings.macs_saved_pct:.0f}%, measured {before:.2f} ms → "
-                             f"{after:.2f} ms ({change}) on this machine (median of {runs} runs, one thread); the "
-                             "replacement changes the function and needs retraining",
-                      {"measured_ms_before": round(before, 4), "measured_ms_after": round(after, 4)}))
-    return found
+        after, shape_after = _time(ort, replaced, runs)
+        return Timing(before, after, tuple(shape_before), tuple(shape_after), runs)
+    return measure

@@ -35,6 +35,7 @@ class InputSizeNotDivisible(Rule):
     code = "OL104"
     name = "input-size-not-divisible"
     severity = Severity.WARNING
+    explains = ("OL101", "OL102")  # the per-layer drops its input size causes fold under it
     summary = "an input's spatial size makes a strided stage round; lists the nearest exact sizes that run"
 
     def check_model(self, ctx):

@@ -44,6 +44,7 @@ class LargeKernel(Rule):
     code = "OL201"
     name = "large-kernel"
     severity = Severity.SUGGESTION
+    measurable = True  # --what-if times its replacement
     summary = "a k×k Conv (odd k ≥ 5) that (k−1)/2 stacked 3×3 convs replace with fewer MACs"
     op_types = ("Conv",)
     group_advice = "replace each with a stack of 3×3 convs of the same receptive field (retrain)"

@@ -104,6 +104,7 @@ class MissingChannelReduction(Rule):
     code = "OL202"
     name = "missing-channel-reduction"
     severity = Severity.SUGGESTION
+    measurable = True  # --what-if times its replacement
     summary = "a wide k×k Conv (k ≥ 3, C_in ≥ {min-channels}) not preceded by a 1×1 channel reduction"
     op_types = ("Conv",)
     group_advice = "insert a 1×1 conv that reduces the channels before each (retrain)"

@@ -28,6 +28,7 @@ class FactorizeKernel(Rule):
     code = "OL204"
     name = "factorize-kernel"
     severity = Severity.SUGGESTION
+    measurable = True  # --what-if times its replacement
     summary = "a dense k×k Conv on a 12–20 map that 1×k + k×1 or a depthwise-separable pair replaces"
     op_types = ("Conv",)
     group_advice = "factorize each into 1×k then k×1 (retrain)"

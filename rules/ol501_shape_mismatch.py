@@ -1,6 +1,7 @@
-"""Reported by onnxlint.verify when it runs the model (--verify), marked source: onnxruntime; no static check."""
+"""A rule over what execution found (--verify: onnxlint.verify's ExecutionFacts), marked source: onnxruntime."""
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Rule
+from onnxlint.shapes import fmt_dims
 
 
 class ShapeMismatch(Rule):
@@ -25,3 +26,10 @@ class ShapeMismatch(Rule):
     name = "shape-mismatch"
     severity = Severity.ERROR
     summary = "--verify: an inferred shape differs from what onnxruntime executed"
+    source = "onnxruntime"
+
+    def check_model(self, ctx):
+        for m in ctx.execution.mismatches if ctx.execution is not None else ():
+            static = f"inferred {fmt_dims(m['inferred'])}" if "inferred" in m else f"bounded by {fmt_dims(m['bound'])}"
+            yield self.report(f"tensor '{m['tensor']}' (output of {m['node']}): {static}, onnxruntime executed "
+                              f"{fmt_dims(m['executed'])}", node=ctx.graph.producer[m["tensor"]])

@@ -1,4 +1,4 @@
-"""Reported by onnxlint.verify when it runs the model (--verify), marked source: onnxruntime; no static check."""
+"""A rule over what execution found (--verify: onnxlint.verify's ExecutionFacts), marked source: onnxruntime."""
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Rule
 
@@ -26,3 +26,10 @@ class VerificationAborted(Rule):
     name = "verification-aborted"
     severity = Severity.ERROR
     summary = "--verify: execution refused, hit a limit, or failed"
+    source = "onnxruntime"
+
+    def check_model(self, ctx):
+        execution = ctx.execution
+        if execution is not None and execution.aborted is not None:
+            at = ctx.graph.producer.get(execution.aborted_at) if execution.aborted_at else None
+            yield self.report(execution.aborted, node=at)

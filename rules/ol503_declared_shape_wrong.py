@@ -1,6 +1,7 @@
-"""Reported by onnxlint.verify when it runs the model (--verify), marked source: onnxruntime; no static check."""
+"""A rule over what execution found (--verify: onnxlint.verify's ExecutionFacts), marked source: onnxruntime."""
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Rule
+from onnxlint.shapes import fmt_dims
 
 
 class DeclaredShapeWrong(Rule):
@@ -24,3 +25,10 @@ class DeclaredShapeWrong(Rule):
     name = "declared-shape-wrong"
     severity = Severity.WARNING
     summary = "--verify: a declared output/value_info shape contradicts execution"
+    source = "onnxruntime"
+
+    def check_model(self, ctx):
+        for tensor, declared, executed in ctx.execution.declared_wrong if ctx.execution is not None else ():
+            yield self.report(f"the file declares '{tensor}' as {fmt_dims(declared)} but onnxruntime returned "
+                              f"{fmt_dims(executed)}; code that trusts the declaration will break",
+                              node=ctx.graph.producer[tensor])
