@@ -1,5 +1,5 @@
-"""Per-layer cost: parameters, multiply-accumulates, output bytes, receptive field, and the
-peak of live activation memory over the execution order (DOMAIN.md §3, §4, §5, §9)."""
+"""The cost stage: per layer its parameters (placed by params.py), multiply-accumulates, output bytes and
+receptive field, and the totals with the peak of live activation memory (memory.py) (DOMAIN.md §3-§5, §9)."""
 from __future__ import annotations
 
 import math
@@ -8,28 +8,20 @@ from fractions import Fraction
 from typing import Any
 
 from onnxlint.graph import Graph, Node
-from onnxlint.loader import tensor_nbytes
-from onnxlint.proto import TensorProto
+from onnxlint.memory import dims_nbytes, peak_activation, tensor_bytes
+from onnxlint.params import NORMS, RNN_GATES, Placement
 from onnxlint.shapes import Shapes, WindowFacts
-from onnxlint.shapes.windows import weight_and_bias
 
-# Normalization layers whose scale and bias (inputs 1, 2) are trainable parameters.
-_NORMS = {"BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization"}
-# Ops through which a stored weight reaches its layer with the same element count (QDQ graphs, exporters).
-# (a QuantizeLinear too: a dequantized weight quantized again is the one stored weight, requantized)
-_WEIGHT_PLUMBING = {"Identity", "Reshape", "Transpose", "Cast", "QuantizeLinear", "DequantizeLinear", "Squeeze",
-                    "Unsqueeze", "Flatten"}
 # Ops after which every output position sees the whole spatial input.
 _COLLAPSING = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "QLinearGlobalAveragePool", "Flatten"}
-_RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 # com.microsoft ops (onnxruntime's optimizer and quantizer) that carry no multiply-accumulates of their own
 _MS_NO_MACS = set("Gelu FastGelu BiasGelu QuickGelu QLinearAdd QLinearMul QLinearSigmoid QLinearLeakyRelu "
                   "QLinearSoftmax QLinearConcat QLinearAveragePool QLinearGlobalAveragePool QLinearReduceMean "
                   "SkipLayerNormalization SimplifiedLayerNormalization BiasAdd QuantizeLinear DequantizeLinear "
                   "NhwcMaxPool".split())
 _COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger",
-                "QLinearMatMul", "Einsum", *_RNN_GATES}
-_PRICED = _COMPUTE_OPS | _NORMS | {"Add"}  # the default-domain ops that may have parameters (a MatMul's bias) or MACs
+                "QLinearMatMul", "Einsum", *RNN_GATES}
+_PRICED = _COMPUTE_OPS | NORMS | {"Add"}  # the default-domain ops that may have parameters (a MatMul's bias) or MACs
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +98,6 @@ def numel(dims) -> int | None:
     return None if dims is None or None in dims else math.prod(dims)
 
 
-def tensor_bytes(shapes: Shapes, name: str) -> int | None:
-    return _nbytes(shapes.dims.get(name), shapes.dtype.get(name, 0))
-
-
-def _nbytes(dims: tuple | None, elem_type: int) -> int | None:
-    return None if dims is None or None in dims else tensor_nbytes(elem_type, math.prod(dims))
-
-
 def macs(node: Node, shapes: Shapes, window: WindowFacts | None = None) -> tuple[int | None, str | None]:
     """(MACs, None), or (None, why) when they cannot be known. Conv: N·H_out·W_out·k_h·k_w·(C_in/g)·C_out;
     ConvTranspose: N·H_in·W_in·k_h·k_w·(C_out/g)·C_in; Gemm/MatMul: output elements × K; Einsum: the product
@@ -143,7 +127,7 @@ def macs(node: Node, shapes: Shapes, window: WindowFacts | None = None) -> tuple
         return numel(out) * operands.k, None
     if node.op_type == "Einsum":
         return _einsum_macs(node, shapes)
-    if node.op_type in _RNN_GATES and node.domain in ("", "ai.onnx"):
+    if node.op_type in RNN_GATES and node.domain in ("", "ai.onnx"):
         return _rnn_macs(node, shapes)
     if node.domain not in ("", "ai.onnx"):
         return (0, None) if node.domain == "com.microsoft" and node.op_type in _MS_NO_MACS else (
@@ -173,7 +157,7 @@ def _rnn_macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
     if x is None or w is None or None in x or None in w or len(x) != 3 or len(w) != 3:
         return None, "shape unknown"
     seq, batch = (x[1], x[0]) if node.attrs.get("layout", 0) else (x[0], x[1])
-    gates = _RNN_GATES[node.op_type]
+    gates = RNN_GATES[node.op_type]
     hidden = int(node.attrs.get("hidden_size", w[1] // gates))
     return seq * batch * w[0] * gates * hidden * (x[2] + hidden), None
 
@@ -206,107 +190,8 @@ def runs_of(node: Node, shapes: Shapes, most: bool = False) -> tuple[int | None,
     return runs, branch
 
 
-def stored_weight(graph: Graph, tensor: str) -> str | None:
-    """The stored tensor that `tensor` is — an initializer, or a Constant/ConstantOfShape output — possibly
-    through reshapes, casts or a DequantizeLinear; None for anything computed (a parameter is stored)."""
-    for _ in range(16):
-        if tensor in graph.initializers:
-            return tensor
-        producer = graph.producer.get(tensor)
-        if producer is None:
-            return None
-        if producer.op_type in ("Constant", "ConstantOfShape"):
-            return tensor
-        if producer.op_type not in _WEIGHT_PLUMBING or not producer.inputs:
-            return None
-        tensor = producer.inputs[0]
-    return None
-
-
-# a weight computed in the graph (weight standardization, weight norm g·v/‖v‖, a reparametrisation): the ops
-# its learnable tensors flow through, and which inputs carry them; reductions (the weight's own statistics:
-# mean, variance, norm) end the walk, so a weight is not counted again through them
-_DATA_INPUT = _WEIGHT_PLUMBING | {"Expand"}
-_ARITHMETIC = {"Mul", "Add", "Sub", "Div", "Neg", "Sqrt", "Reciprocal", "Abs", "Exp", "Tanh", "Sigmoid"}
-_LEARNABLE_TYPES = {1, 2, 3, 10, 11, 16}  # float32/16/64, bfloat16, and int8/uint8 stored weights (not shapes)
-
-
-def computed_weight_sources(graph: Graph, shapes: Shapes, tensor: str) -> list[str]:
-    """For a weight computed from initializers (stored_weight finds none), every initializer on its data
-    path: a norm's input, scale and bias, every input of element-wise arithmetic, through reshapes and Q/DQ."""
-    if tensor not in shapes.constants:
-        return []
-    found, stack, seen = [], [tensor], set()
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        producer = graph.producer.get(name)
-        if name in graph.initializers and producer is None:  # an initializer: an exporter's Constant is no parameter
-            found.append(name)
-            continue
-        if producer is None:
-            continue
-        if producer.op_type in _DATA_INPUT:
-            stack.extend(producer.inputs[:1])
-        elif producer.op_type in _NORMS:
-            stack.extend(n for i, n in enumerate(producer.inputs[:3]) if n and not _absent_affine(shapes, n, i))
-        elif producer.op_type in _ARITHMETIC:
-            stack.extend(n for n in producer.inputs if n)
-    return [n for n in found if graph.initializers[n][1] in _LEARNABLE_TYPES]
-
-
-def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFacts | None = None) -> list[str]:
-    """The inputs of a layer that may be trainable parameters (weights, biases, norm scale and shift).
-    `window`: the node's WindowFacts, when the caller has them."""
-    if window is not None or node in shapes.windows:
-        return weight_and_bias(node)
-    operands = shapes.matmuls.get(node)
-    if operands is not None:  # the weight is B (x·Wᵀ from a Linear); A only when B is computed (W·x)
-        weight = operands.b if stored_weight(graph, operands.b) is not None else operands.a
-        return [n for n in (weight, operands.bias) if n]
-    if node.op_type in _NORMS:  # a norm over a constant standardizes a weight: counted through that weight
-        if not node.inputs or node.inputs[0] in shapes.constants:
-            return []
-        affine = _group_norm_affine(node, graph) if node.op_type == "InstanceNormalization" else None
-        return affine if affine is not None else [n for n in node.inputs[1:3] if n]
-    if node.op_type in _RNN_GATES:  # W, R, B and an LSTM's peepholes P (not the sequence lengths or states)
-        return [n for i, n in enumerate(node.inputs) if n and i in (1, 2, 3, 7)]
-    if node.op_type == "Add" and len(node.inputs) == 2:  # a Linear on N-D input: MatMul, then its bias added
-        for x, bias in (node.inputs, node.inputs[::-1]):
-            producer = graph.producer.get(x)
-            if producer is not None and producer in shapes.matmuls and stored_weight(graph, bias) is not None \
-                    and len(shapes.dims.get(bias) or ()) == 1:
-                return [bias]
-    return []
-
-
-def _group_norm_affine(node: Node, graph: Graph) -> list[str] | None:
-    """torch's GroupNorm as exported: Reshape → InstanceNormalization (over the groups, with a constant unit
-    scale and zero shift) → Reshape → Mul(γ) → Add(β). The parameters are γ and β, per channel; None when
-    the node is not that pattern."""
-    before, after = graph.producer.get(node.inputs[0]), graph.readers.get(node.outputs[0]) if node.outputs else None
-    if before is None or before.op_type != "Reshape" or after is None or type(after) is list \
-            or after.op_type != "Reshape":
-        return None
-    found = []
-    tensor = after.outputs[0]
-    for op in ("Mul", "Add"):
-        reader = graph.readers.get(tensor)
-        if reader is None or type(reader) is list or reader.op_type != op or len(reader.inputs) != 2:
-            return None
-        other = reader.inputs[1] if reader.inputs[0] == tensor else reader.inputs[0]
-        if stored_weight(graph, other) is None:
-            return None
-        found.append(other)
-        tensor = reader.outputs[0]
-    return found
-
-
 def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
-    counted: set[str] = set()
-    placed: set[str] = set()  # the initializers counted as some layer's parameters
+    placement = Placement(graph, shapes)
     rf: dict[str, tuple] = {}  # tensor → (receptive field, jump or None once collapsed, spatial sizes)
     for name, dims in shapes.input_dims.items():
         if dims is not None and len(dims) >= 3:
@@ -333,26 +218,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             params = param_bytes = layer_macs = 0  # an element-wise or shape op: nothing to count
             why = None
         else:
-            params = param_bytes = 0
-            for name in parameter_inputs(node, graph, shapes, window):
-                # one count per tensor a layer reads (a tied weight is read under one name; the copies an
-                # exporter deduplicates into Identity nodes are distinct parameters), priced at the stored dtype;
-                # a weight computed from several initializers counts each of them once
-                if name in counted:
-                    continue
-                stored = stored_weight(graph, name)
-                sources = [stored] if stored is not None else [
-                    n for n in computed_weight_sources(graph, shapes, name) if n not in counted]
-                if stored is None:
-                    counted.update(sources)  # an initializer a computed weight reads counts once
-                if sources:
-                    counted.add(name)
-                    placed.update(sources)
-                for stored in sources:
-                    count_ = numel(dims.get(stored))
-                    if count_ is not None:
-                        params += count_
-                        param_bytes += tensor_nbytes(dtype.get(stored, 0), count_) or 0
+            params, param_bytes = placement.count(node, window)
             if window is not None and node not in problems:
                 # convs share one WindowFacts per input shape, weight shape and attributes (other windowed ops
                 # have one each): with the same output, the same counts
@@ -367,7 +233,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             typed = (out, dtype.get(outputs[0], 0))
             out_bytes = nbytes.get(typed, _UNSEEN)
             if out_bytes is _UNSEEN:
-                out_bytes = nbytes[typed] = _nbytes(*typed)
+                out_bytes = nbytes[typed] = dims_nbytes(*typed)
             sizes[outputs[0]] = out_bytes
         else:
             out_bytes = _sum_known([tensor_bytes(shapes, o) for o in outputs if o])
@@ -409,70 +275,10 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                     memory.peak_node.name if memory.peak_node is not None else None, memory.peak_index,
                     unknown_layers, memory.unknown,
                     any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
-                    memory.peak_live, unplaced=unplaced_initializers(graph, shapes, placed, counted))
+                    memory.peak_live, unplaced=placement.unplaced())
     return layers, totals
 
 
-_FLOATING = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
-# inputs that hold state, not parameters: BatchNorm's running mean and variance, a recurrent layer's initial state
-_STATE_INPUTS = {"BatchNormalization": (3, 4), "LSTM": (5, 6), "GRU": (5,), "RNN": (5,)}
-
-
-_STATISTICS = {"ReduceMean", "Sub", "Mul", "Pow", "Sqrt", "Add", "Div", "Reshape", "Transpose", "Cast", "Identity"}
-
-
-def _only_state(graph: Graph, name: str, readers: list, depth: int) -> bool:
-    """Whether a tensor only feeds state: a norm's running statistics or a recurrent layer's initial state,
-    directly or through the arithmetic that computes them (the TorchScript exporter folds a standardized
-    weight into two initializers, one the norm standardizes, one its mean and variance are computed from)."""
-    for reader in readers:
-        if reader.domain:
-            return False
-        positions = _STATE_INPUTS.get(reader.op_type)
-        if positions is not None:
-            if not all(i in positions for i, n in enumerate(reader.inputs) if n == name):
-                return False
-            continue
-        if reader.op_type not in _STATISTICS or depth == 0:
-            return False
-        for out in reader.outputs:
-            found = graph.readers.get(out)
-            if found is not None and not _only_state(graph, out, found if type(found) is list else [found],
-                                                     depth - 1):
-                return False
-    return True
-
-
-def _absent_affine(shapes: Shapes, name: str, position: int) -> bool:
-    """Whether a norm's input at `position` is the unit scale (1) or zero shift (2) an exporter writes into a
-    norm that has no affine (a standardized weight, torch's GroupNorm before its own γ and β): a constant,
-    not a parameter."""
-    return position in (1, 2) and set(shapes.floats(name) or ()) == {1.0 if position == 1 else 0.0}
-
-
-def unplaced_initializers(graph: Graph, shapes: Shapes, placed: set[str],
-                          counted: set[str]) -> list[tuple[str, int, int]]:
-    """(name, elements, copies) of the floating-point initializers (more than one element) the main graph
-    reads outside every counted layer: a learned embedding or scale (ViT's pos_embedding, ConvNeXt's
-    layer_scale) or a constant the exporter folded (Swin's relative-position bias). onnxlint cannot tell
-    which, so they are named, not counted. `copies`: the Identity nodes an exporter made of one tensor
-    for several equal parameters (each a parameter of its own). Most values first."""
-    found = []
-    for name, (dims, elem, *_) in graph.initializers.items():
-        readers = graph.readers.get(name)
-        if elem not in _FLOATING or name in placed or readers is None or math.prod(dims) <= 1:
-            continue
-        readers = readers if type(readers) is list else [readers]
-        if _only_state(graph, name, readers, 6) or all(
-                r.op_type in _NORMS and _absent_affine(shapes, name, r.inputs.index(name))
-                or r.op_type in _QUANTIZERS and name not in r.inputs[:1] for r in readers):  # a scale, zero point
-            continue
-        copies = sum(1 for r in readers if r.op_type == "Identity" and r.outputs and r.outputs[0] not in counted)
-        found.append((name, math.prod(dims), copies))
-    return sorted(found, key=lambda item: (-item[1] * (1 + item[2]), item[0]))
-
-
-_QUANTIZERS = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
 _UNSEEN = object()
 
 
@@ -518,66 +324,6 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
         if name:
             rf[name] = (field_, jump, sizes)
     return field_, jump
-
-
-@dataclass(slots=True)
-class Memory:
-    """Live activation memory over the main graph's execution order (DOMAIN.md §9)."""
-    peak: int
-    peak_index: int | None  # the step where it peaks
-    peak_node: Node | None
-    unknown: int  # activations of unknown size (then every figure is a lower bound)
-    timeline: list[int]  # live bytes after each step allocates its outputs
-    peak_live: list[tuple[str, int]]  # the tensors live at the peak, largest first
-
-
-def peak_activation(graph: Graph, shapes: Shapes, sizes: dict | None = None) -> Memory:
-    """Walk the main graph in execution order: each node allocates its outputs, and a tensor is freed after
-    its last consumer has run (DOMAIN.md §9). Inputs count, weights and other constants do not; graph
-    outputs, and inputs no node reads, are never freed. One walk gives the peak, where it is and the whole
-    timeline; a second, up to the peak, what is live there. `sizes`: output bytes already computed."""
-    last, keep, constants = graph.last_use, set(graph.outputs), shapes.constants
-    sizes = sizes or {}
-
-    def size_of(out: str) -> int | None:
-        return sizes[out] if out in sizes else tensor_bytes(shapes, out)
-
-    freed: dict[int, int] = {}  # step → bytes freed after it
-    current = unknown = 0
-    for name in shapes.input_dims:
-        size = tensor_bytes(shapes, name)
-        unknown += size is None
-        current += size or 0
-        if name not in keep and name in last:
-            freed[last[name]] = freed.get(last[name], 0) + (size or 0)
-    peak, peak_index, peak_node, timeline = 0, None, None, []
-    main = [node for node in graph.nodes if node.parent is None]  # a subgraph's tensors live in its owner's step
-    for index, node in enumerate(main):
-        for out in node.outputs:
-            if out and out not in constants:
-                size = size_of(out)
-                if size is None:
-                    unknown += 1
-                    continue
-                current += size
-                if out not in keep:  # freed after its last reader (after its own step when nothing reads it)
-                    end = max(last.get(out, index), index)
-                    freed[end] = freed.get(end, 0) + size
-        timeline.append(current)
-        if current > peak:
-            peak, peak_index, peak_node = current, index, node
-        current -= freed.pop(index, 0)
-    at_peak = []
-    if peak_index is not None:  # alive at the peak: made at or before it, last read at or after it
-        for name in shapes.input_dims:
-            if name in keep or name not in last or last[name] >= peak_index:
-                at_peak.append((name, tensor_bytes(shapes, name) or 0))
-        for index, node in enumerate(main[:peak_index + 1]):
-            for out in node.outputs:
-                if out and out not in constants and (out in keep or max(last.get(out, index), index) >= peak_index):
-                    at_peak.append((out, size_of(out) or 0))
-        at_peak.sort(key=lambda item: (-item[1], item[0]))
-    return Memory(peak, peak_index, peak_node, unknown, timeline, at_peak)
 
 
 def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onnxlint.cost import tensor_bytes
 from onnxlint.graph import MAIN, Graph
 from onnxlint.loader import LoadedModel
+from onnxlint.memory import tensor_bytes
 from onnxlint.shapes import Shapes
 
 DEFAULT_TIMEOUT = 60.0

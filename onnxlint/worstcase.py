@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from onnxlint.cost import Totals, macs, op_label, peak_activation, runs_of
+from onnxlint.cost import Totals, macs, op_label, runs_of
 from onnxlint.graph import Graph
+from onnxlint.memory import peak_activation
 from onnxlint.shapes import Shapes
 
 

@@ -1,6 +1,6 @@
-from onnxlint.cost import tensor_bytes
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Rule
+from onnxlint.memory import tensor_bytes
 from onnxlint.units import nbytes
 
 
