@@ -12,7 +12,7 @@ from onnxlint.config import Settings, settings_from
 from onnxlint.cost import compute_costs
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Context, run_rules, selected_rules
-from onnxlint.graph import MAIN, build_graph
+from onnxlint.graph import build_graph
 from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
 from onnxlint.proto import ModelProto
 from onnxlint.report import Report
@@ -125,12 +125,8 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
         if executed.filled:  # infer again with what execution knew: facts downstream of those tensors follow
             shapes = infer_shapes(loaded.model, graph, settings.input_shapes, executed.filled)
             upper = bound_shapes(loaded.model, graph, shapes, settings.input_shapes)
-    layers, totals = compute_costs(graph, shapes)
+    layers, totals = compute_costs(graph, shapes, executed.node_ms if executed is not None else None)
     totals.bounds = worst_case(graph, shapes, upper, totals, layers)
-    if executed is not None and executed.node_ms:
-        for layer in layers:
-            if layer.location == MAIN and layer.function is None:
-                layer.measured_ms = executed.node_ms.get(layer.proto.name or "")
     measure = None
     if what_if:
         from onnxlint.whatif import measurer

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
-from onnxlint.graph import Graph, Node
+from onnxlint.graph import MAIN, Graph, Node
 from onnxlint.memory import dims_nbytes, peak_activation, tensor_bytes
 from onnxlint.params import NORMS, RNN_GATES, Placement
 from onnxlint.shapes import Shapes, WindowFacts
@@ -43,7 +44,31 @@ class ConvSpec:
         return batch * math.prod(self.out_size) * math.prod(self.kernel) * (self.c_in // self.group) * self.c_out
 
 
-Layer = Node  # the rules' and the report's name for a node, once its costs are filled in
+@dataclass(slots=True, eq=False)
+class Layer:
+    """A node and its costs: what the cost stage hands on, the record the rules read and the report keeps.
+    The node's own facts (name, op_type, inputs, module path...) read through from `node`."""
+    node: Node
+    output_shape: tuple | None
+    params: int
+    param_bytes: int
+    macs: int | None  # None when a shape it depends on is unknown
+    output_bytes: int | None
+    output_types: tuple  # per output: (dims or None, ONNX element type), in the node's output order
+    receptive_field: tuple | None
+    jump: tuple | None  # the distance between neighbouring outputs' fields, in input pixels
+    window: Any  # shapes.WindowFacts of a conv or pool
+    conv: ConvSpec | None  # a 2-D Conv with every size known, as the rules price it
+    measured_ms: float | None = None  # mean kernel time per run, from --profile
+
+    def detach(self) -> None:
+        """Drop what ties it to the graph and the protobuf: the report's plain data stays."""
+        self.node.detach()
+
+
+for _fact in ("name", "op_type", "domain", "inputs", "outputs", "attrs", "location", "index", "parent", "branch",
+              "function", "op", "origin", "proto", "label", "scope", "path"):
+    setattr(Layer, _fact, property(attrgetter(f"node.{_fact}")))
 
 
 @dataclass(slots=True)
@@ -190,7 +215,9 @@ def runs_of(node: Node, shapes: Shapes, most: bool = False) -> tuple[int | None,
     return runs, branch
 
 
-def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
+def compute_costs(graph: Graph, shapes: Shapes, node_ms: dict[str, float] | None = None) -> tuple[list[Layer], Totals]:
+    """Every live node's Layer, in execution order, and the Totals. `node_ms`: --profile's time per main-graph
+    node, by the name in the file."""
     placement = Placement(graph, shapes)
     rf: dict[str, tuple] = {}  # tensor → (receptive field, jump or None once collapsed, spatial sizes)
     for name, dims in shapes.input_dims.items():
@@ -211,7 +238,6 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
         window = windows.get(node)
         outputs, inputs = node.outputs, node.inputs
         out = dims.get(outputs[0]) if outputs and outputs[0] else None
-        node.output_shape = out
         conv = None
         if window is None and node.op_type not in _PRICED and node.domain in ("", "ai.onnx") \
                 and node not in matmuls and node not in problems:
@@ -225,7 +251,7 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
                 key = (window, out)
                 found = by_window.get(key)
                 if found is None:
-                    found = by_window[key] = (*macs(node, shapes, window), conv_spec(node, window))
+                    found = by_window[key] = (*macs(node, shapes, window), conv_spec(node, window, out))
                 layer_macs, why, conv = found
             else:
                 layer_macs, why = macs(node, shapes, window)
@@ -245,10 +271,10 @@ def compute_costs(graph: Graph, shapes: Shapes) -> tuple[list[Layer], Totals]:
             field_, jump = source[0], source[1]
         else:
             field_, jump = _receptive_field(node, window, shapes, rf)
-        node.params, node.param_bytes, node.macs, node.output_bytes = params, param_bytes, layer_macs, out_bytes
-        node.output_types = tuple((dims.get(o), dtype.get(o, 0)) for o in outputs)
-        node.receptive_field, node.jump, node.window, node.conv = field_, jump, window, conv
-        layers.append(node)
+        layers.append(Layer(node, out, params, param_bytes, layer_macs, out_bytes,
+                            tuple((dims.get(o), dtype.get(o, 0)) for o in outputs), field_, jump, window, conv,
+                            node_ms.get(node.proto.name or "") if node_ms and node.location == MAIN
+                            and node.function is None else None))
         total_params += params
         total_param_bytes += param_bytes
         if node.parent is None:
@@ -330,11 +356,10 @@ def replacement_cost(specs, batch: int = 1) -> tuple[int, int]:
     return sum(s.params for s in specs), sum(s.macs(batch) for s in specs)
 
 
-def conv_spec(layer: Layer, w: WindowFacts) -> ConvSpec | None:
-    """The layer (its WindowFacts `w`) as a ConvSpec (2-D Conv with known shapes), or None; one ConvSpec
-    (immutable) for every layer with the same numbers."""
-    out = layer.output_shape
-    if (layer.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
+def conv_spec(node: Node, w: WindowFacts, out: tuple | None) -> ConvSpec | None:
+    """The node (its WindowFacts `w`, its output dims `out`) as a ConvSpec (2-D Conv with known shapes), or None;
+    one ConvSpec (immutable) for every layer with the same numbers."""
+    if (node.op != "Conv" or w is None or len(w.axes) != 2 or out is None or None in out
             or w.c_in is None or w.c_out is None or w.group <= 0 or w.axes[0].size is None or w.axes[1].size is None):
         return None
     key = (w.kernel, w.c_in, w.c_out, out, w.group, w.strides, w.has_bias)

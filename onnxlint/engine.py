@@ -89,10 +89,16 @@ class Context:
     # --what-if: times a layer and its replacement, (layer, ConvSpecs) → onnxlint.whatif.Timing; None when not asked
     measure: Callable | None = None
 
+    def __post_init__(self) -> None:
+        self._layer_of = {layer.node: layer for layer in self.layers}  # a dead branch's nodes have none
+
+    def layer(self, node: Node | None) -> Layer | None:
+        """The Layer of a graph node (None for a node of a branch that never runs)."""
+        return self._layer_of.get(node)
+
     def producer(self, tensor: str) -> Layer | None:
         """The layer that produces `tensor` (None for an input, a weight, or a node of a branch that never runs)."""
-        node = self.graph.producer.get(tensor)
-        return node if node is not None and node not in self.shapes.dead else None
+        return self._layer_of.get(self.graph.producer.get(tensor))
 
     def walk_back(self, tensor: str, through: set | frozenset = frozenset()) -> Layer | None:
         """The layer that produces `tensor`, looking back through the ops in `through` (their first input):
@@ -105,7 +111,11 @@ class Context:
         return layer
 
     def consumers(self, tensor: str) -> list[Layer]:
-        return [n for n in self.graph.consumers(tensor) if n not in self.shapes.dead]
+        return [self._layer_of[n] for n in self.graph.consumers(tensor) if n in self._layer_of]
+
+    def downstream(self, tensor: str) -> list[Layer]:
+        """The layers that `tensor` reaches, in execution order."""
+        return [self._layer_of[n] for n in self.graph.downstream(tensor) if n in self._layer_of]
 
     def contributors(self, tensors: list[tuple[str, int]], total: int, top: int = 3) -> str:
         """"'r0' 12.2 MiB (output of conv1, 50%), …": the largest of `tensors` and where each comes from."""
@@ -260,7 +270,7 @@ def run_rules(ctx: Context, rules: list[Rule],
         else:
             diagnostics.extend(d for d in rule.check_model(ctx) if not _suppressed(d, ignore_nodes))
     for layer in ctx.layers:
-        if layer in ctx.shapes.problems:
+        if layer.node in ctx.shapes.problems:
             continue  # its shapes contradict each other (OL004): no other claim stands on them
         for rule in by_op.get(layer.op, ()):
             for d in rule.check_node(ctx, layer):

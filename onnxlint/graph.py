@@ -10,7 +10,6 @@ import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from onnxlint.loader import LoadError, display_name
 from onnxlint.proto import AttributeProto, FunctionProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
@@ -104,9 +103,8 @@ def _literal_list(text: str | None) -> list[str] | None:
 
 @dataclass(slots=True, eq=False)
 class Node:
-    """One node of the graph and, once the cost stage has run, its costs: the record the rules read (their
-    `layer`) and the report keeps. `lint()` detaches it from the graph before returning (plain data, no
-    protobuf), so the report pickles as it is."""
+    """One node of the graph, read-only once the graph is built (its costs are the cost stage's `Layer`).
+    `lint()` detaches it from the protobuf before returning, so the report pickles as it is."""
     name: str  # display name; `<op>_<index>` when the model leaves it empty
     op_type: str
     domain: str
@@ -123,18 +121,6 @@ class Node:
     function: str | None = None  # "domain.Function" (nested: "outer/inner") for a node inlined from a function
     op: str = ""  # the float op it computes (canonical_op): what rules dispatch on
     origin: Origin | None = None  # where in the PyTorch code it came from, when the exporter said
-    # its costs (cost.compute_costs)
-    output_shape: tuple | None = None
-    params: int = 0
-    param_bytes: int = 0
-    macs: int | None = None  # None when a shape it depends on is unknown
-    output_bytes: int | None = None
-    output_types: tuple = ()  # per output: (dims or None, ONNX element type), in the node's output order
-    receptive_field: tuple | None = None
-    window: Any = None  # shapes.WindowFacts of a conv or pool
-    conv: Any = None  # cost.ConvSpec: a 2-D Conv with every size known, as the rules price it
-    measured_ms: float | None = None  # mean kernel time per run, from --profile
-    jump: tuple | None = None  # the distance between neighbouring outputs' fields, in input pixels
 
     def detach(self) -> None:
         """Drop what ties it to the graph and the protobuf: the report's plain data stays."""

@@ -17,6 +17,7 @@ class Rewriter:
         self.model, self.ctx, self.changes, self.skipped = model, ctx, [], []
         self.graph = model.graph
         # the engine's nodes are views of the original: the copy's node sits at the same file position
+        self.layers = {layer.name: layer for layer in ctx.layers if layer.location == MAIN and layer.function is None}
         self.nodes = {n.name: self.graph.node[n.index] for n in ctx.graph.nodes
                       if n.location == MAIN and n.function is None}
         self.inits = {t.name: t for t in self.graph.initializer}
@@ -41,7 +42,7 @@ class Rewriter:
 
     def layer(self, name: str):
         """The analysis' Layer of a main-graph node (not one inlined from a function)."""
-        return next(n for n in self.ctx.graph.nodes if n.name == name and n.location == MAIN and n.function is None)
+        return self.layers[name]
 
     def producer(self, name: str) -> onnx.NodeProto | None:
         node = self.producers.get(name)

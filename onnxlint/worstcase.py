@@ -38,11 +38,12 @@ def worst_case(graph: Graph, exact: Shapes, upper: Shapes | None, totals: Totals
     bounded_by = upper.bounded or {}
     total, bounded, unknown, branches = 0, [], [], {}
     for layer in layers:
-        if layer in upper.dead:
+        node = layer.node
+        if node in upper.dead:
             continue
-        exact_runs = 1 if layer.parent is None else runs_of(layer, exact)[0]
-        runs, branch = (1, None) if layer.parent is None else runs_of(layer, upper, most=True)
-        found, why = (layer.macs, None) if layer.macs is not None else macs(layer, upper)
+        exact_runs = 1 if node.parent is None else runs_of(node, exact)[0]
+        runs, branch = (1, None) if node.parent is None else runs_of(node, upper, most=True)
+        found, why = (layer.macs, None) if layer.macs is not None else macs(node, upper)
         if found is None or (runs is None and found):
             unknown.append((layer.name, op_label(layer), why or "runs inside a loop whose trip count is unknown"))
             continue

@@ -41,7 +41,7 @@ class ShapeContradiction(Rule):
             return
         declared = _runs_at_declared(ctx)
         for layer in ctx.layers:
-            problem = problems.get(layer)
+            problem = problems.get(layer.node)
             if problem is None:
                 continue
             branch = _undecided_branch(layer, ctx.shapes)

@@ -45,7 +45,7 @@ class InputSizeNotDivisible(Rule):
         for name, dims in ctx.shapes.input_dims.items():
             if dims is None or len(dims) < 3 or None in dims:
                 continue
-            reached = [n for n in ctx.graph.downstream(name) if n not in ctx.shapes.dead]
+            reached = ctx.downstream(name)
             losing = [layer for layer in reached if layer.window is not None and layer.window.drops
                       and layer.window.kind != "transpose"
                       and any(a.dropped > 0 and a.stride > 1 for a in layer.window.axes)]

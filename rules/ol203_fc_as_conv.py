@@ -25,7 +25,7 @@ def flattened_map(ctx, layer):
 
 def fc_weight(ctx, layer):
     """(inputs, outputs, has_bias) of a Gemm/MatMul with a constant 2-D weight, or None."""
-    operands = ctx.shapes.matmuls.get(layer)
+    operands = ctx.shapes.matmuls.get(layer.node)
     if operands is None or operands.trans_a or operands.b not in ctx.shapes.constants:
         return None
     w = ctx.shapes.dims.get(operands.b)

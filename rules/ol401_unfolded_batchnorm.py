@@ -34,7 +34,7 @@ class UnfoldedBatchnorm(Rule):
         if conv is None or conv.op_type != "Conv" or conv.function is not None \
                 or len(ctx.consumers(layer.inputs[0])) != 1:
             return
-        if ctx.shapes.training.get(layer) is not False or len([o for o in layer.outputs if o]) > 1:
+        if ctx.shapes.training.get(layer.node) is not False or len([o for o in layer.outputs if o]) > 1:
             return
         if not all(n in ctx.shapes.constants for n in layer.inputs[1:5]):
             return

@@ -26,7 +26,7 @@ class InferenceNoop(Rule):
     applicability = "exact"
 
     def check_node(self, ctx, layer):
-        if layer.op_type == "Dropout" and ctx.shapes.training.get(layer) is not False:
+        if layer.op_type == "Dropout" and ctx.shapes.training.get(layer.node) is not False:
             return  # training mode on, or decided at run time: not a no-op
         if layer.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
             return

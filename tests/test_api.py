@@ -41,7 +41,7 @@ def test_the_report_is_plain_data_without_the_graph():
     import pickle
 
     report = onnxlint.lint(fixture("demo"))
-    assert report.layers and all(layer.protos is None and layer.parent is None and not layer.attrs
+    assert report.layers and all(layer.node.protos is None and layer.parent is None and not layer.attrs
                                  for layer in report.layers)
     copy = pickle.loads(pickle.dumps(report))
     assert [(x.name, x.params, x.macs, x.output_shape) for x in copy.layers] == \
