@@ -100,16 +100,6 @@ class Context:
         """The layer that produces `tensor` (None for an input, a weight, or a node of a branch that never runs)."""
         return self._layer_of.get(self.graph.producer.get(tensor))
 
-    def walk_back(self, tensor: str, through: set | frozenset = frozenset()) -> Layer | None:
-        """The layer that produces `tensor`, looking back through the ops in `through` (their first input):
-        the one query for "what really feeds this layer" (through activations, Q/DQ pairs, no-ops)."""
-        layer = self.producer(tensor)
-        for _ in range(64):
-            if layer is None or layer.op not in through or not layer.inputs:
-                return layer
-            layer = self.producer(layer.inputs[0])
-        return layer
-
     def consumers(self, tensor: str) -> list[Layer]:
         return [self._layer_of[n] for n in self.graph.consumers(tensor) if n in self._layer_of]
 

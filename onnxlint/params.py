@@ -7,6 +7,7 @@ import math
 
 from onnxlint.graph import Graph, Node
 from onnxlint.loader import tensor_nbytes
+from onnxlint.lookthrough import WEIGHT_PLUMBING
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes, WindowFacts
 from onnxlint.shapes.windows import weight_and_bias
@@ -14,10 +15,7 @@ from onnxlint.shapes.windows import weight_and_bias
 # Normalization layers whose scale and bias (inputs 1, 2) are trainable parameters.
 NORMS = {"BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization"}
 RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
-# Ops through which a stored weight reaches its layer with the same element count (QDQ graphs, exporters).
-# (a QuantizeLinear too: a dequantized weight quantized again is the one stored weight, requantized)
-_WEIGHT_PLUMBING = {"Identity", "Reshape", "Transpose", "Cast", "QuantizeLinear", "DequantizeLinear", "Squeeze",
-                    "Unsqueeze", "Flatten"}
+
 
 
 class Placement:
@@ -69,7 +67,7 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
             return None
         if producer.op_type in ("Constant", "ConstantOfShape"):
             return tensor
-        if producer.op_type not in _WEIGHT_PLUMBING or not producer.inputs:
+        if producer.op_type not in WEIGHT_PLUMBING or not producer.inputs:
             return None
         tensor = producer.inputs[0]
     return None
@@ -78,7 +76,7 @@ def stored_weight(graph: Graph, tensor: str) -> str | None:
 # a weight computed in the graph (weight standardization, weight norm g·v/‖v‖, a reparametrisation): the ops
 # its learnable tensors flow through, and which inputs carry them; reductions (the weight's own statistics:
 # mean, variance, norm) end the walk, so a weight is not counted again through them
-_DATA_INPUT = _WEIGHT_PLUMBING | {"Expand"}
+_DATA_INPUT = WEIGHT_PLUMBING | {"Expand"}
 _ARITHMETIC = {"Mul", "Add", "Sub", "Div", "Neg", "Sqrt", "Reciprocal", "Abs", "Exp", "Tanh", "Sigmoid"}
 _LEARNABLE_TYPES = {1, 2, 3, 10, 11, 16}  # float32/16/64, bfloat16, and int8/uint8 stored weights (not shapes)
 

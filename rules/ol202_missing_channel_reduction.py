@@ -1,11 +1,8 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Option, Rule, share
-from onnxlint.shapes import PASSTHROUGH
+from onnxlint.lookthrough import AFFINE, PASSTHROUGH
 from onnxlint.units import layer_label, num, savings_text
-
-# Ops between a 1×1 reduction and the spatial conv that do not change what the conv sees.
-_AFFINE = {"Mul", "Add", "Sub", "Div", "Unsqueeze"}  # BatchNorm written out with constants
 
 
 def reduced_by_1x1(ctx, tensor: str) -> bool:
@@ -26,7 +23,7 @@ def reduced_by_1x1(ctx, tensor: str) -> bool:
             tensor = producer.inputs[0]
         elif producer.op_type in PASSTHROUGH:
             tensor = producer.inputs[0]
-        elif producer.op_type in _AFFINE:
+        elif producer.op_type in AFFINE:
             variable = [n for n in producer.inputs if n and n not in ctx.shapes.constants]
             if len(variable) == 2 and producer.op_type == "Mul":  # a gate: SiLU x·σ(x), GELU x·Φ(x), HardSwish
                 variable = [a for a, b in (variable, variable[::-1]) if _function_of(ctx, b, a)][:1]
@@ -54,7 +51,7 @@ def _function_of(ctx, tensor: str, source: str) -> bool:
         if producer is None:
             return False
         variable = [n for n in producer.inputs if n and n not in ctx.shapes.constants]
-        if len(variable) != 1 or producer.op_type not in PASSTHROUGH | _AFFINE:
+        if len(variable) != 1 or producer.op_type not in PASSTHROUGH | AFFINE:
             return False
         tensor = variable[0]
     return False

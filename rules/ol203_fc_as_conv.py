@@ -1,6 +1,6 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.engine import Rule
-from onnxlint.shapes import FEATURE_MAP_OPS, MAP_PRESERVING, PASSTHROUGH
+from onnxlint.lookthrough import FEATURE_MAP_OPS, MAP_PRESERVING, NO_OPS, PASSTHROUGH, walk_back
 from onnxlint.units import num
 
 
@@ -8,10 +8,10 @@ def flattened_map(ctx, layer):
     """(the Flatten/Reshape layer, (C, H, W)) when this FC layer reads, through one, an N×C×H×W feature map that
     a conv or pool made (through ops that keep positions and channels), else None: a 4-D tensor of heads ×
     tokens × features in attention is no map."""
-    flat = ctx.walk_back(layer.inputs[0], through={"Dropout", "Identity"})
+    flat = walk_back(ctx.producer, layer.inputs[0], NO_OPS)
     if flat is None or flat.op_type not in ("Flatten", "Reshape"):
         return None
-    made_by = ctx.walk_back(flat.inputs[0], through=MAP_PRESERVING)
+    made_by = walk_back(ctx.producer, flat.inputs[0], MAP_PRESERVING)
     if made_by is None or made_by.op not in FEATURE_MAP_OPS:
         return None
     source = ctx.shapes.dims.get(flat.inputs[0])

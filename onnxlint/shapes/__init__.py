@@ -17,22 +17,12 @@ from onnxlint.shapes import bounds
 from onnxlint.shapes.facts import STORED, AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.onnx_infer import has_schema, infer
-from onnxlint.shapes.ops import (
-    FEATURE_MAP_OPS,
-    HANDLERS,
-    MAP_PRESERVING,
-    PASSTHROUGH,
-    POINTWISE,
-    UNARY,
-    broadcast,
-    matmul_shape,
-)
+from onnxlint.shapes.ops import HANDLERS, UNARY, broadcast, matmul_shape
 from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable, evaluate, small_values
 from onnxlint.shapes.windows import handlers as _window_handlers
 
-__all__ = ["AxisWindow", "FEATURE_MAP_OPS", "InputShapeError", "MAP_PRESERVING", "MatmulFacts", "PASSTHROUGH",
-           "POINTWISE", "Shapes", "WindowFacts", "bound_shapes", "broadcast", "fmt_dims", "infer_shapes",
-           "matmul_shape"]
+__all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "Shapes", "WindowFacts", "bound_shapes", "broadcast",
+           "fmt_dims", "infer_shapes", "matmul_shape"]
 
 _HANDLERS = {**HANDLERS, **_window_handlers()}
 # ops whose onnx inference needs the first input's shape: without it, onnx cannot know more than the handler

@@ -7,10 +7,11 @@ import math
 import struct
 
 from onnxlint.graph import Node
+from onnxlint.lookthrough import NO_OPS, POINTWISE, walk_back
 from onnxlint.proto import TensorProto
 from onnxlint.shapes.facts import MatmulFacts, Numbers, Out, Shapes
 from onnxlint.shapes.inputs import fmt_dims
-from onnxlint.shapes.windows import MS
+from onnxlint.shapes.windows import MS, pads_per_axis
 
 INT64, INT32 = TensorProto.INT64, TensorProto.INT32
 FLOAT, BOOL = TensorProto.FLOAT, TensorProto.BOOL
@@ -68,9 +69,7 @@ def matmul_shape(a: tuple, b: tuple) -> tuple | None:
 
 def features(shapes: Shapes, tensor: str, count: int) -> str:
     """'6,912 = 192×6×6' when `tensor` is a flattened feature map, else '6,912'."""
-    flat = shapes.producer.get(tensor)
-    while flat is not None and flat.op_type in ("Dropout", "Identity") and flat.inputs:
-        flat = shapes.producer.get(flat.inputs[0])
+    flat = walk_back(shapes.producer.get, tensor, NO_OPS)
     if flat is not None and flat.op_type in ("Flatten", "Reshape"):
         source = shapes.shape(flat.inputs[0])
         if source is not None and len(source) >= 3 and None not in source and math.prod(source[1:]) == count:
@@ -373,20 +372,10 @@ def _f32(value: float) -> float:
 
 
 def pad(node: Node, shapes: Shapes) -> Out | None:
-    x = shapes.shape(node.inputs[0])
-    if x is None:
+    x, per_axis = shapes.shape(node.inputs[0]), pads_per_axis(node, shapes)
+    if per_axis is None:
         return None
-    pads = _operand_ints(node, shapes, 1, "pads")
-    axes = _operand_ints(node, shapes, 3)
-    if pads is None or pads is ... or axes is ...:
-        return None
-    axes = list(range(len(x))) if axes is None else [a + len(x) if a < 0 else a for a in axes]
-    if len(pads) != 2 * len(axes):
-        return None
-    out = list(x)
-    for i, a in enumerate(axes):
-        out[a] = None if x[a] is None else x[a] + pads[i] + pads[i + len(axes)]
-    return Out([tuple(out)])
+    return Out([tuple(None if d is None else d + begin + end for d, (begin, end) in zip(x, per_axis))])
 
 
 def expand(node: Node, shapes: Shapes) -> Out | None:
@@ -560,21 +549,6 @@ def if_(node: Node, shapes: Shapes) -> Out | None:
     return Out(dims, [shapes.dtype.get(a) or shapes.dtype.get(b, 0) for a, b in zip(*outs)])
 
 
-# Parameter-free ops that act on each element alone: a layer after them sees the same positions and
-# channels as before them, whatever the tensor's rank (the rules look through these).
-POINTWISE = frozenset(("Relu LeakyRelu Sigmoid Tanh Elu Selu Celu Clip HardSigmoid HardSwish Softplus Softsign "
-                       "Gelu Mish ThresholdedRelu Shrink Exp Log Sqrt Neg Abs Erf Reciprocal Floor Ceil Round "
-                       "Sign Sin Cos").split())
-# ... with per-channel BatchNorm, the inference no-ops and the quantize/dequantize pairs of a QDQ graph:
-# what "looking through activations" means.
-PASSTHROUGH = POINTWISE | {"BatchNormalization", "Dropout", "Identity", "QuantizeLinear", "DequantizeLinear",
-                           "QLinearSigmoid", "QLinearLeakyRelu"}
-# ... and the element-wise joins of feature maps (a residual Add, SiLU's x·sigmoid(x), a channel Concat),
-# followed through their first input: a tensor reached through these from a conv or pool is still its
-# C×H×W feature map (never through a Transpose or Reshape, which make token or head axes of it)
-MAP_PRESERVING = PASSTHROUGH | {"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean", "Concat"}
-# the ops whose output is a C×H×W feature map
-FEATURE_MAP_OPS = frozenset(("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool"))
 # default-domain ops whose one output has the shape and dtype of their first input
 UNARY = frozenset(sorted(POINTWISE) + ("PRelu Softmax LogSoftmax Hardmax LRN InstanceNormalization LayerNormalization "
                               "MeanVarianceNormalization GroupNormalization Not").split())

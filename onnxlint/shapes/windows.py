@@ -3,6 +3,7 @@ One attribute parser and one validity guard serve them all (DOMAIN.md §1, §2, 
 from __future__ import annotations
 
 from onnxlint.graph import Node
+from onnxlint.lookthrough import LEADING_AXES
 from onnxlint.proto import TensorProto
 from onnxlint.shapes.facts import AxisWindow, Out, Shapes, WindowFacts, axis_window
 
@@ -66,8 +67,7 @@ def padded_by(shapes: Shapes, tensor: str, rank: int) -> Node | None:
     """The Pad node that made `tensor`'s last `rank` axes, directly or through ops that only add or drop
     leading axes (the Unsqueeze before a 1-D STFT conv), else None."""
     node = shapes.producer.get(tensor)
-    while node is not None and node.op_type in ("Unsqueeze", "Reshape", "Squeeze", "Identity", "Cast") \
-            and node.inputs and node.inputs[0]:
+    while node is not None and node.op_type in LEADING_AXES and node.inputs and node.inputs[0]:
         before, after = shapes.shape(node.inputs[0]), shapes.shape(tensor)
         if before is None or after is None or len(before) < rank or before[-rank:] != after[-rank:]:
             return None
@@ -82,18 +82,27 @@ def outer_pad_end(shapes: Shapes, tensor: str, rank: int) -> list[int | None]:
     pad = padded_by(shapes, tensor, rank)
     if pad is None:
         return [0] * rank
+    per_axis = pads_per_axis(pad, shapes)
+    if per_axis is None or len(per_axis) < rank:
+        return [None] * rank
+    return [max(0, end) for _, end in per_axis[-rank:]]
+
+
+def pads_per_axis(pad: Node, shapes: Shapes) -> list[tuple[int, int]] | None:
+    """(rows added at the start, at the end) on each axis of a Pad node's input, from its `pads` attribute
+    (opset < 11) or input and its `axes` input; None when they cannot be known."""
+    x = shapes.shape(pad.inputs[0])
     pads = _ints(pad, "pads", None) if "pads" in pad.attrs else (
         shapes.ints(pad.inputs[1]) if len(pad.inputs) > 1 and pad.inputs[1] else None)
-    x = shapes.shape(pad.inputs[0])
-    if pads is None or x is None or len(x) < rank:
-        return [None] * rank
+    if pads is None or x is None:
+        return None
     axes = shapes.ints(pad.inputs[3]) if len(pad.inputs) > 3 and pad.inputs[3] else list(range(len(x)))
-    if axes is None or len(pads) != 2 * len(axes):
-        return [None] * rank
-    ends = [0] * len(x)
-    for axis, end in zip(axes, pads[len(axes):]):
-        ends[axis % len(x)] = max(0, end)
-    return ends[-rank:]
+    if axes is None or len(pads) != 2 * len(axes) or not all(-len(x) <= a < len(x) for a in axes):
+        return None
+    found = [(0, 0)] * len(x)
+    for i, axis in enumerate(axes):
+        found[axis % len(x)] = (pads[i], pads[i + len(axes)])
+    return found
 
 
 def window_axes(node: Node, sizes, kernel, *, ceil_mode: bool = False, outer_end=None) -> list[AxisWindow]:
