@@ -16,6 +16,7 @@ from onnxlint.proto import ModelProto, TensorProto, full
 from onnxlint.shapes import bounds
 from onnxlint.shapes.facts import STORED, AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
+from onnxlint.shapes.layout import HANDLERS as _LAYOUT_HANDLERS
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, UNARY, broadcast, matmul_shape
 from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable, evaluate, small_values
@@ -24,7 +25,7 @@ from onnxlint.shapes.windows import handlers as _window_handlers
 __all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "Shapes", "WindowFacts", "bound_shapes", "broadcast",
            "fmt_dims", "infer_shapes", "matmul_shape"]
 
-_HANDLERS = {**HANDLERS, **_window_handlers()}
+_HANDLERS = {**HANDLERS, **_LAYOUT_HANDLERS, **_window_handlers()}
 # ops whose onnx inference needs the first input's shape: without it, onnx cannot know more than the handler
 _FROM_FIRST_SHAPE = UNARY | {"Gemm", "MatMul", "Dropout", "Flatten", "Identity", "BatchNormalization", "Conv",
                              "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",

@@ -252,7 +252,7 @@ def _pick(flat: list, dims, ranges) -> list:
 
 
 def _slice(node, ins, shapes):
-    from onnxlint.shapes.ops import slice_bounds
+    from onnxlint.shapes.layout import slice_bounds
 
     dims = shapes.dims[node.inputs[0]]
     if len(ins) < 3 or shapes.opset < 10:
