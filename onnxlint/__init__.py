@@ -11,7 +11,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from onnxlint.version import __version__
 
 # Installed, the rule catalog is the subpackage onnxlint.rules; in a source checkout it is the
 # top-level rules/ folder beside this package: let `import onnxlint.rules` find it there too.

@@ -11,11 +11,12 @@ from typing import Any
 from onnxlint.config import Settings, settings_from
 from onnxlint.cost import compute_costs
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Context, run_rules, selected_rules
+from onnxlint.engine import run_rules, selected_rules
 from onnxlint.graph import build_graph
 from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
 from onnxlint.proto import ModelProto
 from onnxlint.report import Report
+from onnxlint.rule import Context
 from onnxlint.shapes import InputShapeError, bound_shapes, infer_shapes
 from onnxlint.worstcase import worst_case
 

@@ -29,7 +29,7 @@ def _register(found: dict, names: dict, rule, where: str) -> None:
 def all_rules() -> tuple:
     """Built-in rules (every module of onnxlint.rules) plus the `onnxlint.rules` entry points."""
     import onnxlint.rules as package
-    from onnxlint.engine import Rule
+    from onnxlint.rule import Rule
 
     found: dict[str, type[Rule]] = {}
     names: dict[str, type[Rule]] = {}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from onnxlint import __version__
 from onnxlint.escape import terminal as printable
 from onnxlint.reporters import FORMATS
+from onnxlint.version import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -317,8 +317,9 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
     --in-place leaves it whole.
     """
     from onnxlint.api import LoadError
+    from onnxlint.catalog import check_selector
     from onnxlint.config import parse_size
-    from onnxlint.engine import check_selector, selected_rules
+    from onnxlint.engine import selected_rules
     from onnxlint.fix import FixError, fix, fixable_rules
     from onnxlint.loader import load
     from onnxlint.verify import Limits

@@ -48,7 +48,8 @@ class FixResult:
 
 def fixable_rules() -> dict:
     """Code → rule class of every rule (built-in or plugin) that declares a fix."""
-    from onnxlint.engine import Rule, all_rules
+    from onnxlint.catalog import all_rules
+    from onnxlint.rule import Rule
 
     return {r.code: r for r in all_rules() if r.fix is not Rule.fix}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from onnxlint import __version__
 from onnxlint.cost import Layer, Totals
 from onnxlint.diagnostics import Diagnostic, Group, Severity
+from onnxlint.version import __version__
 
 SCHEMA_VERSION = 1
 
@@ -77,6 +77,8 @@ class Report:
     def to_dict(self) -> dict:
         return envelope([self])
 
+    # Presentation hooks, the one place data reaches up to its reporters: Jupyter's display protocol asks the
+    # object itself for its HTML. Imported on call, so the reporters stay a layer above this module.
     def to_html(self) -> str:
         """The self-contained HTML page of this report (`--format html`)."""
         from onnxlint.reporters.html import render
@@ -84,12 +86,9 @@ class Report:
         return render([self])
 
     def _repr_html_(self) -> str:  # Jupyter: the same report, without the page around it
-        from onnxlint.escape import html
-        from onnxlint.reporters.html import _CSS, section
+        from onnxlint.reporters.html import fragment
 
-        if self.error is not None:
-            return f"<p>{html(self.path)}: {html(self.error)}</p>"
-        return f"<style>{_CSS}</style>{section(self)}"
+        return fragment(self)
 
 
 def envelope(reports: list[Report]) -> dict:

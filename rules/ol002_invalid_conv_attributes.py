@@ -1,7 +1,7 @@
 import functools
 
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
+from onnxlint.rule import Rule
 from onnxlint.units import layer_label
 
 

@@ -1,5 +1,5 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
+from onnxlint.rule import Rule
 from onnxlint.units import axes_label, layer_label
 
 _COMBINING = ("Concat", "Add", "Sub", "Mul")

@@ -1,5 +1,5 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
+from onnxlint.rule import Rule
 from onnxlint.units import axes_label
 
 _SEARCH = 64  # candidate sizes tried on each side of the current one

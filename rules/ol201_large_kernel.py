@@ -1,6 +1,6 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Option, Rule, share
+from onnxlint.rule import Option, Rule, share
 from onnxlint.units import layer_label, model_share, num, savings_text
 
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}

@@ -1,6 +1,6 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
 from onnxlint.lookthrough import FEATURE_MAP_OPS, MAP_PRESERVING, NO_OPS, PASSTHROUGH, walk_back
+from onnxlint.rule import Rule
 from onnxlint.units import num
 
 

@@ -1,6 +1,6 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Option, Rule, share
+from onnxlint.rule import Option, Rule, share
 from onnxlint.units import layer_label, num, savings_text
 
 

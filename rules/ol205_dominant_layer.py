@@ -1,5 +1,5 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Option, Rule
+from onnxlint.rule import Option, Rule
 from onnxlint.units import count, num
 
 

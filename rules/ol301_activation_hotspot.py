@@ -1,5 +1,5 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Option, Rule, Size
+from onnxlint.rule import Option, Rule, Size
 from onnxlint.units import nbytes
 
 

@@ -1,6 +1,6 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
 from onnxlint.memory import tensor_bytes
+from onnxlint.rule import Rule
 from onnxlint.units import nbytes
 
 

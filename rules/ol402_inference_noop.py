@@ -1,5 +1,5 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
+from onnxlint.rule import Rule
 
 
 class InferenceNoop(Rule):

@@ -1,6 +1,6 @@
 """A rule over what execution found (--verify: onnxlint.verify's ExecutionFacts), marked source: onnxruntime."""
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
+from onnxlint.rule import Rule
 
 
 class VerificationAborted(Rule):

@@ -2,8 +2,8 @@
 import pytest
 from conftest import ROOT, run_cli
 
+from onnxlint.catalog import DOC_SECTIONS, all_rules, iter_sections
 from onnxlint.docs import rules_markdown
-from onnxlint.engine import DOC_SECTIONS, all_rules, iter_sections
 
 
 def test_a_duplicate_code_or_name_is_an_error_at_load():

@@ -7,7 +7,7 @@ from conftest import fixture
 
 PLUGIN = '''
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
+from onnxlint.rule import Rule
 
 
 class TooManyRelus(Rule):
@@ -53,7 +53,7 @@ def test_entry_point_rule_is_registered_and_runs(tmp_path):
 
 FIXABLE_PLUGIN = '''
 from onnxlint.diagnostics import Severity
-from onnxlint.engine import Rule
+from onnxlint.rule import Rule
 
 
 class DoubleRelu(Rule):

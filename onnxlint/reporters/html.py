@@ -66,6 +66,13 @@ def render(reports: list[Report], **_options) -> str:
             f"</head><body>{errors}{body}</body></html>\n")
 
 
+def fragment(report: Report) -> str:
+    """The report inside a host page (Jupyter's `_repr_html_`): its style and section, no page around them."""
+    if report.error is not None:
+        return f"<p>{_e(report.path)}: {_e(report.error)}</p>"
+    return f"<style>{_CSS}</style>{section(report)}"
+
+
 def section(report: Report) -> str:
     """The report of one model, without page chrome (what Jupyter shows)."""
     layers = report.layers

@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from onnxlint import __version__
 from onnxlint.catalog import all_rules, iter_sections, rule_docs_url
 from onnxlint.diagnostics import Severity
 from onnxlint.escape import uri
 from onnxlint.report import Report
 from onnxlint.sources import in_repository, model_in_repository
+from onnxlint.version import __version__
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGESTION: "note"}
 # how sure a finding is: exact arithmetic on the model's own numbers, or a design heuristic

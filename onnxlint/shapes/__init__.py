@@ -14,12 +14,20 @@ import math
 from onnxlint.graph import Graph, Node, outer_names
 from onnxlint.proto import ModelProto, TensorProto, full
 from onnxlint.shapes import bounds
-from onnxlint.shapes.facts import STORED, AxisWindow, MatmulFacts, Numbers, Out, Shapes, WindowFacts
+from onnxlint.shapes.facts import STORED, AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
 from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_input_shapes
 from onnxlint.shapes.layout import HANDLERS as _LAYOUT_HANDLERS
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, UNARY, broadcast, matmul_shape
-from onnxlint.shapes.values import MAX_ELEMENTS, NONDETERMINISTIC, deferrable, evaluable, evaluate, small_values
+from onnxlint.shapes.values import (
+    MAX_ELEMENTS,
+    NONDETERMINISTIC,
+    Numbers,
+    deferrable,
+    evaluable,
+    evaluate,
+    small_values,
+)
 from onnxlint.shapes.windows import handlers as _window_handlers
 
 __all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "Shapes", "WindowFacts", "bound_shapes", "broadcast",

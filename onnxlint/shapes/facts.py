@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from onnxlint.shapes.values import materialize, numbers
+
 
 @dataclass(frozen=True, slots=True)
 class AxisWindow:
@@ -102,21 +104,6 @@ class MatmulFacts:
     trans_b: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Numbers:
-    """A small tensor's value as a flat tuple of Python numbers, computed without numpy (shape arithmetic:
-    Shape, Gather, Concat, Add...); turned into a numpy array only when something asks for one."""
-    flat: tuple
-    dtype: int  # ONNX element type
-    dims: tuple
-
-    def array(self):
-        import numpy as np
-
-        from onnxlint.proto import full
-        return np.array(self.flat, dtype=full().helper.tensor_dtype_to_np_dtype(self.dtype)).reshape(self.dims)
-
-
 class _Stored:
     """What `Shapes.pending` holds for an initializer: its value is read from the graph when asked for."""
     __slots__ = ()
@@ -177,8 +164,6 @@ class Shapes:
         computed on first use (most known values are never needed)."""
         value = self.values.get(name)
         if value is None and name in self.pending:
-            from onnxlint.shapes.values import materialize
-
             value = materialize(self, name)
         return value
 
@@ -200,8 +185,6 @@ class Shapes:
         """A known value's elements as Python numbers: computed without numpy where values.numbers can,
         else read from the numpy value."""
         if name not in self.values and name in self.pending:
-            from onnxlint.shapes.values import numbers
-
             found = numbers(self, name)
             if found is not None:
                 return found

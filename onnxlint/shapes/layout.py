@@ -10,6 +10,7 @@ from onnxlint.proto import TensorProto
 from onnxlint.shapes.facts import Out, Shapes
 from onnxlint.shapes.inputs import fmt_dims
 from onnxlint.shapes.ops import broadcast, clash, known_prod, thousands
+from onnxlint.shapes.values import slice_bounds
 from onnxlint.shapes.windows import MS, pads_per_axis
 
 
@@ -189,15 +190,6 @@ def slice_(node: Node, shapes: Shapes) -> Out | None:
             start, end = slice_bounds(x[a], start, end, step)
             out[a] = max(0, -(-(end - start) // step))
     return Out([tuple(out)])
-
-
-def slice_bounds(d: int, start: int, end: int, step: int) -> tuple[int, int]:
-    """start and end on an axis of extent d, made positive and clamped as the ONNX spec says (an end of −1
-    with a negative step: past index 0)."""
-    start, end = start + d if start < 0 else start, end + d if end < 0 else end
-    if step > 0:
-        return min(max(start, 0), d), min(max(end, 0), d)
-    return min(max(start, 0), d - 1), min(max(end, -1), d - 1)
 
 
 _REDUCE = ("ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp "

@@ -10,8 +10,9 @@ import math
 from onnxlint.graph import Node
 from onnxlint.lookthrough import NO_OPS, POINTWISE, walk_back
 from onnxlint.proto import TensorProto
-from onnxlint.shapes.facts import MatmulFacts, Numbers, Out, Shapes
+from onnxlint.shapes.facts import MatmulFacts, Out, Shapes
 from onnxlint.shapes.inputs import fmt_dims
+from onnxlint.shapes.values import Numbers
 from onnxlint.shapes.windows import MS
 
 INT64, INT32 = TensorProto.INT64, TensorProto.INT32

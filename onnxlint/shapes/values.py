@@ -7,10 +7,10 @@ import array
 import itertools
 import math
 import sys
+from dataclasses import dataclass
 
 from onnxlint.graph import Node
 from onnxlint.proto import TensorProto
-from onnxlint.shapes.facts import Numbers
 
 MAX_ELEMENTS = 4096  # larger tensors are never evaluated: weights and activations only need their dims
 # ops whose output can be far larger than their inputs: evaluated only once their output dims are known
@@ -18,6 +18,30 @@ _EXPANDING = {"ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample"
 NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
                     "Bernoulli"}
 _ops: dict = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """A small tensor's value as a flat tuple of Python numbers, computed without numpy (shape arithmetic:
+    Shape, Gather, Concat, Add...); turned into a numpy array only when something asks for one."""
+    flat: tuple
+    dtype: int  # ONNX element type
+    dims: tuple
+
+    def array(self):
+        import numpy as np
+
+        from onnxlint.proto import full
+        return np.array(self.flat, dtype=full().helper.tensor_dtype_to_np_dtype(self.dtype)).reshape(self.dims)
+
+
+def slice_bounds(d: int, start: int, end: int, step: int) -> tuple[int, int]:
+    """start and end on an axis of extent d, made positive and clamped as the ONNX spec says (an end of −1
+    with a negative step: past index 0)."""
+    start, end = start + d if start < 0 else start, end + d if end < 0 else end
+    if step > 0:
+        return min(max(start, 0), d), min(max(end, 0), d)
+    return min(max(start, 0), d - 1), min(max(end, -1), d - 1)
 
 
 def small(tensor: TensorProto, dims: tuple | None = None) -> bool:
@@ -252,8 +276,6 @@ def _pick(flat: list, dims, ranges) -> list:
 
 
 def _slice(node, ins, shapes):
-    from onnxlint.shapes.layout import slice_bounds
-
     dims = shapes.dims[node.inputs[0]]
     if len(ins) < 3 or shapes.opset < 10:
         return None
