@@ -64,8 +64,8 @@ def lint(model: Source, *, settings: Settings | None = None, base_dir: str | os.
     settings = make_settings(settings, **options)
     with gc_paused():
         loaded = load(model, base_dir=base_dir, max_size=settings.max_size)
-        return plain(analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if,
-                             limits=limits)[0])
+        return analyse(loaded, settings, verify=verify or bool(profile), profile=profile, what_if=what_if,
+                       limits=limits)[0]
 
 
 @contextmanager
@@ -83,13 +83,6 @@ def gc_paused():
         gc.enable()
 
 
-def plain(report: Report) -> Report:
-    """The report without the graph its layers were computed on: plain data, nothing else kept alive."""
-    for layer in report.layers:
-        layer.detach()
-    return report
-
-
 def lint_safely(model: Source, settings: Settings, *, name: str | None = None, **run: Any) -> Report:
     """lint() for the CLI: an unreadable model becomes a Report carrying the error. `name`: what to call
     serialized bytes (`-` for stdin); `run` holds the execution flags: verify, profile, what_if, limits."""
@@ -97,7 +90,7 @@ def lint_safely(model: Source, settings: Settings, *, name: str | None = None, *
     try:
         with gc_paused():
             loaded = load(model, max_size=settings.max_size, name=name)
-            return plain(analyse(loaded, settings, **run)[0])
+            return analyse(loaded, settings, **run)[0]
     except LoadError as exc:
         return Report(path=exc.source, error=exc.problem, error_class="LFSPointer" if exc.lfs_pointer else "LoadError")
     except InputShapeError as exc:

@@ -61,13 +61,9 @@ class Layer:
     conv: ConvSpec | None  # a 2-D Conv with every size known, as the rules price it
     measured_ms: float | None = None  # mean kernel time per run, from --profile
 
-    def detach(self) -> None:
-        """Drop what ties it to the graph and the protobuf: the report's plain data stays."""
-        self.node.detach()
-
 
 for _fact in ("name", "op_type", "domain", "inputs", "outputs", "attrs", "location", "index", "parent", "branch",
-              "function", "op", "origin", "proto", "label", "scope", "path"):
+              "function", "op", "origin", "label", "scope", "path"):
     setattr(Layer, _fact, property(attrgetter(f"node.{_fact}")))
 
 
@@ -273,7 +269,7 @@ def compute_costs(graph: Graph, shapes: Shapes, node_ms: dict[str, float] | None
             field_, jump = _receptive_field(node, window, shapes, rf)
         layers.append(Layer(node, out, params, param_bytes, layer_macs, out_bytes,
                             tuple((dims.get(o), dtype.get(o, 0)) for o in outputs), field_, jump, window, conv,
-                            node_ms.get(node.proto.name or "") if node_ms and node.location == MAIN
+                            node_ms.get(graph.proto(node).name or "") if node_ms and node.location == MAIN
                             and node.function is None else None))
         total_params += params
         total_param_bytes += param_bytes

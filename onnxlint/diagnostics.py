@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 class Severity(enum.IntEnum):
@@ -76,6 +77,8 @@ class Diagnostic:
     module_class: str | None = None
     source_file: str | None = None  # the innermost frame of user code that made the node
     source_line: int | None = None
+    # what the rule's check matched (the layers a fix rewrites), handed to its fix (not serialised)
+    match: Any = field(default=None, repr=False, compare=False)
 
     @property
     def where(self) -> str | None:

@@ -81,7 +81,7 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
     _refuse_unfixable(before, model)
     rewriter = Rewriter(model, ctx)
     for d in findings:
-        instances[d.code].fix(rewriter, d)
+        instances[d.code].fix(rewriter, d.match)
     result = FixResult(None, rewriter.changes, rewriter.skipped, before=before)  # None: nothing was rewritten
     if rewriter.changes:
         rewriter.prune()

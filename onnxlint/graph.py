@@ -5,14 +5,15 @@ them, each with the path of the graph that holds it (`graph/If_0/then_branch`).
 """
 from __future__ import annotations
 
-import functools
 import heapq
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from onnxlint.loader import LoadError, display_name
+from onnxlint.origin import MalformedMetadata, Origin, name_origin, origin
 from onnxlint.proto import AttributeProto, FunctionProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
+from onnxlint.walk import SLICE as _SLICE
+from onnxlint.walk import outer_names, subgraphs
 
 MAIN = "graph"
 _MS = "com.microsoft"
@@ -33,87 +34,27 @@ def canonical_op(domain: str, op_type: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a node came from in the PyTorch code: its module path (`layer1.0.conv2`, "" for the root module),
-    the module's class, and the innermost frame of user code in the export's stack trace."""
-    module: str
-    module_class: str | None = None
-    file: str | None = None
-    line: int | None = None
-
-
-_FRAME = re.compile(r'File "([^"]{1,4096})", line (\d{1,9})\b')  # a longer number is no line of a source file
-_MAX_METADATA = 64 * 1024  # a name scope list or stack trace longer than this is not the exporter's: ignored
-_LIBRARY = ("site-packages", "dist-packages", "/torch/", "\\torch\\", "<frozen", "<string>")
-
-
-class MalformedMetadata(ValueError):
-    """Exporter metadata that is not what the exporter writes (oversized, not a list): ignored, with a note."""
-
-
-def origin(proto: NodeProto) -> Origin | None:
-    """The Origin the exporter wrote: the dynamo exporter's metadata_props (name scopes, class hierarchy,
-    stack trace), or the TorchScript exporter's node name (`/layer1/layer1.0/conv2/Conv`); None without.
-    Raises MalformedMetadata for metadata no exporter writes."""
-    meta = {e.key: e.value for e in proto.metadata_props} if proto.metadata_props else {}
-    scopes = _literal_list(meta.get("pkg.torch.onnx.name_scopes"))
-    if scopes:
-        classes = _literal_list(meta.get("pkg.torch.onnx.class_hierarchy")) or []
-        trace = meta.get("pkg.torch.onnx.stack_trace", "")
-        if not isinstance(trace, str) or len(trace) > _MAX_METADATA:
-            raise MalformedMetadata("stack trace")
-        frames = [(f, int(n)) for f, n in _FRAME.findall(trace) if not any(mark in f for mark in _LIBRARY)]
-        file, line = frames[-1] if frames else (None, None)
-        # the last scope is the traced op itself (conv2d, relu_1), the one before it the innermost module
-        return Origin(scopes[-2] if len(scopes) > 1 else "", classes[-2] if len(classes) > 1 else None, file, line)
-    return name_origin(proto.name)
-
-
-def name_origin(name) -> Origin | None:
-    """The Origin a TorchScript node name spells (`/layer1/layer1.0/conv2/Conv`), or None."""
-    return _scope_origin(tuple([p for p in name.split("/") if p][:-1])) if isinstance(name, str) and \
-        name.startswith("/") else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _scope_origin(scopes: tuple[str, ...]) -> Origin:
-    """The Origin of a TorchScript name's scopes (its parts but the last, the op), shared by the nodes of one
-    module. Scopes are attribute names or already dotted: /layer1/layer1.0/conv2/Conv → layer1.0.conv2."""
-    module = ""
-    for part in scopes:
-        module = part if not module or part.startswith(module + ".") else f"{module}.{part}"
-    return Origin(module)
-
-
-def _literal_list(text: str | None) -> list[str] | None:
-    if not text or not isinstance(text, str):
-        return None
-    if not text.startswith("[") or len(text) > _MAX_METADATA:
-        raise MalformedMetadata("name scopes")
-    import ast
-
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        raise MalformedMetadata("name scopes") from None
-    if not isinstance(value, list):
-        raise MalformedMetadata("name scopes")
-    return [str(v) for v in value]
+class AttributeRef:
+    """A tensor-, graph- or type-valued attribute, left where it is in the file: `Graph.attribute` reads it."""
+    held: int  # the node list in Graph.held
+    at: int  # the node's position in it
+    name: str
 
 
 @dataclass(slots=True, eq=False)
 class Node:
-    """One node of the graph, read-only once the graph is built (its costs are the cost stage's `Layer`).
-    `lint()` detaches it from the protobuf before returning, so the report pickles as it is."""
+    """One node of the graph: plain data, read-only once the graph is built (its costs are the cost stage's
+    `Layer`). Its protobuf stays in the file's node list: `Graph.proto(node)` reads it when asked."""
     name: str  # display name; `<op>_<index>` when the model leaves it empty
     op_type: str
     domain: str
     inputs: tuple[str, ...]  # "" marks an omitted optional input
     outputs: tuple[str, ...]
-    attrs: dict  # by name; shared by the nodes whose attributes are equal, so never modified
+    # by name: numbers, strings and their tuples, an AttributeRef for a tensor, graph or type; shared by the
+    # nodes whose attributes are equal, so never modified
+    attrs: dict
     location: str  # path of the graph holding the node
-    # the node list that holds its proto, at `at`: read again only when asked for
-    protos: Sequence[NodeProto] | None = field(repr=False)
+    held: int = field(repr=False)  # its proto: Graph.held[held][at]
     at: int = field(repr=False)
     index: int  # position in its graph's node list in the file (of the call, for a node inlined from a function)
     parent: Node | None = None  # the If/Loop/Scan node whose body holds this node
@@ -121,16 +62,6 @@ class Node:
     function: str | None = None  # "domain.Function" (nested: "outer/inner") for a node inlined from a function
     op: str = ""  # the float op it computes (canonical_op): what rules dispatch on
     origin: Origin | None = None  # where in the PyTorch code it came from, when the exporter said
-
-    def detach(self) -> None:
-        """Drop what ties it to the graph and the protobuf: the report's plain data stays."""
-        self.protos = self.parent = None
-        self.attrs = {}
-
-    @property
-    def proto(self) -> NodeProto:
-        """The NodeProto (fetched on each use: 50k held protobuf wrappers would cost the GC a third of lint)."""
-        return self.protos[self.at]
 
     @property
     def label(self) -> str:
@@ -168,12 +99,28 @@ class Graph:
     last_use: dict[str, int] = field(default_factory=dict)  # tensor → main-graph step of its last consumer
     inlined: set[str] = field(default_factory=set)  # tensors that exist only inside an inlined function call
     stores: list = field(default_factory=list, repr=False)  # per graph level, the list its initializers are in
+    held: list[Sequence[NodeProto]] = field(default_factory=list, repr=False)  # per graph level, its node list
     malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
 
     def tensor(self, name: str) -> TensorProto:
         """The TensorProto of an initializer."""
         store, position = self.initializers[name][3:]
         return self.stores[store][position]
+
+    def proto(self, node: Node) -> NodeProto:
+        """A node's NodeProto, fetched on each use: 50k held protobuf wrappers would cost the GC a third of lint."""
+        return self.held[node.held][node.at]
+
+    def attribute(self, ref: AttributeRef):
+        """The value of a tensor-, graph- or type-valued attribute: a TensorProto, a GraphProto, a list..."""
+        for attr in self.held[ref.held][ref.at].attribute:
+            if attr.name == ref.name:
+                return _VALUE.get(attr.type, _untyped_value)(attr)
+        raise KeyError(ref.name)
+
+    def outer_names(self, node: Node) -> list[str]:
+        """The enclosing-scope tensors that an If/Loop/Scan node's bodies read."""
+        return sorted(outer_names(self.proto(node))) if node.attrs else []
 
     def consumers(self, tensor: str) -> list[Node]:
         """The main-graph nodes that read `tensor` (in their inputs or inside their subgraphs)."""
@@ -249,15 +196,18 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
         held, calls = _inline(g.node[:], functions, graph, source)  # inlined nodes exist only in this list
     else:
         held, calls = g.node, None
+    level = len(graph.held)
+    graph.held.append(held)
     tables: list[dict] = []  # the attribute dicts, shared by the nodes whose attributes are equal
     shared: dict[tuple, int] = {}
     # each node's fields as a tuple of strings and numbers (the GC untracks it), read from slices of the node
     # list: a slice reads fast, and its protobuf wrappers are freed with it instead of living through the walk
     read = []
     for start in range(0, len(held), _SLICE):
-        read += [_read(proto, tables, shared) for proto in held[start:start + _SLICE]]
+        read += [_read(proto, tables, shared, level, at)
+                 for at, proto in enumerate(held[start:start + _SLICE], start)]
     bodies = {index: subgraphs(held[index]) for index, fields in enumerate(read) if fields[7]}
-    reads = [fields[0] + tuple(_names(_outer_names(bodies[i]))) if i in bodies else fields[0]
+    reads = [fields[0] + tuple(_names(outer_names(held[i]))) if i in bodies else fields[0]
              for i, fields in enumerate(read)]
     produced: dict[str, int] = {}
     in_order = True  # every read available or produced by an earlier node: the file's order is an execution order
@@ -288,7 +238,7 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
                 graph.malformed_metadata += 1
         else:
             found = name_origin(raw_name)
-        node = Node(name, op_type, domain, inputs, outputs, tables[table], location, held, index, file_index,
+        node = Node(name, op_type, domain, inputs, outputs, tables[table], location, level, index, file_index,
                     parent, branch, call, op, found)
         if index in bodies:
             scope = available | set(produced)  # a subgraph sees every name of its enclosing graph
@@ -312,7 +262,6 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
                     readers[tensor] = [users, node]
 
 
-_SLICE = 4096  # protobuf wrappers made at a time when reading a graph's nodes or initializers
 _OPS: dict = {}  # (domain, op_type) as the file spells them → (op_type, domain, canonical op), printable
 
 
@@ -324,17 +273,26 @@ def _op_names(domain, op_type) -> tuple[str, str, str]:
     return found
 
 
-def _read(proto: NodeProto, tables: list[dict], shared: dict[tuple, int]) -> tuple:
+def _read(proto: NodeProto, tables: list[dict], shared: dict[tuple, int], level: int, at: int) -> tuple:
     """A node's (inputs, outputs, index of its attribute dict in `tables`, domain, op type, name, whether it
-    has metadata, whether it has graph-valued attributes), each field read once. Nodes with equal attributes
-    share one dict (`shared`: the attributes as a tuple → index), which no one modifies."""
+    has metadata, whether it has graph-valued attributes), each field read once; the node is Graph.held[level]
+    [at]. Nodes with equal attributes share one dict (`shared`: the attributes as a tuple → index), which no
+    one modifies."""
     graphs = False
     if len(proto.attribute):
         pairs, kinds = [], ()
         for attr in proto.attribute[:]:  # a list: iterating the protobuf container itself costs 4× more
             kind = attr.type
-            read = _READ.get(kind)
-            pairs.append((attr.name, read(attr) if read is not None else _untyped_value(attr)))
+            read = _PLAIN.get(kind)
+            if read is not None:
+                value = read(attr)
+            elif kind in _VALUE:
+                value = AttributeRef(level, at, attr.name)  # left in the file: Graph.attribute reads it
+            else:  # no declared type (old exporters)
+                value = _untyped_value(attr)
+                if _is_message(value):
+                    value = AttributeRef(level, at, attr.name)
+            pairs.append((attr.name, value))
             kinds += (kind,)
             graphs = graphs or kind == _A.GRAPH or kind == _A.GRAPHS
         items = (kinds, *pairs)  # with the declared types: an INT 1 and a FLOAT 1.0 are equal, but not the same
@@ -342,7 +300,7 @@ def _read(proto: NodeProto, tables: list[dict], shared: dict[tuple, int]) -> tup
         pairs = items = ()
     try:
         table = shared.get(items)
-    except TypeError:  # a tensor or graph value: a dict of its own
+    except TypeError:  # an untyped list value: a dict of its own
         table = items = None
     if table is None:
         table = len(tables)
@@ -425,12 +383,18 @@ def _function_body(call: NodeProto, function: FunctionProto, prefix: str, graph:
 _A = AttributeProto
 # an attribute's value by its declared type: one dict lookup (onnx.helper.get_attribute_value tries fields in turn);
 # lists of numbers and strings as tuples, which the cyclic GC untracks
-_READ = {_A.FLOAT: lambda a: a.f, _A.INT: lambda a: a.i, _A.STRING: lambda a: a.s, _A.TENSOR: lambda a: a.t,
-         _A.GRAPH: lambda a: a.g, _A.SPARSE_TENSOR: lambda a: a.sparse_tensor, _A.TYPE_PROTO: lambda a: a.tp,
-         _A.FLOATS: lambda a: tuple(a.floats[:]), _A.INTS: lambda a: tuple(a.ints[:]),
-         _A.STRINGS: lambda a: tuple(a.strings[:]),
-         _A.TENSORS: lambda a: a.tensors[:], _A.GRAPHS: lambda a: a.graphs[:],
-         _A.SPARSE_TENSORS: lambda a: a.sparse_tensors[:], _A.TYPE_PROTOS: lambda a: a.type_protos[:]}
+_PLAIN = {_A.FLOAT: lambda a: a.f, _A.INT: lambda a: a.i, _A.STRING: lambda a: a.s,
+          _A.FLOATS: lambda a: tuple(a.floats[:]), _A.INTS: lambda a: tuple(a.ints[:]),
+          _A.STRINGS: lambda a: tuple(a.strings[:])}
+# the protobuf values a Node holds an AttributeRef to, read by Graph.attribute
+_VALUE = {_A.TENSOR: lambda a: a.t, _A.GRAPH: lambda a: a.g, _A.SPARSE_TENSOR: lambda a: a.sparse_tensor,
+          _A.TYPE_PROTO: lambda a: a.tp, _A.TENSORS: lambda a: a.tensors[:], _A.GRAPHS: lambda a: a.graphs[:],
+          _A.SPARSE_TENSORS: lambda a: a.sparse_tensors[:], _A.TYPE_PROTOS: lambda a: a.type_protos[:]}
+
+
+def _is_message(value) -> bool:
+    """Whether an untyped attribute's value is (or holds) a protobuf message."""
+    return hasattr(value, "DESCRIPTOR") or (isinstance(value, list) and any(hasattr(v, "DESCRIPTOR") for v in value))
 
 
 def _untyped_value(attr: AttributeProto):
@@ -482,37 +446,3 @@ def _execution_order(protos: list[NodeProto], reads: list[tuple[str, ...]], avai
         raise LoadError(source, f"graph has a cycle through node '{display_name(stuck.name) or stuck.op_type}' "
                                 f"in {location}")
     return order
-
-
-def subgraphs(proto: NodeProto) -> list[tuple[str, GraphProto]]:
-    """(attribute label, body) for every graph-valued attribute of a node (If/Loop/Scan...)."""
-    found = []
-    for attr in proto.attribute:
-        if attr.type == AttributeProto.GRAPH:
-            found.append((attr.name, attr.g))
-        elif attr.type == AttributeProto.GRAPHS:
-            found.extend((f"{attr.name}[{i}]", g) for i, g in enumerate(attr.graphs))
-    return found
-
-
-def outer_names(node: Node) -> list[str]:
-    """The enclosing-scope tensors that an If/Loop/Scan node's bodies read."""
-    return sorted(_outer_names(subgraphs(node.proto))) if node.proto.attribute else []
-
-
-def _outer_names(subs: list[tuple[str, GraphProto]]) -> set[str]:
-    """Names used inside a node's subgraphs that those subgraphs do not define themselves."""
-    used: set[str] = set()
-
-    def visit(g: GraphProto, defined: set[str]) -> None:
-        local = defined | {vi.name for vi in g.input} | {i.name for i in g.initializer}
-        for node in g.node:
-            used.update(n for n in node.input if n and n not in local)
-            for _label, sub in subgraphs(node):
-                visit(sub, local)
-            local |= set(node.output)
-        used.update(o.name for o in g.output if o.name not in local)
-
-    for _label, sub in subs:
-        visit(sub, set())
-    return used

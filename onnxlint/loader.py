@@ -15,7 +15,8 @@ from pathlib import Path
 
 from google.protobuf.message import DecodeError
 
-from onnxlint.proto import IR_VERSION, AttributeProto, GraphProto, ModelProto, TensorProto, full
+from onnxlint import walk
+from onnxlint.proto import IR_VERSION, ModelProto, TensorProto, full
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
 SKIP_PAYLOADS_ABOVE = 64 * 1024**2  # weights this large are parsed without their payloads (wire.py)
@@ -79,7 +80,7 @@ class LoadedModel:
         location = location or os.path.basename(self.source)
         held = model.graph.initializer[:]  # kept alive: a wrapper's id names its tensor only while it lives
         initializers = {id(t) for t in held}
-        for tensor in _external_tensors(model):
+        for tensor in walk.tensors(model):
             entry = next((e.value for e in tensor.external_data if e.key == PAYLOAD_KEY), None)
             if entry is None:
                 if stripped(tensor):
@@ -129,7 +130,7 @@ def load(source: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.P
             base_dir = Path(os.path.abspath(name)).parent
     external = _check_structure(name, model, skipped)  # the main graph's external initializers
     loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None, payloads_skipped=skipped)
-    external += [t for t in _external_tensors(model, initializers=False) if t.data_location == TensorProto.EXTERNAL]
+    external += [t for t in walk.tensors(model, initializers=False) if t.data_location == TensorProto.EXTERNAL]
     loaded.external_data = bool(external)
     loaded.unsafe_external = list(_unsafe_external_references(external, loaded.base_dir))
     if loaded.base_dir is None and external:
@@ -322,41 +323,6 @@ def _data_problem(tensor: TensorProto, *, check_payload: bool) -> str | None:
 
 
 # --- external data -------------------------------------------------------------------------
-
-def _external_tensors(model: ModelProto, initializers: bool = True):
-    """Every TensorProto that can hold data: initializers, tensor attributes, subgraphs, functions
-    (`initializers=False`: but the main graph's initializers)."""
-    def from_graph(graph: GraphProto, top: bool = False):
-        if initializers or not top:
-            yield from graph.initializer[:]
-        for sparse in graph.sparse_initializer:
-            yield sparse.values
-            yield sparse.indices
-        yield from from_nodes(graph.node)
-
-    holders = {AttributeProto.TENSOR, AttributeProto.TENSORS, AttributeProto.GRAPH,
-               AttributeProto.GRAPHS}
-
-    def from_nodes(nodes):
-        for start in range(0, len(nodes), 4096):  # slices: iterating the container costs several times more,
-            for node in nodes[start:start + 4096]:  # and a slice's wrappers are freed with it
-                if not len(node.attribute):
-                    continue
-                for attr in node.attribute[:]:
-                    if attr.type not in holders:
-                        continue
-                    if attr.HasField("t"):
-                        yield attr.t
-                    yield from attr.tensors
-                    if attr.HasField("g"):
-                        yield from from_graph(attr.g)
-                    for g in attr.graphs:
-                        yield from from_graph(g)
-
-    yield from from_graph(model.graph, top=True)
-    for function in model.functions:
-        yield from from_nodes(function.node)
-
 
 def _unsafe_external_references(external: list[TensorProto], base_dir: Path | None):
     """One sentence per problem; the tensors that share one (a missing weight file) are counted, not listed."""

@@ -156,15 +156,16 @@ class Rule:
     def check_model(self, ctx: Context) -> Iterable[Diagnostic]:
         return ()
 
-    def fix(self, rewriter, diagnostic: Diagnostic) -> None:
-        """Rewrite what `diagnostic` found, through the `onnxlint.rewriter.Rewriter` (a copy of the model with its
-        producer/consumer maps); record it with rewriter.changed(...) or rewriter.skip(...). A rule that can
-        fix overrides this and sets `applicability`; `onnxlint fix` finds it in the catalog."""
+    def fix(self, rewriter, match: Any) -> None:
+        """Rewrite what the check matched (`match`: what it passed to `report`, the layers to rewrite), editing
+        only through the `onnxlint.rewriter.Rewriter` (the model's copy, its maps kept current); record it
+        with rewriter.changed(...) or rewriter.skip(...). A rule that can fix overrides this and sets
+        `applicability`; `onnxlint fix` finds it in the catalog."""
         raise NotImplementedError
 
     def report(self, message: str, layer: Layer | None = None, *, suggestion: str | None = None,
                savings: Savings | None = None, severity: Severity | None = None, replacement: tuple = (),
-               node: Node | None = None, nodes: tuple = ()) -> Diagnostic:
+               node: Node | None = None, nodes: tuple = (), match: Any = None) -> Diagnostic:
         node = layer if layer is not None else node
         worth = None
         if savings is not None and savings.model_macs:
@@ -175,7 +176,8 @@ class Rule:
                           node.scope if node else "graph", suggestion, savings, self.source, replacement=replacement,
                           worth=worth, nodes=nodes, module=where.module or None if where else None,
                           module_class=where.module_class if where else None,
-                          source_file=where.file if where else None, source_line=where.line if where else None)
+                          source_file=where.file if where else None, source_line=where.line if where else None,
+                          match=match)
 
     def measured(self, diagnostic: Diagnostic, layer: Layer, measure: Callable) -> Diagnostic:
         """The finding with what --what-if measured of its replacement added to its suggestion and savings."""

@@ -101,9 +101,9 @@ class FcAsConv(Rule):
             f"{f' (+{num(n_out)} bias)' if bias else ''}{tail}", layer,
             suggestion="make the network fully convolutional (`onnxlint fix --select OL203`): the weight count stays "
                        "the same, but a larger input then yields a spatial map of scores in one pass instead of "
-                       "failing on the Flatten")
+                       "failing on the Flatten", match=(found[0], found[1], [layer, *later]))
 
-    def fix(self, rw, d) -> None:
+    def fix(self, rw, match) -> None:
         """Flatten/Reshape + Gemm on N×C×H×W → a Conv with the reshaped weights (k = H×W); the FCs after it →
         1×1 convs; one Flatten at the end, so the original outputs are unchanged at the designed input size
         (exact). The model becomes fully convolutional: the input's height and width are left free and the
@@ -112,19 +112,16 @@ class FcAsConv(Rule):
         import numpy as np
         from onnx import helper
 
-        layer = rw.layer(d.node)
-        flat_layer, (c, h, w) = flattened_map(rw.ctx, layer)
-        fcs = [layer] + following_fcs(rw.ctx, layer)
+        flat_layer, (c, h, w), fcs = match
         big = next((fc for fc in fcs if fc.param_bytes >= 2**31), None)
         if big is not None:  # measured with onnxruntime 1.32: its optimizer re-lays out a conv weight as one
             # embedded initializer, refused past 2 GiB ("exceeds the 2147483648 byte limit")
-            rw.skip(f"OL203 {d.node}: not converted; {big.label}'s weight would be a Conv weight of 2 GiB or more, "
-                    "which onnxruntime's default graph optimizations cannot load")
+            rw.skip(f"OL203 {fcs[0].name}: not converted; {big.label}'s weight would be a Conv weight of 2 GiB or "
+                    "more, which onnxruntime's default graph optimizations cannot load")
             return
-        flat = rw.nodes[flat_layer.name]
+        flat = rw.node(flat_layer)
         for i, fc_layer in enumerate(fcs):
-            fc = rw.nodes[fc_layer.name]
-            attrs = {a.name: helper.get_attribute_value(a) for a in fc.attribute}
+            fc, attrs = rw.node(fc_layer), fc_layer.attrs
             placeholder = rw.fill(fc.input[1])
             if placeholder is not None:  # the same fill, reshaped: no weight is written out
                 value, dims = placeholder
@@ -153,9 +150,7 @@ class FcAsConv(Rule):
         flat_out = f"{last}_spatial"
         producer = rw.producer(last)
         rw.rename_output(producer, last, flat_out)
-        tail = fcs[-1]
-        rw.add_node(helper.make_node("Flatten", [flat_out], [last], name=f"{tail.name}_flatten"),
-                      rw.position(producer) + 1)
+        rw.insert_after(producer, helper.make_node("Flatten", [flat_out], [last], name=f"{fcs[-1].name}_flatten"))
         _forget_between(rw, fcs)  # the Flatten/Reshape, now unread, goes in prune()
         rw.score_map(flat_out, last)  # the N×K×h×w map an input larger than the designed one gives
 
@@ -173,8 +168,7 @@ def _to_conv(rw, fc, fc_layer, flat, i: int, weight_name: str, n_out: int, dtype
     kernel = rw.ctx.shapes.dims.get(flat.input[0])[2:] if i == 0 else (1, 1)
     conv = helper.make_node("Conv", inputs, [fc.output[0]], name=f"{fc_layer.name}_conv",
                             kernel_shape=list(kernel))
-    rw.remove(fc)
-    rw.add_node(conv, rw.position(fc))
+    rw.replace(fc, conv)
     rw.forget_shape(fc.output[0])
     rw.changed(f"OL203 {fc_layer.name} ({fc.op_type}) → Conv {kernel[0]}×{kernel[1]}")
 

@@ -43,7 +43,8 @@ class UnfoldedBatchnorm(Rule):
             f"BatchNormalization on {channels} channels directly follows {conv.label} (Conv) and folds into its "
             f"weights and bias: one pass over {nbytes(layer.output_bytes)} of activations and "
             f"{num(4 * (channels or 0))} BN constants fewer",
-            layer, suggestion=f"fold it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)")
+            layer, suggestion=f"fold it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)",
+            match=(layer, conv))
 
     def summarize(self, members, ctx):
         names = {d.node for d in members}
@@ -53,32 +54,27 @@ class UnfoldedBatchnorm(Rule):
                 f"fold them: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact, verified by onnxruntime); "
                 "--show-all lists them")
 
-    def fix(self, rw, d) -> None:
+    def fix(self, rw, match) -> None:
         """Fold γ/√(σ²+ε) into the Conv's weights and (b − μ)·γ/√(σ²+ε) + β into its bias (exact up to float
         rounding); a ConstantOfShape placeholder weight is left as it is (folding would write it out in full)."""
         import numpy as np
 
-        bn = rw.nodes[d.node]
-        conv = rw.producer(bn.input[0])
-        scale, bias, mean, var = (rw.value(n).astype(np.float64) for n in bn.input[1:5])
-        eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
-        factor = scale / np.sqrt(var + eps)
+        bn_layer, conv_layer = match
+        bn, conv = rw.node(bn_layer), rw.node(conv_layer)
         if rw.fill(conv.input[1]) is not None:
-            rw.skip(f"OL401 {d.node}: not folded; the Conv's weight is a ConstantOfShape placeholder, and "
-                                "folding would write every weight out in full")
+            rw.skip(f"OL401 {bn_layer.name}: not folded; the Conv's weight is a ConstantOfShape placeholder, and "
+                    "folding would write every weight out in full")
             return
+        scale, bias, mean, var = (rw.value(n).astype(np.float64) for n in bn.input[1:5])  # as the copy reads them
+        factor = scale / np.sqrt(var + bn_layer.attrs.get("epsilon", 1e-5))
         weight = rw.value(conv.input[1])
         conv_bias = rw.value(conv.input[2]) if len(conv.input) > 2 and conv.input[2] else np.zeros(len(factor))
         folded_w = (weight.astype(np.float64) * factor.reshape(-1, *([1] * (weight.ndim - 1)))).astype(weight.dtype)
         folded_b = ((conv_bias.astype(np.float64) - mean) * factor + bias).astype(weight.dtype)
-        conv.input[1] = rw.add_initializer(folded_w, f"{conv.input[1]}_bn_folded")
-        b_name = rw.add_initializer(folded_b, f"{bn.output[0]}_bn_folded_bias")
-        if len(conv.input) > 2:
-            conv.input[2] = b_name
-        else:
-            conv.input.append(b_name)
+        rw.set_input(conv, 1, rw.add_initializer(folded_w, f"{conv.input[1]}_bn_folded"))
+        rw.set_input(conv, 2, rw.add_initializer(folded_b, f"{bn.output[0]}_bn_folded_bias"))
         rw.forget_shape(conv.output[0])
         rw.rename_output(conv, conv.output[0], bn.output[0])
         rw.remove(bn)
-        rw.changed(f"OL401 folded BatchNormalization {d.node} into Conv {conv.name or conv.output[0]}")
+        rw.changed(f"OL401 folded BatchNormalization {bn_layer.name} into Conv {conv_layer.name}")
 

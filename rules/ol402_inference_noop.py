@@ -31,7 +31,8 @@ class InferenceNoop(Rule):
         if layer.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
             return
         yield self.report(f"{layer.op_type} does nothing at inference", layer,
-                          suggestion=f"remove it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)")
+                          suggestion=f"remove it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)",
+                          match=layer)
 
     def summarize(self, members, ctx):
         kinds: dict[str, int] = {}
@@ -41,21 +42,21 @@ class InferenceNoop(Rule):
         return (f"{listed} nodes do nothing at inference",
                 f"remove them: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact); --show-all lists them")
 
-    def fix(self, rw, d) -> None:
-        """Remove the node and wire its input straight to its consumers (exact)."""
-        node = rw.nodes[d.node]
+    def fix(self, rw, layer) -> None:
+        """Remove the node and wire its input straight to its consumers (exact). Its tensors are read from the
+        copy: an earlier rewrite may have renamed them."""
+        node = rw.node(layer)
         source, target = node.input[0], node.output[0]
         if len([o for o in node.output if o]) > 1 and rw.consumers(node.output[1]):
             return  # the Dropout mask is used
-        outputs = {o.name for o in rw.graph.output}
-        if target in outputs:
+        if rw.is_output(target):
             producer = rw.producer(source)
-            if producer is None or source in outputs:
+            if producer is None or rw.is_output(source):
                 return  # input → output passthrough: the Identity is the model's interface
             rw.rename_output(producer, source, target)
             rw.rename_input(source, target)
         else:
             rw.rename_input(target, source)
         rw.remove(node)
-        rw.changed(f"OL402 removed {node.op_type} {d.node}")
+        rw.changed(f"OL402 removed {layer.op_type} {layer.name}")
 

@@ -81,18 +81,20 @@ class DoubleRelu(Rule):
     def check_node(self, ctx, layer):
         producer = ctx.producer(layer.inputs[0])
         if producer is not None and producer.op == "Relu":
-            yield self.report(f"Relu of {producer.name}, itself a Relu", layer)
+            yield self.report(f"Relu of {producer.name}, itself a Relu", layer, match=layer)
 
-    def fix(self, rw, d):
-        node = rw.nodes[d.node]
-        rw.rename_input(node.output[0], node.input[0]) if node.output[0] not in {o.name for o in rw.graph.output} \\
-            else rw.rename_output(rw.producer(node.input[0]), node.input[0], node.output[0])
+    def fix(self, rw, layer):
+        node = rw.node(layer)
+        if rw.is_output(node.output[0]):
+            rw.rename_output(rw.producer(node.input[0]), node.input[0], node.output[0])
+        else:
+            rw.rename_input(node.output[0], node.input[0])
         rw.remove(node)
-        rw.changed(f"XP101 removed the second Relu {d.node}")
+        rw.changed(f"XP101 removed the second Relu {layer.name}")
 '''
 
 TABLE = '''
-from cases import Case
+from cases import Case, FixCase
 
 import pytest  # noqa: E402
 
@@ -114,12 +116,21 @@ CASES = [
       y = Relu (a)
     }"""),
 ]
+FIXES = [
+    FixCase("relu of relu, then the output", """
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,4,8,8] x) => (float[1,4,8,8] y) {
+      a = Relu (x)
+      y = Relu (a)
+    }""", ops=["Relu"]),
+]
 '''
 
 
 def test_a_new_fixable_rule_is_its_module_and_its_case_table(tmp_path):
     """The whole of adding a fixable rule: a module (here a plugin package, through the entry-point group) and
-    its case table; `check` runs it, `onnxlint fix` finds and applies its fix, the table's cases pass."""
+    its case table; `check` runs it, `onnxlint fix` finds and applies its fix, the table's cases and fix cases
+    pass (the fix case: the written model's ops, the rule silent on it, onnxruntime's outputs equal)."""
     from conftest import ROOT
 
     package = tmp_path / "onnxlint_xp"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from onnxlint.graph import Graph, Node, outer_names
+from onnxlint.graph import Graph, Node
 from onnxlint.proto import ModelProto, TensorProto, full
 from onnxlint.shapes import bounds
 from onnxlint.shapes.facts import STORED, AxisWindow, MatmulFacts, Out, Shapes, WindowFacts
@@ -47,7 +47,7 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
     `base`: the shapes at other input sizes, whose input-independent tensors are taken as they are.
     `exact`: this pass' own result at the same input; given, this is the bound pass (bound_shapes)."""
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
-    shapes = Shapes(opset=opsets.get("", 0), producer=graph.producer, opsets=opsets, stored=graph.tensor,
+    shapes = Shapes(opset=opsets.get("", 0), graph=graph, opsets=opsets,
                     bounded=None if exact is None else {})
     resolve_input_shapes(graph, input_shapes, shapes)
     dims, dtype, known, pending, constants = shapes.dims, shapes.dtype, shapes.values, shapes.pending, shapes.constants
@@ -71,7 +71,7 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
                 shapes.dims[name] = concrete(declared.dims)
                 shapes.dtype[name] = declared.elem_type
         if exact is not None:
-            if not any(n in shapes.bounded for n in bounds.reads(node)) and not (
+            if not any(n in shapes.bounded for n in bounds.reads(node, graph)) and not (
                     node.op_type in bounds.SOURCES and any(bounds.unknown(exact, o) for o in outputs if o)):
                 _take(node, exact, shapes)  # nothing bounded reaches it: what the exact pass found
             else:
@@ -186,7 +186,7 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
                 and _small_inputs(node, shapes):  # evaluated to learn its dims
             given = [shapes.value(n) if n else None for n in inputs]
             if small_values([v for n, v in zip(inputs, given) if n]):
-                values = evaluate(node, given, opsets)
+                values = evaluate(node, given, shapes)
     for i, name in enumerate(outputs):
         if not name:
             continue
@@ -219,7 +219,8 @@ def _onnx_inference(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_v
                     dtypes: list) -> str | None:
     """Complete `dims` and `dtypes` in place with onnx's per-op inference (or, for an op no schema knows, the
     file's declarations); return the contradiction onnx found, if any."""
-    found = infer(node, shapes, opsets, ir_version, outer_names(node) if node.op_type in ("Loop", "Scan") else ())
+    outer = graph.outer_names(node) if node.op_type in ("Loop", "Scan") else ()
+    found = infer(node, shapes, opsets, ir_version, outer)
     if isinstance(found, str):
         return found
     if found:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from onnxlint.graph import Node, outer_names
+from onnxlint.graph import Graph, Node
 from onnxlint.shapes.facts import Shapes
 
 
@@ -79,7 +79,7 @@ def _loop(node: Node, shapes: Shapes) -> list | None:
     """The scan outputs stack one slice per iteration: at most the trip count of them (the condition can only
     end the loop early)."""
     trips = shapes.ints(node.inputs[0]) if node.inputs and node.inputs[0] else None
-    body = node.attrs.get("body")
+    body = shapes.attribute(node, "body")
     if not trips or len(trips) != 1 or body is None:
         return None
     carried = len(node.inputs) - 2
@@ -94,16 +94,16 @@ def _accumulated(node: Node, shapes: Shapes, body, k: int, trips: int) -> tuple 
     """A loop-carried tensor that each iteration extends by a Concat (torch's `out = cat([out, row])`): at most
     its initial size plus `trips` times what one iteration adds."""
     start = _dims(shapes, node.inputs[2 + k])
-    concat = shapes.producer.get(body.output[1 + k].name)
+    concat = shapes.graph.producer.get(body.output[1 + k].name)
     if start is None or concat is None or concat.op_type != "Concat":
         return None
     axis = _axis(concat, len(start), 0)
     carried, added, extends = body.input[2 + k].name, 0, False
     for name in concat.inputs:
-        source = shapes.producer.get(name)
+        source = shapes.graph.producer.get(name)
         while source is not None and source.op_type in ("Cast", "Identity") and name != carried:
             name = source.inputs[0]
-            source = shapes.producer.get(name)
+            source = shapes.graph.producer.get(name)
         if name == carried:
             extends = True
             continue
@@ -133,14 +133,14 @@ _KEEPS_SIGN = set("Gather Concat Unsqueeze Squeeze Reshape Cast Slice Identity M
                   "Floor ReduceMax ReduceMin ReduceSum ReduceProd Flatten".split())
 
 
-def reads(node: Node) -> list[str]:
+def reads(node: Node, graph: Graph) -> list[str]:
     """Every tensor a node's result depends on: its inputs and, for If/Loop/Scan, what its bodies read and
     return."""
-    if not node.proto.attribute or node.op_type not in ("If", "Loop", "Scan"):
+    if not node.attrs or node.op_type not in ("If", "Loop", "Scan"):
         return node.inputs
     returned = [o.name for key in ("then_branch", "else_branch", "body") if key in node.attrs
-                for o in node.attrs[key].output]
-    return [*node.inputs, *outer_names(node), *returned]
+                for o in graph.attribute(node.attrs[key]).output]
+    return [*node.inputs, *graph.outer_names(node), *returned]
 
 
 def sources_in(graph_nodes, exact: Shapes) -> bool:
@@ -153,7 +153,7 @@ def after(node: Node, shapes: Shapes, exact: Shapes) -> None:
     """Once the bound pass has inferred `node`: drop the bounded values it cannot carry, bound a source's
     unknown sizes, and mark as bounded the outputs the exact pass did not know."""
     bounded = shapes.bounded
-    origin = max((bounded[n] for n in reads(node) if n in bounded), default=None, key=_order)
+    origin = max((bounded[n] for n in reads(node, shapes.graph) if n in bounded), default=None, key=_order)
     if origin is not None and node.op_type in _COMPARE and _decided(node, shapes):
         origin = None  # the same answer for every size up to the bound: exact
     elif origin is not None:
@@ -216,7 +216,7 @@ def _decided(node: Node, shapes: Shapes) -> bool:
 
 def _nonnegative(shapes: Shapes, name: str, depth: int) -> bool:
     """Whether a bounded value is made of sizes (Shape, Size) by ops that keep them ≥ 0."""
-    node = shapes.producer.get(name)
+    node = shapes.graph.producer.get(name)
     if node is None or depth == 0:
         return False
     if node.op_type in ("Shape", "Size"):

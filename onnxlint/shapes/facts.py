@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from onnxlint.graph import AttributeRef
 from onnxlint.shapes.values import materialize, numbers
 
 
@@ -145,8 +146,7 @@ class Shapes:
     unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → dims still symbolic
     notes: list[str] = field(default_factory=list)
     opset: int = 0  # of the default domain
-    producer: dict = field(default_factory=dict, repr=False)  # the graph's producer map, for handlers
-    stored: Any = field(default=None, repr=False)  # name → the initializer's TensorProto (Graph.tensor)
+    graph: Any = field(default=None, repr=False)  # the Graph described: producers, stored tensors, attributes
     # the bound pass only (shapes/bounds.py): each tensor whose dims (or value) are an upper bound → (n, the
     # op whose data-decided size bounds it, the n-th to be bounded); None in the exact pass
     bounded: dict | None = field(default=None, repr=False)
@@ -154,7 +154,12 @@ class Shapes:
     def source(self, name: str):
         """What a pending value is computed from: a Node, Numbers, or a stored TensorProto."""
         found = self.pending.get(name)
-        return self.stored(name) if found is STORED else found
+        return self.graph.tensor(name) if found is STORED else found
+
+    def attribute(self, node, key: str):
+        """A node's tensor- or graph-valued attribute, read from the file; None when the node has none."""
+        value = node.attrs.get(key)
+        return self.graph.attribute(value) if isinstance(value, AttributeRef) else value
 
     def shape(self, name: str) -> tuple | None:
         return self.dims.get(name)

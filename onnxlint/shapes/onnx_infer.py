@@ -65,8 +65,8 @@ def infer(node: Node, shapes: Shapes, opsets: dict[str, int], ir_version: int, o
     onnx = full()
     imports = [onnx.helper.make_opsetid(d, v) for d, v in opsets.items()]
     try:
-        inferred = onnx.shape_inference.infer_node_outputs(schema, node.proto, types, data, opset_imports=imports,
-                                                           ir_version=ir_version)
+        inferred = onnx.shape_inference.infer_node_outputs(schema, shapes.graph.proto(node), types, data,
+                                                           opset_imports=imports, ir_version=ir_version)
     except Exception as exc:  # onnx's InferenceError: with every input known, a real contradiction
         if all(shapes.dims.get(n) is not None and None not in shapes.dims[n] for n in node.inputs if n):
             return " ".join(str(exc).split())[:300]

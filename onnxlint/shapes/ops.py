@@ -71,7 +71,7 @@ def matmul_shape(a: tuple, b: tuple) -> tuple | None:
 
 def features(shapes: Shapes, tensor: str, count: int) -> str:
     """'6,912 = 192×6×6' when `tensor` is a flattened feature map, else '6,912'."""
-    flat = walk_back(shapes.producer.get, tensor, NO_OPS)
+    flat = walk_back(shapes.graph.producer.get, tensor, NO_OPS)
     if flat is not None and flat.op_type in ("Flatten", "Reshape"):
         source = shapes.shape(flat.inputs[0])
         if source is not None and len(source) >= 3 and None not in source and math.prod(source[1:]) == count:
@@ -229,14 +229,14 @@ def constant(node: Node, shapes: Shapes) -> Out | None:
                              ("value_floats", FLOAT, 1)):
         if key in node.attrs:
             return Out([(len(node.attrs[key]),) if rank else ()], [dtype])
-    t = node.attrs.get("value")
+    t = shapes.attribute(node, "value")
     if t is None or not isinstance(t, TensorProto):
         return None
     return Out([tuple(t.dims)], [t.data_type])
 
 
 def constant_of_shape(node: Node, shapes: Shapes) -> Out | None:
-    value = node.attrs.get("value")
+    value = shapes.attribute(node, "value")
     dtype = value.data_type if value is not None else FLOAT
     target = shapes.ints(node.inputs[0])
     return Out([None if target is None else tuple(target)], [dtype])
@@ -255,7 +255,7 @@ def if_(node: Node, shapes: Shapes) -> Out | None:
     of the two)."""
     upper = shapes.bounded is not None
     cond = None if upper and node.inputs[0] in shapes.bounded else shapes.value(node.inputs[0])
-    branches = [node.attrs.get("then_branch"), node.attrs.get("else_branch")]
+    branches = [shapes.attribute(node, "then_branch"), shapes.attribute(node, "else_branch")]
     if None in branches:
         return None
     outs = [[o.name for o in b.output] for b in branches]

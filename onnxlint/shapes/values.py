@@ -76,7 +76,7 @@ def tensor_numbers(tensor: TensorProto) -> list | None:
     return values.tolist()
 
 
-def stored_numbers(source) -> list | None:
+def stored_numbers(source, shapes) -> list | None:
     """The flat values of a pending source that is stored, not computed: an initializer, or a Constant node's
     value (tensor, ints, floats); None otherwise."""
     if isinstance(source, TensorProto):
@@ -85,7 +85,8 @@ def stored_numbers(source) -> list | None:
         return None
     attrs = source.attrs
     if "value" in attrs:
-        return tensor_numbers(attrs["value"]) if isinstance(attrs["value"], TensorProto) else None
+        value = shapes.attribute(source, "value")
+        return tensor_numbers(value) if isinstance(value, TensorProto) else None
     for key in ("value_ints", "value_floats"):
         if key in attrs:
             return list(attrs[key])
@@ -141,7 +142,7 @@ def numbers(shapes, name: str, depth: int = 0) -> list | None:
     if source is None or depth > 64:
         return None
     if not isinstance(source, Node) or source.op_type == "Constant":
-        return stored_numbers(source)
+        return stored_numbers(source, shapes)
     rule = _RULES.get(source.op_type) if source.domain in ("", "ai.onnx") else None
     if rule is None:
         return None
@@ -300,8 +301,8 @@ def _transpose(node, ins, shapes):
 
 
 def _constant_of_shape(node, ins, shapes):
-    value = node.attrs.get("value")
-    fill = stored_numbers(value) if value is not None else [0.0]
+    value = shapes.attribute(node, "value")
+    fill = stored_numbers(value, shapes) if value is not None else [0.0]
     if not fill or len(fill) != 1 or math.prod(ins[0]) > MAX_ELEMENTS:
         return None
     return fill * math.prod(ins[0])
@@ -354,15 +355,16 @@ def materialize(shapes, name: str):
             pending.pop(out, None)
         inputs = [values.get(n) if n else None for n in source.inputs]
         if all(v is not None for n, v in zip(source.inputs, inputs) if n):
-            for out, value in zip(source.outputs, evaluate(source, inputs, shapes.opsets) or ()):
+            for out, value in zip(source.outputs, evaluate(source, inputs, shapes) or ()):
                 if out and hasattr(value, "shape") and value.size <= MAX_ELEMENTS:
                     values[out] = value
         stack.pop()
     return values.get(name)
 
 
-def evaluate(node: Node, inputs: list, opsets: dict[str, int]) -> list | None:
+def evaluate(node: Node, inputs: list, shapes) -> list | None:
     """The node's outputs computed by onnx.reference, or None when it cannot say."""
+    opsets = shapes.opsets
     key = (node.op_type, opsets.get("", 0))
     if key not in _ops:
         from onnx.reference.ops import load_op
@@ -375,7 +377,7 @@ def evaluate(node: Node, inputs: list, opsets: dict[str, int]) -> list | None:
     if cls is None:
         return None
     try:
-        op = cls(node.proto, {"opsets": opsets, "verbose": 0, "new_ops": None, "log": _quiet})
+        op = cls(shapes.graph.proto(node), {"opsets": opsets, "verbose": 0, "new_ops": None, "log": _quiet})
         results = op.run(*inputs)
     except Exception:  # the reference implementation refuses: the value stays unknown
         return None

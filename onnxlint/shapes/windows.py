@@ -66,13 +66,13 @@ def _window_attrs(node: Node, rank: int):
 def padded_by(shapes: Shapes, tensor: str, rank: int) -> Node | None:
     """The Pad node that made `tensor`'s last `rank` axes, directly or through ops that only add or drop
     leading axes (the Unsqueeze before a 1-D STFT conv), else None."""
-    node = shapes.producer.get(tensor)
+    node = shapes.graph.producer.get(tensor)
     while node is not None and node.op_type in LEADING_AXES and node.inputs and node.inputs[0]:
         before, after = shapes.shape(node.inputs[0]), shapes.shape(tensor)
         if before is None or after is None or len(before) < rank or before[-rank:] != after[-rank:]:
             return None
         tensor = node.inputs[0]
-        node = shapes.producer.get(tensor)
+        node = shapes.graph.producer.get(tensor)
     return node if node is not None and node.op_type == "Pad" and node.domain in ("", "ai.onnx") else None
 
 

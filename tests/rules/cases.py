@@ -1,7 +1,10 @@
 """Case tables: a rule's tests as data. A table is a module `tests/rules/table_<code>.py` with `RULE = "OL201"`
 and `CASES = [Case(...), ...]`: models written in ONNX text, the nodes the rule must fire on (with pieces of
-its message, the model's own numbers), and near misses that must stay silent. `test_case_tables.py` runs
-every table it finds, and `run_table` runs one from anywhere (a plugin's tests)."""
+its message, the model's own numbers), and near misses that must stay silent. A rule that fixes adds
+`FIXES = [FixCase(...), ...]`: a model in ONNX text with real weights, and the op types of the graph its fix
+writes; the fix must change something, the rule must be silent on the written model, and onnxruntime must give
+the same outputs for both. `test_case_tables.py` runs every table it finds, and `run_table` runs one from
+anywhere (a plugin's tests)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,6 +24,20 @@ class Case:
     settings: dict = field(default_factory=dict)  # other lint() settings (memory_budget, training...)
 
 
+@dataclass
+class FixCase:
+    label: str
+    model: str  # ONNX text with real weights (`weights(n)` writes them)
+    ops: list  # the op types of the written model's graph, in order
+    settings: dict = field(default_factory=dict)  # lint() settings for the fix (input_shapes...)
+
+
+def weights(count: int, seed: int = 0, low: float = -1.0, high: float = 1.0) -> str:
+    """`count` deterministic, irregular numbers in [low, high) as ONNX text (a tensor's values)."""
+    return ", ".join(f"{low + (high - low) * (((i + 1) * 7919 + seed * 104729) % 1000) / 1000:.3f}"
+                     for i in range(count))
+
+
 def check(rule: str, case: Case) -> None:
     report = onnxlint.lint(onnx.parser.parse_model(case.model), select=[rule], input_shapes=case.input_shapes,
                            options={rule: case.options} if case.options else None, **case.settings)
@@ -31,9 +48,34 @@ def check(rule: str, case: Case) -> None:
             assert piece in found[node], f"{rule} {case.label}: '{piece}' not in {found[node]!r}"
 
 
+def check_fix(rule: str, case: FixCase) -> None:
+    import numpy as np
+    import onnxruntime as ort
+
+    from onnxlint.fix import fix
+
+    model = onnx.parser.parse_model(case.model)
+    result = fix(model, select=[rule], **case.settings)  # verified by onnxruntime in the sandbox, too
+    assert result.changes, f"{rule} {case.label}: nothing was rewritten ({result.skipped})"
+    assert [n.op_type for n in result.model.graph.node] == case.ops, f"{rule} {case.label}: {result.model.graph}"
+    assert rule not in {d.code for d in result.after.diagnostics}, f"{rule} {case.label}: still fires"
+    rng = np.random.default_rng(0)
+    feeds = {i.name: rng.standard_normal([d.dim_value for d in i.type.tensor_type.shape.dim]).astype(np.float32)
+             for i in model.graph.input}
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    names = [o.name for o in model.graph.output]
+    runs = [ort.InferenceSession(m.SerializeToString(), options, providers=["CPUExecutionProvider"]).run(names, feeds)
+            for m in (model, result.model)]
+    for name, before, after in zip(names, *runs):
+        np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-5, err_msg=f"{rule} {case.label}: {name}")
+
+
 def run_table(table) -> None:
     for case in table.CASES:
         check(table.RULE, case)
+    for case in getattr(table, "FIXES", ()):
+        check_fix(table.RULE, case)
 
 
 def conv_model(x: list, weight: list, attrs: str = "", *, tail: str = "", extra: str = "") -> str:

@@ -1,4 +1,4 @@
-from cases import Case
+from cases import Case, FixCase, weights
 
 RULE = "OL203"
 HEAD = """
@@ -32,4 +32,19 @@ g (float[1,12,197,64] attn) => (float y) {
   w = ConstantOfShape <value = float[1] {0.01}> (s)
   y = MatMul (f, w)
 }"""),
+]
+
+FIXES = [
+    FixCase("pool → Flatten → Gemm → Relu → Gemm: a 2×2 conv, then a 1×1 conv", f"""
+<ir_version: 8, opset_import: ["" : 17]>
+g (float[1,2,4,4] x) => (float[1,3] y) {{
+  p = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (x)
+  f = Flatten (p)
+  w1 = Constant <value = float[5,8] {{{weights(40, 1)}}}> ()
+  b1 = Constant <value = float[5] {{{weights(5, 2)}}}> ()
+  h = Gemm <transB = 1> (f, w1, b1)
+  r = Relu (h)
+  w2 = Constant <value = float[5,3] {{{weights(15, 3)}}}> ()
+  y = MatMul (r, w2)
+}}""", ops=["MaxPool", "Conv", "Relu", "Conv", "Flatten"]),
 ]
