@@ -6,7 +6,8 @@ try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,12 @@ class Settings:
     origin: dict[str, str] = field(default_factory=dict)  # setting → where its value came from
 
     def show(self) -> str:
+        """Every setting's value and where it came from, one `key = value  # origin` line each."""
         lines = []
-        for f in fields(self):
-            if f.name in ("origin", "root"):
-                continue
-            value = getattr(self, f.name)
+        for setting in SETTINGS:
+            value = getattr(self, setting.field)
             value = str(value) if isinstance(value, Severity) else value
-            lines.append(f"{f.name.replace('_', '-')} = {value!r}  # {self.origin.get(f.name, 'default')}")
+            lines.append(f"{setting.key} = {value!r}  # {self.origin.get(setting.field, 'default')}")
         return "\n".join(lines)
 
 
@@ -90,93 +90,177 @@ def read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-_LIST_KEYS = {"select", "extend-select"}
+@dataclass(frozen=True)
+class Setting:
+    """One key of [tool.onnxlint]: the Settings field it fills, how a value is checked (`parse(value, where)`
+    returns the fields it changes, or raises ValueError naming the problem), and its documentation."""
+    key: str
+    field: str
+    doc: str
+    parse: Callable[[Any, _Where], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a value comes from: the file or "command line", the settings it is merged into, and whether the
+    file was found beside a model rather than named by the user."""
+    name: str
+    base: Settings
+    discovered: bool
+
+    @property
+    def in_file(self) -> bool:
+        return self.name not in ("command line", "lint() arguments")
+
+
+def _selectors(key: str):
+    def parse(value, where: _Where) -> dict:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("must be a list of rule codes, names or prefixes")
+        return {key: tuple(_check_selector(v) for v in value)}
+    return parse
+
+
+def _ignore(value, where: _Where) -> dict:
+    if isinstance(value, dict):  # {"OL201" = ["/stem/*", "layer1.*"]}: by node name or module path
+        return _ignore_nodes(value, where)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of rule codes, or a table of code → node-name globs")
+    return {"ignore": tuple(_check_selector(v) for v in value)}
+
+
+def _ignore_nodes(value, where: _Where) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of code → node-name or module-path globs")
+    nodes = {}
+    for code, globs in value.items():
+        _check_selector(code)
+        if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
+            raise _Keyed(f"ignore.{code}", "must be a list of node-name globs")
+        nodes[code] = tuple(globs)
+    return {"ignore_nodes": {**where.base.ignore_nodes, **nodes}}
+
+
+def _fail_on(value, where: _Where) -> dict:
+    return {"fail_on": Severity.parse(value)}
+
+
+def _size(key: str):
+    def parse(value, where: _Where) -> dict:
+        size = parse_size(value)
+        if key == "max_size" and where.discovered and size > where.base.max_size:
+            raise ValueError("a configuration found beside the model cannot raise the size cap; use --max-size "
+                             "or --config")
+        return {key: size}
+    return parse
+
+
+def _training(value, where: _Where) -> dict:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return {"training": value}
+
+
+def _input_shapes(value, where: _Where) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of input name → [dims]")
+    shapes = {}
+    for name, dims in value.items():
+        if not isinstance(dims, list) or not all(isinstance(d, int) and d > 0 for d in dims):
+            raise _Keyed(f"input-shapes.{name}", "must be a list of positive integers")
+        shapes[name] = tuple(dims)
+    return {"input_shapes": shapes}
+
+
+def _per_file_ignores(value, where: _Where) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of file glob → [codes]")
+    # globs are relative to the folder of the file that sets them (as in ruff)
+    return {"per_file_ignores": {glob: tuple(_check_selector(c) for c in codes) for glob, codes in value.items()},
+            "root": Path(where.name).resolve().parent if where.in_file else Path.cwd().resolve()}
+
+
+def _options(value, where: _Where) -> dict:
+    from onnxlint.catalog import find_rule
+
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of rule code → {option = value}")
+    merged = {k: dict(v) for k, v in where.base.options.items()}
+    for code, opts in value.items():
+        rule = find_rule(code)
+        if rule is None:
+            raise _Keyed(f"options.{code}", "no such rule")
+        if not isinstance(opts, dict):
+            raise _Keyed(f"options.{code}", "must be a table of option = value")
+        rule(opts)  # validates names and types
+        merged.setdefault(rule.code, {}).update(opts)
+    return {"options": merged}
+
+
+def _check_selector(selector: str) -> str:
+    from onnxlint.catalog import check_selector
+
+    return check_selector(selector)
+
+
+class _Keyed(ValueError):
+    """A problem with a key inside a setting's table (`options.OL201`, `input-shapes.image`)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+SETTINGS = (
+    Setting("select", "select", "rule codes, names or prefixes to run instead of the default set",
+            _selectors("select")),
+    Setting("extend-select", "extend_select", "rules to run besides the selected ones (opt-in rules by code or "
+            "name)", _selectors("extend_select")),
+    Setting("ignore", "ignore", "rule codes, names or prefixes not to run; or a table of code → node-name or "
+            "module-path globs, which suppresses those findings there only", _ignore),
+    Setting("ignore-nodes", "ignore_nodes", "a table of code → node-name or module-path globs (as `ignore`'s "
+            "table form; `--ignore-node CODE:GLOB`)", _ignore_nodes),
+    Setting("fail-on", "fail_on", "the severity from which a finding fails the run (error, warning, "
+            "suggestion)", _fail_on),
+    Setting("options", "options", "rule options: a table per rule code (`[tool.onnxlint.options.OL201]`)",
+            _options),
+    Setting("input-shapes", "input_shapes", "an input's dims by its name, for symbolic dims (`{image = "
+            "[1, 3, 224, 224]}`)", _input_shapes),
+    Setting("per-file-ignores", "per_file_ignores", "a table of file glob → codes not to run on the matching "
+            "models (globs relative to the configuration's folder)", _per_file_ignores),
+    Setting("memory-budget", "memory_budget", "warn when peak activation memory exceeds this size (`512MB`)",
+            _size("memory_budget")),
+    Setting("training", "training", "count memory as training does (every activation kept for the backward "
+            "pass)", _training),
+    Setting("max-size", "max_size", "the largest model file read (a file found beside a model cannot raise it)",
+            _size("max_size")),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
 
 
 def settings_from(table: dict[str, Any], where: str, base: Settings | None = None, *,
                   discovered: bool = False) -> Settings:
-    """Validate a [tool.onnxlint] table (keys in kebab-case) into Settings. `discovered`: a file found beside
-    a model rather than named by the user; it may not raise the limits that protect the machine."""
-    from onnxlint.catalog import check_selector, find_rule
-
+    """Validate a [tool.onnxlint] table (keys in kebab-case) into Settings, by the SETTINGS table.
+    `discovered`: a file found beside a model rather than named by the user; it may not raise the limits
+    that protect the machine."""
     settings = base or Settings()
+    context = _Where(where, settings, discovered)
     changes: dict[str, Any] = {}
     origin = dict(settings.origin)
-
-    in_file = where not in ("command line", "lint() arguments")
-
-    def fail(key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{where}: {'[tool.onnxlint] ' if in_file else ''}{key}: {problem}")
-
     for key, value in table.items():
-        attr = key.replace("-", "_")
+        setting = _BY_KEY.get(key)
         try:
-            if key in _LIST_KEYS:
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise fail(key, "must be a list of rule codes, names or prefixes")
-                changes[attr] = tuple(check_selector(v) for v in value)
-            elif key in ("ignore", "ignore-nodes"):
-                if isinstance(value, dict):  # {"OL201" = ["/stem/*", "layer1.*"]}: by node name or module path
-                    nodes = {}
-                    for code, globs in value.items():
-                        check_selector(code)
-                        if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
-                            raise fail(f"ignore.{code}", "must be a list of node-name globs")
-                        nodes[code] = tuple(globs)
-                    changes["ignore_nodes"] = {**settings.ignore_nodes, **nodes}
-                    origin["ignore_nodes"] = where
-                    continue
-                if key == "ignore-nodes":
-                    raise fail(key, "must be a table of code → node-name or module-path globs")
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise fail(key, "must be a list of rule codes, or a table of code → node-name globs")
-                changes[attr] = tuple(check_selector(v) for v in value)
-            elif key == "fail-on":
-                changes[attr] = Severity.parse(value)
-            elif key == "memory-budget" or key == "max-size":
-                changes[attr] = parse_size(value)
-                if key == "max-size" and discovered and changes[attr] > settings.max_size:
-                    raise fail(key, "a configuration found beside the model cannot raise the size cap; use "
-                                    "--max-size or --config")
-            elif key == "training":
-                if not isinstance(value, bool):
-                    raise fail(key, "must be true or false")
-                changes[attr] = value
-            elif key == "input-shapes":
-                if not isinstance(value, dict):
-                    raise fail(key, "must be a table of input name → [dims]")
-                shapes = {}
-                for name, dims in value.items():
-                    if not isinstance(dims, list) or not all(isinstance(d, int) and d > 0 for d in dims):
-                        raise fail(f"input-shapes.{name}", "must be a list of positive integers")
-                    shapes[name] = tuple(dims)
-                changes[attr] = shapes
-            elif key == "per-file-ignores":
-                if not isinstance(value, dict):
-                    raise fail(key, "must be a table of file glob → [codes]")
-                changes[attr] = {glob: tuple(check_selector(c) for c in codes) for glob, codes in value.items()}
-                # globs are relative to the folder of the file that sets them (as in ruff)
-                changes["root"] = Path(where).resolve().parent if in_file else Path.cwd().resolve()
-            elif key == "options":
-                if not isinstance(value, dict):
-                    raise fail(key, "must be a table of rule code → {option = value}")
-                merged = {k: dict(v) for k, v in settings.options.items()}
-                for code, opts in value.items():
-                    rule = find_rule(code)
-                    if rule is None:
-                        raise fail(f"options.{code}", "no such rule")
-                    if not isinstance(opts, dict):
-                        raise fail(f"options.{code}", "must be a table of option = value")
-                    rule(opts)  # validates names and types
-                    merged.setdefault(rule.code, {}).update(opts)
-                changes[attr] = merged
-            else:
-                raise fail(key, "unknown setting (known: select, extend-select, ignore, ignore-nodes, fail-on, "
-                                "options, "
-                                "input-shapes, per-file-ignores, memory-budget, training, max-size)")
-        except ConfigError:
-            raise
+            if setting is None:
+                raise ValueError(f"unknown setting (known: {', '.join(_BY_KEY)})")
+            changed = setting.parse(value, context)
+        except _Keyed as exc:
+            raise _error(context, exc.key, str(exc)) from None
         except ValueError as exc:
-            raise fail(key, str(exc)) from None
-        origin[attr] = where
+            raise _error(context, key, str(exc)) from None
+        changes.update(changed)
+        origin.update((name, where) for name in changed if name != "root")
     return replace(settings, **changes, origin=origin)
+
+
+def _error(where: _Where, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{where.name}: {'[tool.onnxlint] ' if where.in_file else ''}{key}: {problem}")

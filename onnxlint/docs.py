@@ -1,7 +1,9 @@
-"""Rule documentation from the rule docstrings: `onnxlint explain` and docs/rules.md."""
+"""Rule and settings documentation, from the rule docstrings and the settings table: `onnxlint explain` and
+docs/rules.md."""
 from __future__ import annotations
 
 from onnxlint.catalog import all_rules
+from onnxlint.config import SETTINGS
 
 
 def rule_doc(rule, heading: str = "##") -> str:
@@ -23,6 +25,10 @@ def rules_markdown() -> str:
     for rule in all_rules():
         parts.append(f"| {rule.code} | {rule.name} | {rule.severity} | "
                      f"{'on' if rule.default_enabled else 'opt-in'} | {rule.summary_text()} |")
+    parts += ["", "## Settings", "", "Keys of `[tool.onnxlint]` in `pyproject.toml` (or `--config FILE`); command-line "
+              "flags override them. Generated from `onnxlint.config.SETTINGS`.", "", "| key | what it sets |",
+              "|---|---|"]
+    parts += [f"| `{s.key}` | {s.doc} |" for s in SETTINGS]
     parts.append("")
     parts += [rule_doc(rule) for rule in all_rules()]
     return "\n".join(parts)

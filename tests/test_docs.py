@@ -39,3 +39,20 @@ def test_explain_prints_the_doc_and_options():
 def test_docs_rules_md_is_up_to_date():
     committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == rules_markdown(), "regenerate: python -m onnxlint.docs > docs/rules.md"
+
+
+def test_settings_come_from_one_table():
+    """The README's configuration example, `--show-settings` and docs/rules.md all name the keys of
+    onnxlint.config.SETTINGS, which is also what validates a configuration."""
+    import re
+
+    from onnxlint.config import SETTINGS, Settings, settings_from
+
+    keys = [s.key for s in SETTINGS]
+    example = (ROOT / "README.md").read_text().split("```toml\n[tool.onnxlint]\n", 1)[1].split("\n\n")[0]
+    assert {m for m in re.findall(r"^([a-z-]+) =", example, re.M)} <= set(keys)
+    assert [line.split(" = ")[0] for line in Settings().show().splitlines()] == keys
+    docs = (ROOT / "docs" / "rules.md").read_text()
+    assert all(f"| `{key}` |" in docs for key in keys)
+    with pytest.raises(ValueError, match=f"known: {', '.join(keys)}"):
+        settings_from({"selct": ["OL1"]}, "x.toml")
