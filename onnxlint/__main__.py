@@ -1,3 +1,4 @@
+"""`python -m onnxlint`: the command line."""
 from onnxlint.cli import run
 
 run()

@@ -11,9 +11,10 @@ from typing import Any
 from onnxlint.config import Settings, settings_from
 from onnxlint.cost import compute_costs
 from onnxlint.diagnostics import Severity
+from onnxlint.dtypes import dtype_name
 from onnxlint.engine import run_rules, selected_rules
 from onnxlint.graph import build_graph
-from onnxlint.loader import LoadedModel, LoadError, dtype_name, load
+from onnxlint.loader import LoadedModel, LoadError, load
 from onnxlint.proto import ModelProto
 from onnxlint.report import Report
 from onnxlint.rule import Context

@@ -19,7 +19,8 @@ import onnx
 from onnxlint.api import lint
 from onnxlint.diagnostics import Severity
 from onnxlint.graph import MAIN
-from onnxlint.loader import display_name, load, stripped
+from onnxlint.loader import load, stripped
+from onnxlint.proto import display_name
 from onnxlint.report import Report
 from onnxlint.rewriter import Rewriter
 from onnxlint.verify import Limits, referencing_the_file, run_child

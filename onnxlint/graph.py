@@ -9,9 +9,18 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from onnxlint.loader import LoadError, display_name
+from onnxlint.inline import inline
+from onnxlint.loader import LoadError
 from onnxlint.origin import MalformedMetadata, Origin, name_origin, origin
-from onnxlint.proto import AttributeProto, FunctionProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
+from onnxlint.proto import (
+    AttributeProto,
+    GraphProto,
+    ModelProto,
+    NodeProto,
+    TensorProto,
+    ValueInfoProto,
+    display_name,
+)
 from onnxlint.walk import SLICE as _SLICE
 from onnxlint.walk import outer_names, subgraphs
 
@@ -193,7 +202,7 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
                 graph.declared[name] = TensorType(elem, ())
     available = set(outer) | set(_names([vi.name for vi in g.input])) | set(init_names)
     if functions:
-        held, calls = _inline(g.node[:], functions, graph, source)  # inlined nodes exist only in this list
+        held, calls = inline(g.node[:], functions, graph.inlined, source)  # inlined nodes exist only in this list
     else:
         held, calls = g.node, None
     level = len(graph.held)
@@ -313,71 +322,6 @@ def _read(proto: NodeProto, tables: list[dict], shared: dict[tuple, int], level:
     except TypeError:
         inputs, outputs = tuple(_names(inputs)), tuple(_names(outputs))
     return inputs, outputs, table, proto.domain, proto.op_type, proto.name, len(proto.metadata_props) > 0, graphs
-
-
-_MAX_INLINE_DEPTH = 16
-
-
-def _inline(protos: list[NodeProto], functions: dict, graph: Graph, source: str, depth: int = 0,
-            label: str | None = None, file_index: int | None = None, caller=None) -> tuple[list, list]:
-    """The nodes with every call of a model-local function replaced by the function's body, and for each node
-    (function label, file index): the label names the functions it sits in, outermost first
-    ("local.Stage/local.ConvRelu"); the node's name starts with the calls' names."""
-    if not functions:
-        return protos, [(None, i, None) for i in range(len(protos))]
-    out, calls = [], []
-    for i, proto in enumerate(protos):
-        index = i if file_index is None else file_index
-        function = functions.get((proto.domain, proto.op_type))
-        if function is None:
-            out.append(proto)
-            calls.append((label, index, caller))
-            continue
-        if depth >= _MAX_INLINE_DEPTH:
-            raise LoadError(source, f"model-local function '{display_name(proto.op_type)}' calls itself "
-                                    f"(more than {_MAX_INLINE_DEPTH} levels deep)")
-        name = display_name(proto.name) or f"{proto.op_type}_{i}"
-        here = f"{display_name(function.domain)}.{display_name(function.name)}"
-        body, body_calls = _inline(_function_body(proto, function, name, graph), functions, graph, source,
-                                   depth + 1, here if label is None else f"{label}/{here}", index,
-                                   caller if caller is not None else proto)
-        out.extend(body)
-        calls.extend(body_calls)
-    return out, calls
-
-
-def _function_body(call: NodeProto, function: FunctionProto, prefix: str, graph: Graph) -> list:
-    """The function's nodes for this call: formal inputs/outputs renamed to the call's tensors, the function's
-    own tensors prefixed with the call's name, attribute references replaced by the call's values."""
-    rename = {formal: call.input[i] if i < len(call.input) else "" for i, formal in enumerate(function.input)}
-    rename.update({formal: call.output[i] if i < len(call.output) else "" for i, formal in enumerate(function.output)})
-    given = {a.name: a for a in function.attribute_proto}  # defaults
-    given.update({a.name: a for a in call.attribute})
-    body = []
-    for inner in function.node:
-        node = NodeProto()
-        node.CopyFrom(inner)
-        node.name = f"{prefix}/{inner.name or inner.op_type}"
-        for field_ in (node.input, node.output):
-            for j, tensor in enumerate(field_):
-                if tensor and tensor not in rename:
-                    rename[tensor] = f"{prefix}/{tensor}"
-                    graph.inlined.add(rename[tensor])
-                field_[j] = rename.get(tensor, "")
-        attributes = []
-        for attr in node.attribute:
-            if attr.ref_attr_name:
-                if attr.ref_attr_name not in given:
-                    continue  # an optional attribute the call leaves out
-                value = AttributeProto()
-                value.CopyFrom(given[attr.ref_attr_name])
-                value.name = attr.name
-                attr = value
-            attributes.append(attr)
-        del node.attribute[:]
-        node.attribute.extend(attributes)
-        body.append(node)
-    return body
 
 
 _A = AttributeProto

@@ -16,12 +16,13 @@ from pathlib import Path
 from google.protobuf.message import DecodeError
 
 from onnxlint import walk
-from onnxlint.proto import IR_VERSION, ModelProto, TensorProto, full
+from onnxlint.dtypes import tensor_nbytes
+from onnxlint.external import unsafe_external_references
+from onnxlint.proto import IR_VERSION, ModelProto, TensorProto, display_name, full
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
 SKIP_PAYLOADS_ABOVE = 64 * 1024**2  # weights this large are parsed without their payloads (wire.py)
 _LFS_MAGIC = b"version https://git-lfs"
-_ORT_MEM_MARKER = "_ORT_MEM_ADDR_"
 
 
 class LoadError(Exception):
@@ -96,13 +97,6 @@ class LoadedModel:
         return model
 
 
-def display_name(text: str | bytes) -> str:
-    """A printable str for a name; protobuf hands names that are not valid UTF-8 over as bytes."""
-    if isinstance(text, str):
-        return text
-    return text.decode("utf-8", "backslashreplace")
-
-
 def stripped(tensor) -> bool:
     """A tensor whose elements are not in the file: no payload field and not external (dims only)."""
     return math.prod(tensor.dims) > 0 and tensor.data_location != TensorProto.EXTERNAL and not (
@@ -132,7 +126,7 @@ def load(source: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.P
     loaded = LoadedModel(model, name, Path(base_dir) if base_dir is not None else None, payloads_skipped=skipped)
     external += [t for t in walk.tensors(model, initializers=False) if t.data_location == TensorProto.EXTERNAL]
     loaded.external_data = bool(external)
-    loaded.unsafe_external = list(_unsafe_external_references(external, loaded.base_dir))
+    loaded.unsafe_external = list(unsafe_external_references(external, loaded.base_dir))
     if loaded.base_dir is None and external:
         loaded.notes.append("external-data files were not checked (an in-memory model: pass base_dir= to check them)")
     return loaded
@@ -322,93 +316,3 @@ def _data_problem(tensor: TensorProto, *, check_payload: bool) -> str | None:
     return None
 
 
-# --- external data -------------------------------------------------------------------------
-
-def _unsafe_external_references(external: list[TensorProto], base_dir: Path | None):
-    """One sentence per problem; the tensors that share one (a missing weight file) are counted, not listed."""
-    by_problem: dict[str, list[str]] = {}
-    for tensor in external:
-        problem = _external_problem(tensor, base_dir)
-        if problem:
-            by_problem.setdefault(problem, []).append(display_name(tensor.name))
-    for problem, tensors in by_problem.items():
-        if len(tensors) == 1:
-            yield f"tensor '{tensors[0]}': {problem}"
-        else:
-            more = ", …" if len(tensors) > 2 else ""
-            yield f"{problem} ({len(tensors)} tensors: '{tensors[0]}', '{tensors[1]}'{more})"
-
-
-def _external_problem(tensor: TensorProto, base_dir: Path | None) -> str | None:
-    info = {display_name(entry.key): entry.value for entry in tensor.external_data}
-    location = info.get("location", "")
-    if isinstance(location, bytes):
-        return f"location '{display_name(location)}' is not valid UTF-8"
-    if not location:
-        return "external data has no location"
-    if "\0" in location:
-        return f"location '{display_name(location)!r}' holds a NUL character"
-    if _ORT_MEM_MARKER in location:
-        return f"location '{display_name(location)}' is an in-memory address marker"
-    if os.path.isabs(location) or location.startswith(("/", "\\")) or (len(location) > 1 and location[1] == ":"):
-        return f"location '{display_name(location)}' is an absolute path"
-    parts = location.replace("\\", "/").split("/")
-    if ".." in parts:
-        return f"location '{display_name(location)}' leaves the model's folder ('..')"
-    try:
-        offset = int(info.get("offset", 0))
-        length = int(info["length"]) if "length" in info else None
-    except ValueError:
-        return "external data offset/length is not an integer"
-    if offset < 0 or (length is not None and length < 0):
-        return "external data offset/length is negative"
-    if base_dir is None:
-        return None  # in-memory model without base_dir: only the path itself can be checked
-    path = base_dir
-    for part in parts:
-        path = path / part
-        try:
-            info_l = os.lstat(path)
-        except OSError:
-            return f"the external data file '{display_name(location)}' is missing beside the model"
-        if stat.S_ISLNK(info_l.st_mode):
-            return f"location '{display_name(location)}' goes through a symlink"
-    if not stat.S_ISREG(info_l.st_mode):
-        return f"external data '{display_name(location)}' is not a regular file"
-    if info_l.st_nlink != 1:
-        return f"external data '{display_name(location)}' has {info_l.st_nlink} hard links"
-    expected = _declared_nbytes(tensor)
-    if length is None:
-        length = info_l.st_size - offset
-    if offset + length > info_l.st_size:
-        return (f"offset {offset:,} + length {length:,} exceeds the size of '{display_name(location)}' "
-                f"({info_l.st_size:,} bytes)")
-    if expected is not None and expected != length:
-        return f"length {length:,} does not match dims × dtype size = {expected:,} bytes"
-    return None
-
-
-def _declared_nbytes(tensor: TensorProto) -> int | None:
-    count = 1
-    for d in tensor.dims:  # Python ints: no overflow, nothing materialised
-        count *= d
-    return tensor_nbytes(tensor.data_type, count)
-
-
-# Bits per element of each ONNX tensor type (sub-byte types pack; strings have no fixed size).
-_DTYPE_BITS = {1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64,
-               15: 128, 16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4, 24: 8, 25: 2, 26: 2, 27: 6, 28: 6}
-
-
-def tensor_nbytes(elem_type: int, count: int) -> int | None:
-    """Bytes of `count` packed elements of an ONNX type, or None for strings/unknown types."""
-    bits = _DTYPE_BITS.get(elem_type)
-    return None if bits is None else (count * bits + 7) // 8
-
-
-_DTYPE_NAMES = {value: {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "float16"}.get(name, name.lower())
-                for name, value in TensorProto.DataType.items()}
-
-
-def dtype_name(elem_type: int) -> str:
-    return _DTYPE_NAMES.get(elem_type, "unknown")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from onnxlint.dtypes import tensor_nbytes
 from onnxlint.graph import Node
-from onnxlint.loader import tensor_nbytes
 from onnxlint.shapes import Shapes
 
 

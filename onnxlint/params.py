@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
+from onnxlint.dtypes import tensor_nbytes
 from onnxlint.graph import Graph, Node
-from onnxlint.loader import tensor_nbytes
 from onnxlint.lookthrough import WEIGHT_PLUMBING
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes, WindowFacts

@@ -70,3 +70,10 @@ TensorProto = _pb.TensorProto
 TypeProto = _pb.TypeProto
 ValueInfoProto = _pb.ValueInfoProto
 IR_VERSION = _pb.IR_VERSION
+
+
+def display_name(text: str | bytes) -> str:
+    """A printable str for a name; protobuf hands names that are not valid UTF-8 over as bytes."""
+    if isinstance(text, str):
+        return text
+    return text.decode("utf-8", "backslashreplace")

@@ -113,7 +113,7 @@ def layer_dict(layer: Layer, bounded: dict) -> dict:
 def _output_dict(name: str, dims, elem: int, bound: tuple | None) -> dict:
     """One output of a layer (Split, TopK, LSTM, MaxPool's indices... have several): unknown is None; a size
     the data decides has its upper bound (`bound`, `bytes_upper`)."""
-    from onnxlint.loader import dtype_name, tensor_nbytes
+    from onnxlint.dtypes import dtype_name, tensor_nbytes
 
     known = dims is not None and None not in dims
     return {"name": name, "shape": list(dims) if dims is not None else None,

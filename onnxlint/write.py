@@ -21,7 +21,7 @@ from pathlib import Path
 
 from onnx import numpy_helper
 
-from onnxlint.loader import tensor_nbytes
+from onnxlint.dtypes import tensor_nbytes
 from onnxlint.proto import GraphProto, ModelProto, TensorProto
 from onnxlint.wire import encode_varint as _varint
 

@@ -1,3 +1,4 @@
+"""`--format json`: the reports as one JSON document (schema_version 1, report.py)."""
 import json
 
 from onnxlint.report import Report, envelope

@@ -46,7 +46,7 @@ def attribute_problem(node: Node, shapes: Shapes, x_name: str, w, kernel) -> str
     dtype = shapes.dtype.get(x_name)
     if dtype and dtype not in _FLOATS and node.op_type in ("Conv", "ConvTranspose", "AveragePool", "MaxPool",
                                                           "LpPool"):
-        from onnxlint.loader import dtype_name
+        from onnxlint.dtypes import dtype_name
 
         if not (node.op_type == "MaxPool" and dtype in (TensorProto.INT8, TensorProto.UINT8)):
             return f"{node.op_type} takes a float input; '{x_name}' is {dtype_name(dtype)}"
