@@ -59,16 +59,95 @@ def test_click_only_in_the_cli_package_and_onnxruntime_only_in_execution_modules
 
 def _project_imports(path: Path) -> set[str]:
     """The onnxlint modules a file imports (`onnxlint.x`, `onnxlint.x.y` → `onnxlint.x`)."""
+    return {".".join(name.split(".")[:2]) for name in _module_imports(path)}
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Every onnxlint module a file imports, at module level or inside a function (`from onnxlint import walk`
+    is `onnxlint.walk`)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-            [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-        found.update(".".join(n.split(".")[:2]) for n in names if n.startswith("onnxlint."))
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("onnxlint."))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("onnxlint"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names
+                         if _module_path(f"{node.module}.{a.name}") is not None)
+    return {name for name in found if name != "onnxlint"}
+
+
+def _module_path(name: str) -> Path | None:
+    parts = name.split(".")
+    base = (ROOT / "rules").joinpath(*parts[2:]) if parts[1:2] == ["rules"] else ROOT.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in [*(ROOT / "onnxlint").rglob("*.py"), *(ROOT / "rules").glob("*.py")]:
+        if path.parent.name == "rules" and path.parent.parent == ROOT:
+            parts = ["onnxlint", "rules", *([] if path.stem == "__init__" else [path.stem])]
+        else:
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+        found[".".join(parts)] = path
     return found
 
 
+# The pipeline drawing (docs/architecture.md), lowest first: a module imports only from its own layer or below.
+LAYERS = [
+    "version proto dtypes units escape diagnostics lookthrough walk sandbox sources",  # foundations
+    "wire external loader",  # load: safe parse
+    "origin inline graph",  # graph: nodes in execution order
+    "shapes",  # shapes: dims, dtypes, values, typed facts
+    "params memory cost worstcase",  # cost: params, MACs, bytes, peak
+    "verify whatif",  # execution: facts from onnxruntime
+    "rule rules catalog",  # the rules and their catalog
+    "engine config docs",  # running the rules; settings
+    "report",  # the Report
+    "reporters diff",  # outputs of reports
+    "api write rewriter runner fix",  # the pipeline, writing, fixing, many models
+    "cli __main__",  # the command line
+]
+# The one import that points up, on call: Jupyter's display protocol asks the Report itself for its HTML.
+UPWARD = {("onnxlint.report", "onnxlint.reporters.html")}
+
+
+def _layer(module: str) -> int:
+    if module == "onnxlint":
+        return len(LAYERS)  # the package's lazy public names reach every layer
+    top = module.split(".")[1]
+    return next(i for i, names in enumerate(LAYERS) if top in names.split())
+
+
+def test_every_import_points_down_and_none_goes_round():
+    modules = _modules()
+    edges = {name: {m for m in _module_imports(path) if m in modules and m != name and (name, m) not in UPWARD}
+             for name, path in modules.items()}
+    upward = [(a, b) for a, targets in edges.items() for b in targets if _layer(b) > _layer(a)]
+    assert not upward, upward
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(edges[name]):
+            if target.startswith(name + "."):
+                continue  # a package importing its own submodules
+            assert state.get(target) != 1, " → ".join([*path, name, target])
+            if target not in state:
+                visit(target, [*path, name])
+        state[name] = 2
+
+    for name in sorted(edges):
+        if name not in state:
+            visit(name, [])
+
+
 def test_the_layering_arrows_hold():
-    # rules read facts, never the machinery: engine (Rule, Option, Context), facts (shapes, cost, memory),
+    # rules read facts, never the machinery: rule (Rule, Option, Context), facts (shapes, cost, memory),
     # diagnostics, units
     allowed = {"onnxlint.rule", "onnxlint.shapes", "onnxlint.cost", "onnxlint.memory", "onnxlint.lookthrough",
                "onnxlint.diagnostics", "onnxlint.units"}

@@ -28,12 +28,12 @@ from onnxlint.shapes.values import (
     evaluate,
     small_values,
 )
-from onnxlint.shapes.windows import handlers as _window_handlers
+from onnxlint.shapes.windows import HANDLERS as _WINDOW_HANDLERS
 
 __all__ = ["AxisWindow", "InputShapeError", "MatmulFacts", "Shapes", "WindowFacts", "bound_shapes", "broadcast",
            "fmt_dims", "infer_shapes", "matmul_shape"]
 
-_HANDLERS = {**HANDLERS, **_LAYOUT_HANDLERS, **_window_handlers()}
+_HANDLERS = {**HANDLERS, **_LAYOUT_HANDLERS, **_WINDOW_HANDLERS}
 # ops whose onnx inference needs the first input's shape: without it, onnx cannot know more than the handler
 _FROM_FIRST_SHAPE = UNARY | {"Gemm", "MatMul", "Dropout", "Flatten", "Identity", "BatchNormalization", "Conv",
                              "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",

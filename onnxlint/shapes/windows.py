@@ -264,8 +264,5 @@ def pool(node: Node, shapes: Shapes) -> Out | None:
     return Out([out, out][:len(node.outputs)], dtypes[:len(node.outputs)], WindowFacts("pool", axes, 1, x[1], x[1]))
 
 
-def handlers() -> dict:
-    table = {key: conv for key in CONV_OPERANDS}
-    table.update({key: conv_transpose for key in TRANSPOSE_OPERANDS})
-    table.update({key: pool for key in POOLS})
-    return table
+HANDLERS = {**{key: conv for key in CONV_OPERANDS}, **{key: conv_transpose for key in TRANSPOSE_OPERANDS},
+            **{key: pool for key in POOLS}}
