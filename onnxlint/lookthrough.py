@@ -27,6 +27,8 @@ AFFINE = frozenset(("Mul", "Add", "Sub", "Div", "Unsqueeze"))
 # a QuantizeLinear too: a dequantized weight quantized again is the one stored weight, requantized
 WEIGHT_PLUMBING = frozenset(("Identity", "Reshape", "Transpose", "Cast", "QuantizeLinear", "DequantizeLinear",
                              "Squeeze", "Unsqueeze", "Flatten"))
+# normalizations over channels or groups of them: a layer after them sees the same channels and positions
+CHANNEL_NORMS = frozenset(("InstanceNormalization", "LayerNormalization", "GroupNormalization"))
 # ops that only add or drop leading axes (or change nothing): between a Pad and the 1-D conv that reads it
 LEADING_AXES = frozenset(("Unsqueeze", "Reshape", "Squeeze", "Identity", "Cast"))
 
@@ -40,3 +42,60 @@ def walk_back(producer: Callable, tensor: str, through: frozenset | set):
             return node
         node = producer(node.inputs[0])
     return node
+
+
+def walk_back_channels(producer: Callable, constants, dims: dict, tensor: str):
+    """The node (or layer) that produces `tensor`, looking back through every op that keeps its channels and
+    positions: PASSTHROUGH, a constant affine (BatchNorm written out), a gate x·f(x) (SiLU, GELU, HardSwish
+    written as products), a norm over channels, torch's GroupNorm as exported (Reshape →
+    InstanceNormalization → Reshape back). `constants`: the tensors that do not depend on the input;
+    `dims`: tensor → its dims."""
+    for _ in range(64):
+        node = producer(tensor)
+        if node is None:
+            return None
+        tensor = _channel_input(producer, constants, dims, node)
+        if tensor is None:
+            return node
+    return None
+
+
+def _channel_input(producer: Callable, constants, dims: dict, node) -> str | None:
+    """The input whose channels a channel-preserving `node` carries on; None for any other node."""
+    if node.op_type in PASSTHROUGH or node.op_type in CHANNEL_NORMS:
+        return node.inputs[0]
+    if node.op_type in AFFINE:
+        variable = [n for n in node.inputs if n and n not in constants]
+        if len(variable) == 2 and node.op_type == "Mul":  # a gate: SiLU x·σ(x), GELU x·Φ(x), HardSwish
+            variable = [a for a, b in (variable, variable[::-1]) if _function_of(producer, constants, b, a)][:1]
+        return variable[0] if len(variable) == 1 else None
+    if node.op_type == "Reshape":
+        return _group_norm_input(producer, dims, node)
+    return None
+
+
+def _function_of(producer: Callable, constants, tensor: str, source: str) -> bool:
+    """Whether `tensor` is an element-wise function of `source` alone (σ(x), 0.5·(1 + erf(x/√2)), relu6(x+3)/6):
+    pointwise ops and constant affines back to it."""
+    for _ in range(8):
+        if tensor == source:
+            return True
+        node = producer(tensor)
+        if node is None:
+            return False
+        variable = [n for n in node.inputs if n and n not in constants]
+        if len(variable) != 1 or node.op_type not in PASSTHROUGH | AFFINE:
+            return False
+        tensor = variable[0]
+    return False
+
+
+def _group_norm_input(producer: Callable, dims: dict, reshape) -> str | None:
+    """The tensor a GroupNorm normalizes, when `reshape` ends the exported Reshape → InstanceNormalization →
+    Reshape round trip (back to the same dims); None for any other Reshape."""
+    norm = producer(reshape.inputs[0])
+    first = producer(norm.inputs[0]) if norm is not None and norm.op_type == "InstanceNormalization" else None
+    if first is None or first.op_type != "Reshape":
+        return None
+    before, after = dims.get(first.inputs[0]), dims.get(reshape.outputs[0])
+    return first.inputs[0] if before is not None and before == after else None

@@ -1,71 +1,27 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
-from onnxlint.lookthrough import AFFINE, PASSTHROUGH
+from onnxlint.lookthrough import walk_back_channels
 from onnxlint.rule import Option, Rule, share
 from onnxlint.units import layer_label, num, savings_text
 
 
 def reduced_by_1x1(ctx, tensor: str) -> bool:
-    """Whether `tensor` comes from a 1×1 conv, looking through BatchNorm, activations and constant affines;
-    also through the spatial convs of a branch that a 1×1 conv reduced (Inception's 1×1 → 3×3 → 3×3)."""
+    """Whether `tensor` comes from a 1×1 conv, looking through what keeps its channels (lookthrough: BatchNorm,
+    activations, gates, constant affines, norms); also through the spatial convs of a branch that a 1×1 conv
+    reduced (Inception's 1×1 → 3×3 → 3×3)."""
     through_spatial = False
     for _ in range(32):
-        producer = ctx.producer(tensor)
-        if producer is None:
+        producer = walk_back_channels(ctx.producer, ctx.shapes.constants, ctx.shapes.dims, tensor)
+        if producer is None or producer.op != "Conv":  # QLinearConv, ConvInteger too
             return False
-        if producer.op == "Conv":  # QLinearConv, ConvInteger too
-            w = producer.window
-            if w is None or w.group != 1 or w.c_in is None or w.c_out is None:
-                return False
-            if all(k == 1 for k in w.kernel):
-                return not through_spatial or w.c_out < w.c_in
-            through_spatial = True
-            tensor = producer.inputs[0]
-        elif producer.op_type in PASSTHROUGH:
-            tensor = producer.inputs[0]
-        elif producer.op_type in AFFINE:
-            variable = [n for n in producer.inputs if n and n not in ctx.shapes.constants]
-            if len(variable) == 2 and producer.op_type == "Mul":  # a gate: SiLU x·σ(x), GELU x·Φ(x), HardSwish
-                variable = [a for a, b in (variable, variable[::-1]) if _function_of(ctx, b, a)][:1]
-            if len(variable) != 1:
-                return False
-            tensor = variable[0]
-        elif producer.op_type == "Reshape":  # GroupNorm as exported: Reshape → InstanceNorm → Reshape back
-            tensor = _group_norm_input(ctx, producer)
-            if tensor is None:
-                return False
-        elif producer.op_type in ("InstanceNormalization", "LayerNormalization", "GroupNormalization"):
-            tensor = producer.inputs[0]
-        else:
+        w = producer.window
+        if w is None or w.group != 1 or w.c_in is None or w.c_out is None:
             return False
+        if all(k == 1 for k in w.kernel):
+            return not through_spatial or w.c_out < w.c_in
+        through_spatial = True
+        tensor = producer.inputs[0]
     return False
-
-
-def _function_of(ctx, tensor: str, source: str) -> bool:
-    """Whether `tensor` is an element-wise function of `source` alone (σ(x), 0.5·(1 + erf(x/√2)), relu6(x+3)/6):
-    pointwise ops and constant affines back to it."""
-    for _ in range(8):
-        if tensor == source:
-            return True
-        producer = ctx.producer(tensor)
-        if producer is None:
-            return False
-        variable = [n for n in producer.inputs if n and n not in ctx.shapes.constants]
-        if len(variable) != 1 or producer.op_type not in PASSTHROUGH | AFFINE:
-            return False
-        tensor = variable[0]
-    return False
-
-
-def _group_norm_input(ctx, reshape) -> str | None:
-    """The tensor a GroupNorm normalizes, when `reshape` ends the exported Reshape → InstanceNormalization →
-    Reshape round trip (back to the same dims); None for any other Reshape."""
-    norm = ctx.producer(reshape.inputs[0])
-    first = ctx.producer(norm.inputs[0]) if norm is not None and norm.op_type == "InstanceNormalization" else None
-    if first is None or first.op_type != "Reshape":
-        return None
-    before, after = ctx.shapes.dims.get(first.inputs[0]), ctx.shapes.dims.get(reshape.outputs[0])
-    return first.inputs[0] if before is not None and before == after else None
 
 
 class MissingChannelReduction(Rule):
