@@ -83,6 +83,7 @@ class Totals:
     peak_live: list = field(default_factory=list, repr=False)  # (tensor, bytes) live at the peak, largest first
     bounds: Any = None  # worstcase.Bounds: the totals at the bound of every size the data decides
     unplaced: list = field(default_factory=list)  # (initializer, elements, copies) outside every counted layer
+    peak_label: str | None = None  # the peak's node as a person names it: its module path, else its name
 
     @property
     def macs_complete(self) -> bool:
@@ -297,7 +298,8 @@ def compute_costs(graph: Graph, shapes: Shapes, node_ms: dict[str, float] | None
                     memory.peak_node.name if memory.peak_node is not None else None, memory.peak_index,
                     unknown_layers, memory.unknown,
                     any(tensor_bytes(shapes, name) is None for name in shapes.input_dims), memory.timeline,
-                    memory.peak_live, unplaced=placement.unplaced())
+                    memory.peak_live, unplaced=placement.unplaced(),
+                    peak_label=memory.peak_node.label if memory.peak_node is not None else None)
     return layers, totals
 
 

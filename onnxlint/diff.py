@@ -186,7 +186,7 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
                               ("peak activations", "peak_activation_bytes", units.nbytes)):
         before, after = diff.total(attr)
         rows.append([label, unit(before), unit(after), _signed(after - before, unit) + _pct(before, after)])
-    peaks = (diff.old.totals.peak_at, diff.new.totals.peak_at)
+    peaks = (diff.old.totals.peak_label, diff.new.totals.peak_label)
     matching = diff.matching_text()
     changed = [c for c in diff.layers if c.old is None or c.new is None or c.delta("macs") or c.delta("params")
                or c.old.output_shape != c.new.output_shape]

@@ -58,6 +58,7 @@ class Report:
             opset=self.opset, inputs=self.inputs,
             totals={"nodes": t.nodes, "params": t.params, "param_bytes": t.param_bytes, "macs": t.macs,
                     "peak_activation_bytes": t.peak_activation_bytes, "peak_at": t.peak_at,
+                    "peak_label": t.peak_label,
                     # macs and the peak count what is exact: lower bounds unless macs_complete / no unknown
                     # tensor; macs_upper and peak_upper hold the worst case where the data decides a size
                     "complete": t.complete, "macs_complete": t.macs_complete,

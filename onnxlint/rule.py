@@ -202,7 +202,7 @@ class Rule:
             share_ = (f", {100 * saved / totals.macs:.1f}% of the model's" if totals.macs_complete and totals.macs
                       else "")
             together = f": together they would save {count(saved)} MACs{share_}"
-        biggest = f"; the largest saving is at {largest.node}" if largest.worth else ""
+        biggest = f"; the largest saving is at {largest.where}" if largest.worth else ""
         return (f"{len(members)} layers: {self.summary_text(self.opts)}{together}{biggest}",
                 f"{self.group_advice or largest.suggestion}; --show-all lists each layer with its numbers")
 

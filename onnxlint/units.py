@@ -112,14 +112,14 @@ def plural(n: int, word: str) -> str:
 
 def peak_total(totals) -> str:
     if not totals.unknown_tensors:
-        return f"peak activations {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'}"
+        return f"peak activations {nbytes(totals.peak_activation_bytes)} at {totals.peak_label or '-'}"
     if totals.peak_upper is not None:
-        return (f"peak activations ≤ {nbytes(totals.peak_upper)} at {totals.bounds.peak_at or '-'} "
+        return (f"peak activations ≤ {nbytes(totals.peak_upper)} at {totals.bounds.peak_label or '-'} "
                 f"({plural(totals.bounds.tensors, 'tensor')} at their bound)")
     unknown = f"{plural(totals.unbounded_tensors, 'tensor')} of unknown size"
     if not totals.peak_activation_bytes or totals.inputs_unknown:  # a bound without the input says nothing
         return f"peak activations unknown ({unknown})"
-    return f"peak activations ≥ {nbytes(totals.peak_activation_bytes)} at {totals.peak_at or '-'} ({unknown})"
+    return f"peak activations ≥ {nbytes(totals.peak_activation_bytes)} at {totals.peak_label or '-'} ({unknown})"
 
 
 # --- window arithmetic in words (OL101, OL102) -----------------------------------------------

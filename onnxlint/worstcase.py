@@ -22,6 +22,7 @@ class Bounds:
     unknown_layers: list = field(default_factory=list)  # (node, op, why) of the layers with no bound
     unknown_tensors: int = 0  # activations with no bound
     dims: dict = field(default_factory=dict, repr=False)  # tensor → its bounded dims (where it has a bound)
+    peak_label: str | None = None  # as Totals.peak_label
 
     def sources(self) -> str:
         """'TopK ×2, NonZero': the ops whose data-decided sizes bound the layers, most layers first."""
@@ -63,15 +64,16 @@ def worst_case(graph: Graph, exact: Shapes, upper: Shapes | None, totals: Totals
             bounded.append((if_node.name, "If", max(cost.values()), "If"))
     memory = peak_activation(graph, upper) if totals.unknown_tensors else None
     if memory is None:
-        peak, peak_at, left = totals.peak_activation_bytes, totals.peak_at, 0
+        peak, peak_at, label, left = totals.peak_activation_bytes, totals.peak_at, totals.peak_label, 0
     else:
         left = memory.unknown
         peak = memory.peak if not left else None
         peak_at = memory.peak_node.name if memory.peak_node is not None else None
+        label = memory.peak_node.label if memory.peak_node is not None else None
     dims = {name: upper.dims[name] for name in bounded_by
             if _whole(upper.dims.get(name)) and not _whole(exact.dims.get(name))}
     return Bounds(None if unknown else total, peak, peak_at, bounded, totals.unknown_tensors - left, unknown, left,
-                  dims)
+                  dims, label)
 
 
 def _whole(dims) -> bool:

@@ -45,11 +45,12 @@ def test_json_schema_version_1():
     [model] = data["models"]
     assert model["opset"] == 9
     assert model["inputs"] == [{"name": "gpu_0/data_0", "shape": [1, 3, 224, 224], "dtype": "float32"}]
-    # schema_version 1 only gains fields: the first six stay, completeness was added, then the worst case
+    # schema_version 1 only gains fields: the first six stay, completeness was added, then the worst case, then
+    # the peak's display name (its module path when the exporter wrote one)
     assert set(model["totals"]) == {"nodes", "params", "param_bytes", "macs", "peak_activation_bytes", "peak_at",
                                     "complete", "macs_complete", "unknown_tensors", "unknown_layers",
                                     "macs_upper", "peak_upper", "bounded_tensors", "bounded_layers",
-                                    "unplaced_initializers"}
+                                    "unplaced_initializers", "peak_label"}
     assert model["totals"]["complete"] is True and model["totals"]["unknown_layers"] == []
     # exact: the worst case is the exact count, nothing is bounded
     assert model["totals"]["macs_upper"] == model["totals"]["macs"] and model["totals"]["bounded_layers"] == []

@@ -218,7 +218,7 @@ def _timeline(report: Report) -> str:
              f"<circle class='peak-mark' cx='{peak_x:.1f}' cy='{peak_y:.1f}' r='4' fill='#c62828'/>",
              f"<text class='peak-label' x='{peak_x + (-6 if anchor == 'end' else 6):.1f}' "
              f"y='{max(peak_y, top) + 4:.1f}' "
-             f"text-anchor='{anchor}'>peak {_e(units.nbytes(t.peak_activation_bytes))} at {_e(t.peak_at)}: "
+             f"text-anchor='{anchor}'>peak {_e(units.nbytes(t.peak_activation_bytes))} at {_e(t.peak_label)}: "
              f"{_e(live)}</text>"]
     if report.memory_budget:
         y = top + height - height * report.memory_budget / scale

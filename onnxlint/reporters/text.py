@@ -103,7 +103,7 @@ def hotspot_table(report: Report, top: int = 10) -> list[str]:
     rows = [["node", "op", "ms", "%time", "MACs", "%MACs", "GMAC/s"]]
     for layer in sorted(timed, key=lambda layer: -layer.measured_ms)[:top]:
         rate = f"{layer.macs / layer.measured_ms / 1e6:.1f}" if layer.macs else ""
-        rows.append([printable(layer.name), printable(layer.op_type), f"{layer.measured_ms:.3f}",
+        rows.append([printable(layer.label), printable(layer.op_type), f"{layer.measured_ms:.3f}",
                      f"{100 * layer.measured_ms / total_ms:.1f}",
                      units.count(layer.macs) if layer.macs else "",
                      f"{100 * layer.macs / total_macs:.1f}" if layer.macs else "", rate])
@@ -155,7 +155,8 @@ def layer_table(report: Report) -> list[str]:
             continue
         macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and report.totals.macs_complete else ""
         rf = units.shape(layer.receptive_field) if layer.receptive_field else ""
-        row = [printable(layer.path if layer.scope != "graph" else layer.name), printable(layer.op_type),
+        row = [printable(f"{layer.scope}/{layer.label}" if layer.scope != "graph" else layer.label),
+               printable(layer.op_type),
                units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
                units.count(layer.macs) if layer.macs else ("?" if layer.macs is None else ""), macs_pct,
                units.nbytes(layer.output_bytes), rf]
