@@ -131,14 +131,14 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides, base=shapes), loaded=loaded,
                   execution=executed, measure=measure)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
-    diagnostics, groups = run_rules(ctx, rules, settings.ignore_nodes)
+    diagnostics, groups, suppressed = run_rules(ctx, rules)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
                     layers=layers, diagnostics=diagnostics, groups=groups,
                     notes=loaded.notes + shapes.notes + _metadata_note(graph) + _domain_note(loaded.model, totals)
                     + _unplaced_note(totals),
                     memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
-                    external_data=loaded.external_data)
+                    external_data=loaded.external_data, suppressed=suppressed)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
                       "dtype": dtype_name(graph.inputs[name].elem_type)}
                      for name, dims in shapes.input_dims.items()]

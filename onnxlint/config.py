@@ -11,7 +11,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from onnxlint.baseline import Baseline
+from onnxlint.baseline import read as read_baseline
 from onnxlint.diagnostics import Severity
+from onnxlint.discovery import DEFAULT_EXCLUDE
 from onnxlint.loader import DEFAULT_MAX_SIZE
 from onnxlint.units import parse_size  # noqa: F401 (the config's sizes; re-exported)
 
@@ -33,8 +36,36 @@ class Settings:
     memory_budget: int | None = None
     training: bool = False
     max_size: int = DEFAULT_MAX_SIZE
-    root: Path | None = None  # the folder per-file-ignores globs are relative to
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE  # folder and file globs a folder search skips
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    force_exclude: bool = False  # exclude even the files named on the command line
+    baseline: Baseline | None = None  # the findings accepted when onnxlint was adopted (baseline.py)
+    root: Path | None = None  # the folder per-file-ignores and exclude globs are relative to
     origin: dict[str, str] = field(default_factory=dict)  # setting → where its value came from
+
+    def to_dict(self) -> dict:
+        """Every setting's value as JSON can hold it, by key."""
+        out = {}
+        for setting in SETTINGS:
+            value = getattr(self, setting.field)
+            if isinstance(value, Severity):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Baseline):
+                value = str(value.path)
+            elif isinstance(value, dict):
+                value = {str(k): list(v) if isinstance(v, tuple) else v for k, v in value.items()}
+            out[setting.key] = value
+        return out
+
+    def origins(self) -> dict:
+        """Where each setting's value came from, by key: "default", a file, or "command line"."""
+        return {s.key: self.origin.get(s.field, "default") for s in SETTINGS}
+
+    def without_baseline(self) -> Settings:
+        return replace(self, baseline=None)
 
     def show(self) -> str:
         """Every setting's value and where it came from, one `key = value  # origin` line each."""
@@ -48,7 +79,9 @@ class Settings:
 
 def parse_shape(text: str) -> tuple[str | None, tuple[int, ...]]:
     """'input=1,3,224,224' → ('input', (1,3,224,224)); '1,3,224,224' → (None, ...)."""
-    name, _, dims = text.rpartition("=")
+    name, equals, dims = text.rpartition("=")
+    if equals and not name:
+        raise ValueError(f"--input-shape '{text}': the input's name before '=' is empty (or leave out the '=')")
     try:
         shape = tuple(int(d) for d in dims.replace("x", ",").split(","))
     except ValueError:
@@ -148,6 +181,8 @@ def _fail_on(value, where: _Where) -> dict:
 def _size(key: str):
     def parse(value, where: _Where) -> dict:
         size = parse_size(value)
+        if size <= 0:
+            raise ValueError(f"must be a positive size, not {value!r}")
         if key == "max_size" and where.discovered and size > where.base.max_size:
             raise ValueError("a configuration found beside the model cannot raise the size cap; use --max-size "
                              "or --config")
@@ -155,10 +190,32 @@ def _size(key: str):
     return parse
 
 
-def _training(value, where: _Where) -> dict:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-    return {"training": value}
+def _flag(key: str):
+    def parse(value, where: _Where) -> dict:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return {key: value}
+    return parse
+
+
+def _globs(key: str):
+    def parse(value, where: _Where) -> dict:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError("must be a list of globs (a name like `build`, or a path like `models/old/*`)")
+        return {key: tuple(value), "root": _folder(where)}
+    return parse
+
+
+def _baseline(value, where: _Where) -> dict:
+    if not isinstance(value, str) or not value:
+        raise ValueError("must be the path of a baseline file (written by --write-baseline)")
+    path = Path(value)
+    return {"baseline": read_baseline(path if path.is_absolute() else _folder(where) / path)}
+
+
+def _folder(where: _Where) -> Path:
+    """The folder relative globs are relative to: the configuration's (as in ruff), or the working folder."""
+    return Path(where.name).resolve().parent if where.in_file else Path.cwd().resolve()
 
 
 def _input_shapes(value, where: _Where) -> dict:
@@ -177,7 +234,7 @@ def _per_file_ignores(value, where: _Where) -> dict:
         raise ValueError("must be a table of file glob → [codes]")
     # globs are relative to the folder of the file that sets them (as in ruff)
     return {"per_file_ignores": {glob: tuple(_check_selector(c) for c in codes) for glob, codes in value.items()},
-            "root": Path(where.name).resolve().parent if where.in_file else Path.cwd().resolve()}
+            "root": _folder(where)}
 
 
 def _options(value, where: _Where) -> dict:
@@ -231,9 +288,19 @@ SETTINGS = (
     Setting("memory-budget", "memory_budget", "warn when peak activation memory exceeds this size (`512MB`)",
             _size("memory_budget")),
     Setting("training", "training", "count memory as training does (every activation kept for the backward "
-            "pass)", _training),
+            "pass)", _flag("training")),
     Setting("max-size", "max_size", "the largest model file read (a file found beside a model cannot raise it)",
             _size("max_size")),
+    Setting("exclude", "exclude", "folders and files a folder search skips, replacing the defaults (a name "
+            "matches at any depth, a path with `/` is relative to the configuration's folder); hidden folders and "
+            "virtual environments are always skipped", _globs("exclude")),
+    Setting("extend-exclude", "extend_exclude", "more globs to skip, besides `exclude`", _globs("extend_exclude")),
+    Setting("respect-gitignore", "respect_gitignore", "skip what `.gitignore` files (and .git/info/exclude) "
+            "ignore", _flag("respect_gitignore")),
+    Setting("baseline", "baseline", "a baseline file (`--write-baseline`): the findings it lists are accepted, only "
+            "new ones are reported (path relative to the configuration's folder)", _baseline),
+    Setting("force-exclude", "force_exclude", "apply the exclusions to files named on the command line too (for "
+            "pre-commit, which names every changed file)", _flag("force_exclude")),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 

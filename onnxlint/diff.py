@@ -170,7 +170,10 @@ def _signed(n: int, unit=None) -> str:
 
 
 def _pct(before: int, after: int) -> str:
-    return f" ({100 * (after - before) / before:+.2f}%)" if before else ""
+    if not before:
+        return ""
+    change = 100 * (after - before) / before
+    return f" ({'+' if change > 0 else '−' if change < 0 else '±'}{abs(change):.2f}%)"  # the minus sign of _signed
 
 
 def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] = ()) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from onnxlint.baseline import fingerprint, model_key
 from onnxlint.catalog import all_rules
 from onnxlint.diagnostics import Diagnostic, Group, Severity
 from onnxlint.rule import Context, Rule
@@ -35,34 +37,84 @@ def selected_rules(select: Iterable[str] = (), extend_select: Iterable[str] = ()
     return chosen
 
 
-def run_rules(ctx: Context, rules: list[Rule],
-              ignore_nodes: dict[str, tuple[str, ...]] | None = None) -> tuple[list[Diagnostic], list[Group]]:
-    """Every rule over the facts, then the findings a person reads: suppressions applied, the per-layer
-    consequences of an input size folded under it, redundant ones dropped, repeats grouped."""
+@dataclass
+class Suppressed:
+    """What the suppressions of one model did: the `code:glob` keys of --ignore-node / `ignore` that matched a
+    finding, and how many findings the baseline accepted (the run reports the ones that matched nothing)."""
+    globs: set = field(default_factory=set)
+    baseline: int = 0
+
+
+class _Suppressor:
+    """--ignore-node globs and the baseline, applied to each finding as a rule makes it (before --what-if
+    would time it), with a record of what each suppressed."""
+
+    def __init__(self, ctx: Context) -> None:
+        settings = ctx.settings
+        self.ignore_nodes = getattr(settings, "ignore_nodes", None) or {}
+        baseline = getattr(settings, "baseline", None)
+        self.accepted = baseline.for_model(ctx.source) if baseline is not None else None
+        self.model = model_key(ctx.source, baseline.path.parent) if baseline is not None else ""
+        self.done, self.dropped = Suppressed(), []
+
+    def drops(self, d: Diagnostic) -> bool:
+        glob = _ignore_glob(d, self.ignore_nodes)
+        if glob is not None:
+            self.done.globs.add(glob)
+            self.dropped.append(d)
+            return True
+        if self.accepted:
+            key = fingerprint(d.code, self.model, d.where, d.message)
+            if self.accepted[key] > 0:
+                self.accepted[key] -= 1
+                self.done.baseline += 1
+                return True
+        return False
+
+    def roots_left(self, kept: list[Diagnostic], rules: dict[str, Rule]) -> list[Diagnostic]:
+        """`kept` without the root-cause findings (OL104) every node of which had its own findings suppressed:
+        they would fail the run in those nodes' name."""
+        if not self.dropped:
+            return kept
+        gone = []
+        for root in kept:
+            explained = rules[root.code].explains if root.code in rules else ()
+            if root.nodes and explained:
+                left = {d.node for d in kept if d.code in explained}
+                if set(root.nodes) <= {d.node for d in self.dropped if d.code in explained} - left:
+                    gone.append(root)
+        return [d for d in kept if all(d is not g for g in gone)]
+
+
+def run_rules(ctx: Context, rules: list[Rule]) -> tuple[list[Diagnostic], list[Group], Suppressed]:
+    """Every rule over the facts, then the findings a person reads: suppressions applied (--ignore-node, the
+    baseline), the per-layer consequences of an input size folded under it, redundant ones dropped, repeats
+    grouped."""
     by_op: dict[str, list[Rule]] = {}
     diagnostics: list[Diagnostic] = []
-    ignore_nodes = ignore_nodes or {}
+    suppressor = _Suppressor(ctx)
     for rule in rules:
         if rule.op_types:
             for op in rule.op_types:
                 by_op.setdefault(op, []).append(rule)
         else:
-            diagnostics.extend(d for d in rule.check_model(ctx) if not _suppressed(d, ignore_nodes))
+            diagnostics.extend(d for d in rule.check_model(ctx) if not suppressor.drops(d))
     for layer in ctx.layers:
         if layer.node in ctx.shapes.problems:
             continue  # its shapes contradict each other (OL004): no other claim stands on them
         for rule in by_op.get(layer.op, ()):
             for d in rule.check_node(ctx, layer):
-                if not _suppressed(d, ignore_nodes):
+                if not suppressor.drops(d):
                     measured = ctx.measure is not None and rule.measurable and d.replacement and d.savings
                     diagnostics.append(rule.measured(d, layer, ctx.measure) if measured else d)
+    by_code = {rule.code: rule for rule in rules}
+    diagnostics = suppressor.roots_left(diagnostics, by_code)
     named = {d.node for d in diagnostics}  # path = scope/name, as in a Diagnostic: built for those alone
     order = {layer.path: i for i, layer in enumerate(ctx.layers) if layer.name in named}
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
-    by_code = {rule.code: rule for rule in rules}
     _fold_into_root_causes(diagnostics, by_code)
     diagnostics = _drop_redundant(diagnostics, by_code)
-    return diagnostics, _groups(diagnostics, by_code, ctx)
+    return diagnostics, _groups(diagnostics, by_code, ctx), suppressor.done
 
 
 def _fold_into_root_causes(diagnostics: list[Diagnostic], rules: dict[str, Rule]) -> None:
@@ -99,13 +151,15 @@ def _groups(diagnostics: list[Diagnostic], rules: dict[str, Rule], ctx: Context)
     return groups
 
 
-def _suppressed(d: Diagnostic, ignore_nodes: dict[str, tuple[str, ...]]) -> bool:
+def _ignore_glob(d: Diagnostic, ignore_nodes: dict[str, tuple[str, ...]]) -> str | None:
+    """The `key:glob` of --ignore-node / `ignore` that suppresses `d`, or None."""
     if d.node is None:
-        return False
+        return None
     path = f"{d.location}/{d.node}"
     for key, globs in ignore_nodes.items():
         if key == d.code or key == d.name or d.code.startswith(key.upper()) or key == "ALL":
-            if any(fnmatch.fnmatchcase(d.node, g) or fnmatch.fnmatchcase(path, g)
-                   or (d.module is not None and fnmatch.fnmatchcase(d.module, g)) for g in globs):
-                return True
-    return False
+            for g in globs:
+                if fnmatch.fnmatchcase(d.node, g) or fnmatch.fnmatchcase(path, g) or (
+                        d.module is not None and fnmatch.fnmatchcase(d.module, g)):
+                    return f"{key}:{g}"
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from onnxlint.cost import Layer, Totals
 from onnxlint.diagnostics import Diagnostic, Group, Severity
@@ -27,6 +28,7 @@ class Report:
     error: str | None = None  # why the model could not be read (then nothing else is set)
     error_class: str | None = None
     external_data: bool = False  # the model keeps its weights in external files
+    suppressed: Any = None  # engine.Suppressed: what --ignore-node globs and the baseline took (not in the JSON)
 
     def count(self, severity: Severity) -> int:
         return sum(d.severity == severity for d in self.diagnostics)

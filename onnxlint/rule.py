@@ -106,6 +106,11 @@ class Context:
         """The layers that `tensor` reaches, in execution order."""
         return [self._layer_of[n] for n in self.graph.downstream(tensor) if n in self._layer_of]
 
+    def batch_advice(self, advice: str) -> str:
+        """", or the batch size (now 8)" when some input is batched; nothing when every batch is 1 already."""
+        batch = max((dims[0] for dims in self.shapes.input_dims.values() if dims and dims[0]), default=1)
+        return f"{advice}{batch:,})" if batch > 1 else ""
+
     def contributors(self, tensors: list[tuple[str, int]], total: int, top: int = 3) -> str:
         """"'r0' 12.2 MiB (output of conv1, 50%), …": the largest of `tensors` and where each comes from."""
         parts = []

@@ -1,55 +1,55 @@
-"""Many models at once: path expansion, per-model settings, parallel processes, stable order."""
+"""Many models at once: the models the paths name, per-model settings, parallel processes, stable order."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from onnxlint.api import lint_safely
 from onnxlint.config import ConfigError, Settings, find_pyproject, read_config, settings_from
+from onnxlint.discovery import Found, Walk, find_models
 from onnxlint.report import Report
 
 
-def expand_paths(paths) -> list[str]:
-    """Files as given; directories searched recursively for *.onnx, sorted. Missing paths are kept
-    so that they are reported as unreadable, in order."""
-    models: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            found = sorted(str(p) for p in Path(path).rglob("*.onnx") if not p.is_dir())
-            # a folder with no model in it (or one named like a model, x.onnx) is reported, not skipped
-            models.extend(found or [str(path)])
-        else:
-            models.append(str(path))
-    return list(dict.fromkeys(models))
-
-
-def resolve_settings(models: list[str], config: Path | None, cli_table: dict[str, Any]) -> dict[str, Settings | str]:
-    """Settings per model: --config FILE or the nearest pyproject.toml, then the CLI flags on top. A broken
-    config found beside a model is that model's error (a str), and the others go on; a --config FILE the user
-    named, or a bad flag, is an error for the whole run (ConfigError)."""
+def settings_resolver(config: Path | None, cli_table: dict[str, Any]) -> Callable[[str], Settings | str]:
+    """The settings of a path: --config FILE or the nearest pyproject.toml, then the CLI flags on top; each
+    configuration read once. A broken configuration found beside a model is that model's error (a str), and
+    the others go on; a --config FILE the user named, or a bad flag, is an error for the whole run
+    (ConfigError, raised here)."""
     cache: dict[Path | None, Settings | str] = {}
-    result: dict[str, Settings | str] = {}
     named = settings_from(read_config(config), str(config), Settings()) if config is not None else None
-    for model in models:
+
+    def settings_of(path: str) -> Settings | str:
         try:
             source = config if config is not None else find_pyproject(
-                Path(model).parent if model not in ("", "-") else Path.cwd())
+                Path.cwd() if path in ("", "-") else Path(path) if os.path.isdir(path) else Path(path).parent)
         except ConfigError as exc:
-            result[model] = str(exc)
-            continue
+            return str(exc)
         if source not in cache:
             try:
                 settings = named if named is not None else Settings()
                 if source is not None and named is None:
                     settings = settings_from(read_config(source), str(source), settings, discovered=True)
-                cache[source] = settings
             except ConfigError as exc:
-                cache[source] = str(exc)
-        found = cache[source]
-        result[model] = found if isinstance(found, str) or not cli_table else settings_from(
-            cli_table, "command line", found)
-    return result
+                settings = str(exc)
+            # the flags on top, outside the try: a bad flag is the whole run's error
+            cache[source] = settings if isinstance(settings, str) or not cli_table else settings_from(
+                cli_table, "command line", settings)
+        return cache[source]
+
+    return settings_of
+
+
+def find(paths, settings_of: Callable[[str], Settings | str]) -> Found:
+    """The models the paths name (folders searched as each one's settings say: discovery.py)."""
+    def walk_for(path: str) -> Walk:
+        settings = settings_of(path)
+        if isinstance(settings, str):
+            settings = Settings()  # the model's own settings will carry the error
+        return Walk(settings.exclude, settings.extend_exclude, settings.respect_gitignore, settings.force_exclude,
+                    settings.root)
+    return find_models(paths, walk_for)
 
 
 def iter_lint(models: list[str], settings_for: dict[str, Settings | str], *, jobs: int = 1, stdin: bytes | None = None,

@@ -55,8 +55,9 @@ class InputSizeNotDivisible(Rule):
             stride = f"; with the network's total stride {float(max(jumps)):g}," if jumps else ","
             names = ", ".join(layer.label for layer in losing[:5]) + (" …" if len(losing) > 5 else "")
             yield self.report(
-                f"input '{name}' is {axes_label(dims[2:])}{stride} {len(losing)} strided layer(s) drop real input "
-                f"rows/columns ({names})", suggestion=_advice(ctx, name, dims),
+                f"input '{name}' is {axes_label(dims[2:])}{stride} {len(losing):,} strided layer"
+                f"{'s drop' if len(losing) != 1 else ' drops'} real input rows/columns ({names})",
+                suggestion=_advice(ctx, name, dims),
                 nodes=tuple(layer.name for layer in losing))
 
 

@@ -40,4 +40,5 @@ class ActivationHotspot(Rule):
             f"activation memory peaks at {nbytes(totals.peak_activation_bytes)} at {node.label} ({node.op_type}) with "
             f"{len(tensors)} live tensors: {ctx.contributors(tensors, totals.peak_activation_bytes)}",
             node,
-            suggestion="shrink the resolution or width of the layers producing these tensors, or the batch size")
+            suggestion="shrink the resolution or width of the layers producing these tensors"
+                       + ctx.batch_advice(", or the batch size (now "))

@@ -48,7 +48,8 @@ class MemoryOverBudget(Rule):
                     f"training needs {at_least}{nbytes(used)} = activations kept for backward {nbytes(activations)} + "
                     f"params ×4 (weights, gradients, Adam moments) {nbytes(4 * totals.param_bytes)}, over the budget "
                     f"of {nbytes(budget)}; largest activations: {ctx.contributors(sizes, activations)}",
-                    suggestion="reduce the batch size or early resolution/width, or use gradient checkpointing")
+                    suggestion="reduce early resolution/width" + ctx.batch_advice(" or the batch size (now ")
+                               + ", or use gradient checkpointing")
         elif totals.peak_activation_bytes > budget:
             node = ctx.graph.main_nodes()[totals.peak_index]
             tensors = totals.peak_live
@@ -58,4 +59,5 @@ class MemoryOverBudget(Rule):
                 f"{nbytes(budget)} at "
                 f"{node.label} ({node.op_type}); live there: "
                 f"{ctx.contributors(tensors, totals.peak_activation_bytes)}", node,
-                suggestion="reduce the batch size, or the resolution/width of the early layers named")
+                suggestion="reduce the resolution/width of the early layers named"
+                           + ctx.batch_advice(", or the batch size (now "))

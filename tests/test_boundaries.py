@@ -99,7 +99,7 @@ def _modules() -> dict[str, Path]:
 
 # The pipeline drawing (docs/architecture.md), lowest first: a module imports only from its own layer or below.
 LAYERS = [
-    "version proto dtypes units escape diagnostics lookthrough walk sandbox sources",  # foundations
+    "version proto dtypes units escape diagnostics lookthrough walk sandbox sources discovery baseline",  # basics
     "wire external loader",  # load: safe parse
     "origin inline graph",  # graph: nodes in execution order
     "shapes",  # shapes: dims, dtypes, values, typed facts

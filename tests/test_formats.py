@@ -13,7 +13,7 @@ def test_sarif_validates_and_locates_nodes(tmp_path):
     bad.write_bytes(b"\x00\x01garbage")
     out = tmp_path / "report.sarif"
     result = run_cli(fixture("demo"), bad, "--format", "sarif", "--output", out, cwd=ROOT)
-    assert result.returncode == 1 and result.stdout == ""
+    assert result.returncode == 2 and result.stdout == ""  # an unreadable model is an error, as in ruff
     sarif = json.loads(out.read_text())
     jsonschema.validate(sarif, SCHEMA)
     [run] = sarif["runs"]
@@ -37,6 +37,17 @@ def test_github_annotations():
     assert any(line.startswith("::notice ") for line in out)
 
 
-def test_statistics():
-    out = run_cli(fixture("demo"), "--statistics").stdout
-    assert "     3  OL102  pool-drops-input" in out
+def test_statistics_count_what_is_shown_and_what_is_behind_it():
+    """ruff's --statistics: the table instead of the findings; shown (a group once, a finding folded under its
+    root cause not at all) and per node, both labelled, with the severity; the count line agrees with it."""
+    result = run_cli(fixture("demo"), "--statistics")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["shown", "per", "node", "code", "severity", "rule"]
+    assert "      0         3  OL102  warning     pool-drops-input" in lines  # folded under OL104: not shown
+    assert "      1         1  OL104  warning     input-size-not-divisible" in lines
+    shown = {line.split()[2]: (int(line.split()[0]), line.split()[3]) for line in lines[1:-1]}
+    warnings = sum(n for n, severity in shown.values() if severity == "warning")
+    suggestions = sum(n for n, severity in shown.values() if severity == "suggestion")
+    assert lines[-1] == f"{warnings} warning, {suggestions} suggestions in 1 model"
+    assert (warnings, suggestions) == (1, 4)
+    assert "OL201" not in result.stdout.split("shown")[0] and result.returncode == 1

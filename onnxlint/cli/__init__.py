@@ -9,7 +9,7 @@ import click
 
 from onnxlint.cli.check import check
 from onnxlint.cli.commands import diff_command, explain, fix_command, rules_command
-from onnxlint.cli.common import EXIT_CLEAN
+from onnxlint.cli.common import EXIT_USAGE, fail
 from onnxlint.version import __version__
 
 
@@ -17,9 +17,12 @@ class _DefaultGroup(click.Group):
     """`onnxlint MODEL...` runs `check`; `onnxlint rules|explain|fix` are subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args:  # a bare `onnxlint`: the help, as any command-line tool
-            click.echo(ctx.get_help())
-            ctx.exit(EXIT_CLEAN)
+        if not args:  # a bare `onnxlint`: a usage error with the help, as ruff and mypy (exit 2)
+            click.echo(ctx.get_help(), err=True)
+            ctx.exit(EXIT_USAGE)
+        if "--fix" in args or "--unsafe-fixes" in args:  # what a ruff user types: say where fixes are
+            fail("fixes are a command of their own, verified by onnxruntime before anything is written: "
+                 "onnxlint fix MODEL -o OUT.onnx (or --in-place, or --diff)")
         if args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["check", *args]
         return super().parse_args(ctx, args)

@@ -15,6 +15,7 @@ def rules_command() -> None:
     """List every rule: code, name, severity, on by default, whether `onnxlint fix` can fix it, summary."""
     from onnxlint.catalog import all_rules
 
+    click.echo(f"{'code':<5}  {'name':<28} {'severity':<10} {'on':<6} {'fix':<3}  summary")
     for rule in all_rules():
         default = "on" if rule.default_enabled else "opt-in"
         fixable = "fix" if rule.applicability else ""
@@ -126,7 +127,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
     for d in created:  # what the rewrite itself brings: the FC that became a conv may now be a wide one
         say(f"  new {d.code} at {d.node or '-'}: {d.message}")
     for name, (larger, shape) in result.score_maps.items():
-        say(f"fully convolutional: at {larger} the new output '{name}' is a {'×'.join(map(str, shape))} score map, "
+        say(f"fully convolutional: at {larger} the new output '{name}' is the score map {'×'.join(map(str, shape))}, "
              "as the conv arithmetic predicts (onnxruntime)")
     if diff:
         say(f"{model}: --diff: nothing written")
@@ -134,7 +135,8 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
     for note in result.notes:
         say(f"  note: {note}")
     weights = f" (weights in {result.written[1].name})" if len(result.written) > 1 else ""
-    say(f"{model} → {target}: {len(result.changes)} rewrites{weights}; the files written are the ones verified")
+    say(f"{model} → {target}: {len(result.changes):,} rewrite{'s' if len(result.changes) != 1 else ''}{weights}; "
+        "the files written are the ones verified")
 
 
 def _counts(keys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -88,3 +89,29 @@ def rule_options(values: tuple[str, ...]) -> dict:
             raise ValueError(f"--option '{value}': expected CODE.KEY=VALUE, e.g. OL201.min-saving=0.2")
         options.setdefault(code, {})[name] = raw
     return options
+
+
+def read_stdin(settings) -> bytes:
+    """The model on standard input, read in chunks up to the size cap (the loader then refuses a larger one)."""
+    chunks, size = [], 0
+    while size <= settings.max_size:
+        chunk = sys.stdin.buffer.read(min(1 << 20, settings.max_size + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+@contextmanager
+def opened(output: Path | None):
+    """Where streamed output goes: FILE (one line and exit 2 when it cannot be opened) or stdout."""
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        stream = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write the report: {exc.strerror or exc}")
+    with stream:
+        yield stream

@@ -6,7 +6,7 @@ import importlib
 # format → (module, function)
 _RENDERERS = {"text": ("text", "render"), "json": ("json", "render"), "sarif": ("sarif", "render"),
               "github": ("github", "render"), "gitlab": ("gitlab", "render"), "markdown": ("table", "render_markdown"),
-              "csv": ("table", "render_csv"), "html": ("html", "render")}
+              "csv": ("table", "render_csv"), "html": ("html", "render"), "jsonl": ("json", "render_lines")}
 FORMATS = tuple(_RENDERERS)
 
 

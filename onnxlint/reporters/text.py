@@ -25,6 +25,11 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
     def add(text: str, indent: str) -> None:
         lines.extend(_wrap(text, width, indent))
 
+    if statistics:  # the statistics instead of the findings, as ruff's --statistics
+        lines.extend(statistics_lines(reports))
+        if not quiet:
+            lines.append(count_line(reports, show_all=True))
+        return "\n".join(lines) + "\n" if lines else ""
     for report in reports:
         if report.error is not None:
             continue  # unreadable models are reported on stderr
@@ -59,8 +64,6 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
             lines.append(verification_line(report))
             if report.verification.get("profile_runs"):
                 lines.extend(hotspot_table(report))
-    if statistics:
-        lines.extend(statistics_lines(reports))
     if not quiet:
         lines.append(count_line(reports, show_all))
     return "\n".join(lines) + "\n" if lines else ""
@@ -122,25 +125,38 @@ def count_line(reports: list[Report], show_all: bool = False) -> str:
     for severity in (Severity.ERROR, Severity.WARNING, Severity.SUGGESTION):
         n = sum(item.severity == severity for item in shown)
         if n:
-            parts.append(f"{n} {severity}{'s' if n != 1 else ''}")
+            parts.append(units.plural(n, str(severity)))
     unreadable = sum(r.error is not None and r.error_class != "LFSPointer" for r in reports)
     if unreadable:
-        parts.append(f"{unreadable} unreadable")
+        parts.append(f"{unreadable:,} unreadable")
     pointers = sum(r.error_class == "LFSPointer" for r in reports)
     if pointers:
-        parts.append(f"{pointers} skipped (Git LFS pointer{'s' if pointers != 1 else ''})")
-    models = f"{len(reports)} model{'s' if len(reports) != 1 else ''}"
+        parts.append(f"{pointers:,} skipped (Git LFS pointer{'s' if pointers != 1 else ''})")
+    models = units.plural(len(reports), "model")
     behind = sum(len(r.diagnostics) for r in reports) - sum(not isinstance(item, Group) for item in shown)
-    more = f" ({behind} per-node findings behind them: --show-all)" if behind and not show_all else ""
+    more = f" ({units.plural(behind, 'per-node finding')} behind them: --show-all)" if behind and not show_all else ""
     return f"{', '.join(parts) or 'No findings'} in {models}{more}"
 
 
 def statistics_lines(reports: list[Report]) -> list[str]:
-    counts: dict[tuple[str, str], int] = {}
+    """Findings per rule: how many the output shows (a group counts once, a finding folded under its root cause
+    not at all) and how many nodes they cover, with the severity, as ruff's --statistics."""
+    shown: dict[str, int] = {}
+    per_node: dict[str, int] = {}
+    about: dict[str, tuple] = {}
     for r in reports:
+        for item in r.findings():
+            shown[item.code] = shown.get(item.code, 0) + 1
         for d in r.diagnostics:
-            counts[(d.code, d.name)] = counts.get((d.code, d.name), 0) + 1
-    return [f"{n:6d}  {code}  {name}" for (code, name), n in sorted(counts.items())]
+            per_node[d.code] = per_node.get(d.code, 0) + 1
+            about[d.code] = (d.severity, d.name)
+    if not about:
+        return []
+    lines = [f"{'shown':>7}  {'per node':>8}  code   severity    rule"]
+    for code in sorted(about):
+        severity, name = about[code]
+        lines.append(f"{shown.get(code, 0):>7,}  {per_node[code]:>8,}  {code:<5}  {str(severity):<10}  {name}")
+    return lines
 
 
 def layer_table(report: Report) -> list[str]:

@@ -143,7 +143,7 @@ class Shapes:
     problems: dict = field(default_factory=dict)  # Node → why its shapes contradict each other
     dead: set = field(default_factory=set)  # nodes of an If branch that never runs (the condition is known)
     input_dims: dict[str, tuple | None] = field(default_factory=dict)  # resolved model inputs
-    unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → dims still symbolic
+    unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → declared dims, some symbolic
     notes: list[str] = field(default_factory=list)
     opset: int = 0  # of the default domain
     graph: Any = field(default=None, repr=False)  # the Graph described: producers, stored tensors, attributes

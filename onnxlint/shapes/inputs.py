@@ -49,7 +49,7 @@ def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | N
                 shapes.notes.append(f"input '{name}': symbolic batch dim '{dims[0] or '?'}' taken as 1")
                 dims = (1,) + dims[1:]
             if any(not isinstance(d, int) for d in dims):
-                shapes.unresolved_inputs[name] = dims
+                shapes.unresolved_inputs[name] = declared.dims  # as the model declares them: [batch,3,height,…]
                 dims = concrete(dims)
         shapes.input_dims[name] = dims
         shapes.dims[name] = dims

@@ -169,7 +169,8 @@ def conv(node: Node, shapes: Shapes) -> Out | None:
             return None
         rank = len(kernel)
         if x is not None and len(x) != rank + 2:
-            return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D kernel needs rank "
+            return Out([None], problem=f"its input has rank {len(x)} {list(x)}, a kernel of {rank} spatial dims needs "
+                                       f"rank "
                                        f"{rank + 2}")
         problem = attribute_problem(node, shapes, x_name, w, kernel)
         if problem is not None:
@@ -253,7 +254,8 @@ def pool(node: Node, shapes: Shapes) -> Out | None:
     rank = len(kernel)
     if len(x) != rank + 2:
         return Out([None] * len(node.outputs),
-                   problem=f"its input has rank {len(x)} {list(x)}, a {rank}-D window needs rank {rank + 2}")
+                   problem=f"its input has rank {len(x)} {list(x)}, a window of {rank} spatial dims needs rank "
+                           f"{rank + 2}")
     problem = attribute_problem(node, shapes, node.inputs[0], None, kernel)
     if problem is not None:
         return Out([None] * len(node.outputs), problem=problem)

@@ -3,7 +3,7 @@ from conftest import codes, lint_fixture
 
 def test_fires_on_symbolic_spatial_dims():
     [d] = codes(lint_fixture("symbolic_input"), "OL001")
-    assert "input 'image' has symbolic dims [1,3,H,W]" in d.message
+    assert "input 'image' has symbolic dims [N,3,H,W]" in d.message
     assert "--input-shape image=1,3,224,224" in d.suggestion
 
 
