@@ -38,7 +38,9 @@ def find_models(paths, walk_for) -> Found:
     for path in paths:
         walk = walk_for(path)
         if path == "-" or not os.path.isdir(path):
-            if walk.force_exclude and _excluded(Path(path), walk, _root(walk)):
+            if walk.force_exclude and path != "-" and (_excluded(Path(path), walk, _root(walk)) or (
+                    walk.respect_gitignore and _ignored(Path(path).resolve(), _ancestor_ignores(Path(path).resolve()),
+                                                        False))):
                 found.skipped.append(path)
             else:
                 found.models.append(path)  # a missing path is reported as unreadable, in its place

@@ -68,6 +68,7 @@ class _Suppressor:
             if self.accepted[key] > 0:
                 self.accepted[key] -= 1
                 self.done.baseline += 1
+                self.dropped.append(d)
                 return True
         return False
 
@@ -113,7 +114,7 @@ def run_rules(ctx: Context, rules: list[Rule]) -> tuple[list[Diagnostic], list[G
     order = {layer.path: i for i, layer in enumerate(ctx.layers) if layer.name in named}
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
     _fold_into_root_causes(diagnostics, by_code)
-    diagnostics = _drop_redundant(diagnostics, by_code)
+    diagnostics = _drop_redundant(diagnostics, by_code, suppressor.dropped)
     return diagnostics, _groups(diagnostics, by_code, ctx), suppressor.done
 
 
@@ -126,8 +127,11 @@ def _fold_into_root_causes(diagnostics: list[Diagnostic], rules: dict[str, Rule]
                     d.folded_into = root.code
 
 
-def _drop_redundant(diagnostics: list[Diagnostic], rules: dict[str, Rule]) -> list[Diagnostic]:
-    named = {(d.location, d.node) for d in diagnostics if d.node and not rules.get(d.code, Rule).only_when_alone}
+def _drop_redundant(diagnostics: list[Diagnostic], rules: dict[str, Rule], suppressed=()) -> list[Diagnostic]:
+    """Without the findings of `only_when_alone` rules on a node another finding names (a suppressed one too:
+    accepting OL201 at a layer does not bring its OL205 forward)."""
+    named = {(d.location, d.node) for d in (*diagnostics, *suppressed)
+             if d.node and not rules.get(d.code, Rule).only_when_alone}
     return [d for d in diagnostics
             if not (d.code in rules and rules[d.code].only_when_alone and (d.location, d.node) in named)]
 

@@ -259,8 +259,16 @@ def _warn_unused_suppressions(reports: list, settings_for: dict) -> None:
         echo(f"onnxlint: warning: --ignore-node / ignore {printable(key)} matched no finding in the "
              f"{len(linted):,} model{'s' if len(linted) != 1 else ''} linted", err=True)
     for path, (baseline, models, matched) in baselines.items():
-        stale = baseline.size(models) - matched
+        stale, shown = baseline.size(models) - matched, printable(_relative(path))
         if stale > 0:
-            echo(f"onnxlint: warning: {stale:,} finding{'s' if stale != 1 else ''} of the baseline "
-                 f"{printable(str(path))} no longer occur{'s' if stale == 1 else ''} (fixed?): --write-baseline "
-                 f"{printable(str(path))} drops {'it' if stale == 1 else 'them'}", err=True)
+            echo(f"onnxlint: warning: {stale:,} finding{'s' if stale != 1 else ''} of the baseline {shown} no longer "
+                 f"occur{'s' if stale == 1 else ''} (fixed?): --write-baseline {shown} drops "
+                 f"{'it' if stale == 1 else 'them'}", err=True)
+
+
+def _relative(path: Path) -> str:
+    """A path as the user would type it here: relative to the working folder when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
