@@ -128,6 +128,17 @@ class Context:
         return Savings(p0, p1, m0, m1, self.totals.params, model_macs)
 
 
+def _measured(members: list[Diagnostic]) -> str:
+    """What --what-if measured of a group's replacements, together (each member's own is behind --show-all)."""
+    timed = [d.savings.extra for d in members if d.savings and "measured_ms_before" in d.savings.extra]
+    if not timed:
+        return ""
+    before, after = sum(t["measured_ms_before"] for t in timed), sum(t["measured_ms_after"] for t in timed)
+    noisy = sum(t["measured_within_noise"] for t in timed)
+    return (f"; what-if: {len(timed):,} of {len(members):,} replacements measured, together {before:.2f} ms → "
+            f"{after:.2f} ms (medians; {noisy:,} within this machine's noise)")
+
+
 class Rule:
     """Base of every rule. Subclasses set the class attributes and implement check_node
     (called for each node of `op_types`) or check_model (when `op_types` is empty)."""
@@ -208,8 +219,9 @@ class Rule:
                       else "")
             together = f": together they would save {count(saved)} MACs{share_}"
         biggest = f"; the largest saving is at {largest.where}" if largest.worth else ""
-        return (f"{len(members)} layers: {self.summary_text(self.opts)}{together}{biggest}",
-                f"{self.group_advice or largest.suggestion}; --show-all lists each layer with its numbers")
+        return (f"{len(members):,} layers: {self.summary_text(self.opts)}{together}{biggest}",
+                f"{self.group_advice or largest.suggestion}{_measured(members)}; --show-all lists each layer with its "
+                "numbers")
 
     @classmethod
     def doc(cls) -> str:

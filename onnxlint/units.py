@@ -39,6 +39,20 @@ def shape(dims) -> str:
     return "×".join("?" if d is None else str(d) for d in dims)
 
 
+def receptive_field(layer, inputs: list[dict]) -> str:
+    """A layer's receptive field as a person reads it: "whole input" once a global operation has collapsed the
+    map (its field is then larger than the input, a number that means nothing), or when it covers every pixel
+    of the input; else its size per axis (7×7)."""
+    field = layer.receptive_field
+    if not field:
+        return ""
+    spatial = [tuple(i["shape"][2:]) for i in inputs if i.get("shape") and len(i["shape"]) == len(field) + 2]
+    if layer.jump is None or (spatial and all(None not in s and all(f >= d for f, d in zip(field, s))
+                                              for s in spatial)):
+        return "whole input"
+    return shape(field)
+
+
 def num(n: int) -> str:
     """Exact figure with thousands separators: 102,464."""
     return f"{n:,}"

@@ -63,33 +63,53 @@ def build_pair(layer, replacement: tuple[ConvSpec, ...], seed: int = 0):
     return original, _model(nodes, inits, x_shape, x)
 
 
-def _time(ort, model: onnx.ModelProto, runs: int) -> tuple[float, tuple]:
+def _session(ort, model: onnx.ModelProto):
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     options.log_severity_level = 3
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     shape = [d for d in session.get_inputs()[0].shape]
-    feed = {"x": np.random.default_rng(0).standard_normal(shape).astype(np.float32)}
-    out = None
-    for _ in range(_WARMUP):
-        out = session.run(None, feed)[0]
-    times = []
+    return session, {"x": np.random.default_rng(0).standard_normal(shape).astype(np.float32)}
+
+
+def _time_pair(ort, original: onnx.ModelProto, replaced: onnx.ModelProto, runs: int) -> tuple[list, list, tuple]:
+    """Milliseconds of each of `runs` runs of both models, taken in turn (A, B, A, B...) so that both see the
+    machine in the same state, after a warm-up; and both output shapes."""
+    pairs = [_session(ort, model) for model in (original, replaced)]
+    shapes = []
+    for session, feed in pairs:
+        for _ in range(_WARMUP):
+            out = session.run(None, feed)[0]
+        shapes.append(tuple(out.shape))
+    times: tuple[list, list] = ([], [])
     for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000, out.shape
+        for (session, feed), taken in zip(pairs, times):
+            start = time.perf_counter()
+            session.run(None, feed)
+            taken.append((time.perf_counter() - start) * 1000)
+    return times[0], times[1], tuple(shapes)
 
 
 @dataclass(frozen=True)
 class Timing:
-    """What --what-if measured of one replacement: milliseconds before and after (None: not measured), and the
-    two output shapes."""
-    before_ms: float | None
-    after_ms: float | None
+    """What --what-if measured of one replacement: the milliseconds of each run before and after, and the two
+    output shapes. A difference is within the noise when the two ranges of runs overlap."""
+    before: tuple
+    after: tuple
     shape_before: tuple
     shape_after: tuple
-    runs: int
+
+    @property
+    def before_ms(self) -> float:
+        return statistics.median(self.before)
+
+    @property
+    def after_ms(self) -> float:
+        return statistics.median(self.after)
+
+    @property
+    def within_noise(self) -> bool:
+        return min(self.before) <= max(self.after) and min(self.after) <= max(self.before)
 
     def text(self, savings) -> str:
         """What to add to the finding's suggestion."""
@@ -97,16 +117,28 @@ class Timing:
             return (f"; what-if: the replacement's output {self.shape_after} differs from the layer's "
                     f"{self.shape_before}, not measured")
         change = f"{100 * (self.after_ms - self.before_ms) / self.before_ms:+.0f}%".replace("-", "−")
-        return (f"; what-if: MACs −{savings.macs_saved_pct:.0f}%, measured {self.before_ms:.2f} ms → "
-                f"{self.after_ms:.2f} ms ({change}) on this machine (median of {self.runs} runs, one thread); the "
-                "replacement changes the function and needs retraining")
+        verdict = ("within this machine's noise: the runs overlap" if self.within_noise else
+                   "every run of the replacement faster" if self.after_ms < self.before_ms else
+                   "every run of the replacement slower")
+        return (f"; what-if: MACs −{savings.macs_saved_pct:.0f}%, measured {_spread(self.before)} → "
+                f"{_spread(self.after)} ({change}; {verdict}) on this machine (median, min–max of "
+                f"{len(self.before)} runs each, in turn, one thread); the replacement changes the function and needs "
+                "retraining")
 
     @property
     def extra(self) -> dict:
         """What to add to the finding's savings."""
         if self.shape_before != self.shape_after:
             return {}
-        return {"measured_ms_before": round(self.before_ms, 4), "measured_ms_after": round(self.after_ms, 4)}
+        return {"measured_ms_before": round(self.before_ms, 4), "measured_ms_after": round(self.after_ms, 4),
+                "measured_ms_before_min": round(min(self.before), 4),
+                "measured_ms_before_max": round(max(self.before), 4),
+                "measured_ms_after_min": round(min(self.after), 4), "measured_ms_after_max": round(max(self.after), 4),
+                "measured_runs": len(self.before), "measured_within_noise": self.within_noise}
+
+
+def _spread(times) -> str:
+    return f"{statistics.median(times):.2f} ms ({min(times):.2f}–{max(times):.2f})"
 
 
 def measurer(runs: int = 10):
@@ -115,7 +147,6 @@ def measurer(runs: int = 10):
 
     def measure(layer, replacement: tuple[ConvSpec, ...]) -> Timing:
         original, replaced = build_pair(layer, replacement)
-        before, shape_before = _time(ort, original, runs)
-        after, shape_after = _time(ort, replaced, runs)
-        return Timing(before, after, tuple(shape_before), tuple(shape_after), runs)
+        before, after, (shape_before, shape_after) = _time_pair(ort, original, replaced, runs)
+        return Timing(tuple(before), tuple(after), shape_before, shape_after)
     return measure

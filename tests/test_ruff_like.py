@@ -152,3 +152,23 @@ def test_jsonl_is_one_report_per_line(tmp_path):
 def test_onnxlint_rules_has_a_header():
     lines = run_cli("rules").stdout.splitlines()
     assert lines[0].split() == ["code", "name", "severity", "on", "fix", "summary"]
+
+
+def test_a_receptive_field_past_the_input_is_the_whole_input():
+    rows = {line.split()[0]: line for line in run_cli(fixture("demo"), "--summary").stdout.splitlines()[:22]}
+    assert rows["conv1"].rstrip().endswith("11×11")
+    assert rows["fc6"].rstrip().endswith("whole input")  # after the Flatten: not a number larger than 224
+    from conftest import light
+
+    vgg = {line.split()[0]: line for line in run_cli(light("vgg19"), "--summary").stdout.splitlines()}
+    assert vgg["n32"].rstrip().endswith("220×220") and vgg["n34"].rstrip().endswith("whole input")  # 252 ≥ 224
+
+
+def test_diff_fails_on_new_findings_only():
+    same = run_cli("diff", fixture("demo"), fixture("demo"), "--fail-on-new", "suggestion")
+    assert same.returncode == 0, same.stdout
+    worse = run_cli("diff", fixture("clean"), fixture("demo"), "--fail-on-new", "warning")
+    assert worse.returncode == 1
+    assert "over budget: 5 new findings at or above warning: OL101, OL102, OL104" in worse.stdout
+    assert run_cli("diff", fixture("clean"), fixture("demo"), "--fail-on-new", "error").returncode == 0
+    assert run_cli("diff", fixture("demo"), fixture("clean"), "--fail-on-new", "suggestion").returncode == 0  # fixed

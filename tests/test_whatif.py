@@ -36,3 +36,18 @@ def test_cli_json_savings_gain_measured_times():
     [d, *_] = [d for d in json.loads(result.stdout)["models"][0]["diagnostics"] if d["code"] == "OL202"]
     assert d["savings"]["measured_ms_before"] > 0 and d["savings"]["measured_ms_after"] > 0
     assert d["savings"]["macs_before"] == 462_422_016
+
+
+def test_the_measurement_shows_its_spread_and_says_when_it_is_noise():
+    """Both models run in turn (A, B, A, B…): median and min–max of each, and whether the runs overlap."""
+    report = lint_fixture("large_kernels", what_if=7)
+    for d in codes(report, "OL201"):
+        extra = d.savings.extra
+        assert extra["measured_runs"] == 7
+        assert extra["measured_ms_before_min"] <= extra["measured_ms_before"] <= extra["measured_ms_before_max"]
+        assert extra["measured_ms_after_min"] <= extra["measured_ms_after"] <= extra["measured_ms_after_max"]
+        overlap = (extra["measured_ms_before_min"] <= extra["measured_ms_after_max"]
+                   and extra["measured_ms_after_min"] <= extra["measured_ms_before_max"])
+        assert extra["measured_within_noise"] == overlap
+        assert ("within this machine's noise" in d.suggestion) == overlap
+        assert f"({extra['measured_ms_before_min']:.2f}–{extra['measured_ms_before_max']:.2f})" in d.suggestion

@@ -152,9 +152,11 @@ def _counts(keys):
               help="Output format (markdown: for a pull-request comment).")
 @click.option("--fail-on-increase", "budgets", metavar="BUDGETS",
               help="Exit 1 when a total grows past a budget: macs=5%,params=0,peak=10% (N% of the old value, or N).")
+@click.option("--fail-on-new", type=click.Choice(["error", "warning", "suggestion"]),
+              help="Exit 1 when NEW has a finding at or above this severity that OLD did not have.")
 @click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS", help="Fix an input's shape (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the diff to FILE.")
-def diff_command(old, new, fmt, budgets, input_shape, output) -> None:
+def diff_command(old, new, fmt, budgets, fail_on_new, input_shape, output) -> None:
     """Compare two models: params, MACs and peak memory per layer and in total, changed output shapes, and
     the findings fixed, new or unchanged. Layers are matched by module path, then name, then structure."""
     import json
@@ -173,6 +175,14 @@ def diff_command(old, new, fmt, budgets, input_shape, output) -> None:
             fail(f"{report.path}: {report.error}")
     result = compare(*reports)
     problems = over_budget(result, limits)
+    if fail_on_new:
+        from onnxlint.diagnostics import Severity
+
+        floor = Severity.parse(fail_on_new)
+        new_ones = [d for d in result.introduced if d.severity >= floor]
+        if new_ones:
+            problems.append(f"{len(new_ones):,} new finding{'s' if len(new_ones) != 1 else ''} at or above "
+                            f"{floor}: {', '.join(sorted({d.code for d in new_ones}))}")
     if fmt == "json":
         data = result.to_dict()
         data["over_budget"] = problems

@@ -255,7 +255,7 @@ def _table(report: Report, by_node: dict) -> str:
                  (layer.params, layer.params), (layer.macs, layer.macs),
                  (f"{100 * layer.macs / total:.1f}" if total and layer.macs else "", (layer.macs or 0) / total if total
                   else 0), (layer.output_bytes, layer.output_bytes),
-                 (units.shape(layer.receptive_field) if layer.receptive_field else "", None)]
+                 (units.receptive_field(layer, report.inputs), None)]
         if has_ms:
             cells.append((f"{layer.measured_ms:.3f}" if layer.measured_ms is not None else "", layer.measured_ms or 0))
         cells.append((codes, None))

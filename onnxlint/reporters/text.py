@@ -50,6 +50,8 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
             if show_all:
                 for d in members:
                     add(f"    {paint(printable(_where(d)), _BOLD)}: {d.code} {printable(d.message)}", "        ")
+                    if d.savings is not None and "measured_ms_before" in d.savings.extra:  # --what-if's own numbers
+                        add(f"        {paint('→', _DIM)} {printable(d.suggestion)}", "          ")
         if quiet:
             continue
         for note in report.notes:
@@ -170,7 +172,7 @@ def layer_table(report: Report) -> list[str]:
                 "Constant", "ConstantOfShape"):
             continue
         macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and report.totals.macs_complete else ""
-        rf = units.shape(layer.receptive_field) if layer.receptive_field else ""
+        rf = units.receptive_field(layer, report.inputs)
         row = [printable(f"{layer.scope}/{layer.label}" if layer.scope != "graph" else layer.label),
                printable(layer.op_type),
                units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
