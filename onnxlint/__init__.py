@@ -21,7 +21,7 @@ if not (Path(__file__).parent / "rules").is_dir() and (_checkout_rules / "__init
 
 _PUBLIC = {"lint": "api", "check": "api", "LintError": "api", "Settings": "config", "ConfigError": "config",
            "Diagnostic": "diagnostics", "Savings": "diagnostics", "Severity": "diagnostics", "LoadError": "loader",
-           "Report": "report"}
+           "Report": "report", "lint_many": "runner", "lint_file": "runner"}
 __all__ = [*_PUBLIC, "__version__"]
 
 if TYPE_CHECKING:  # the names above, for type checkers and IDEs
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the names above, for type checkers and IDEs
     from onnxlint.diagnostics import Diagnostic, Savings, Severity  # noqa: F401
     from onnxlint.loader import LoadError  # noqa: F401
     from onnxlint.report import Report  # noqa: F401
+    from onnxlint.runner import lint_file, lint_many  # noqa: F401
 
 
 def __getattr__(name: str):

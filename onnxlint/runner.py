@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +45,46 @@ def find(paths, settings_of: Callable[[str], Settings | str]) -> Found:
     """The models the paths name (folders searched as each one's settings say: discovery.py)."""
     def walk_for(path: str) -> Walk:
         settings = settings_of(path)
-        if isinstance(settings, str):
-            settings = Settings()  # the model's own settings will carry the error
-        return Walk(settings.exclude, settings.extend_exclude, settings.respect_gitignore, settings.force_exclude,
-                    settings.root)
+        return _walk(settings if not isinstance(settings, str) else Settings())  # the model's own will say it
     return find_models(paths, walk_for)
 
 
+EMPTY_FOLDER = "no *.onnx file found in this folder (hidden, virtual-env, excluded and gitignored folders are skipped)"
+
+
+def lint_file(path: str, settings: Settings) -> dict:
+    """One model's report as JSON-able data — its entry of `--format json`, with `error` when it cannot be read
+    — from its path and settings alone: the unit of work to hand any executor's worker (it pickles both ways)."""
+    return lint_safely(path, settings).model_dict()
+
+
+def lint_many(paths, *, executor=None, settings: Settings | None = None, **options: Any) -> Iterator[dict]:
+    """Lint many models (files, or folders searched as the command line searches them) and yield each one's
+    JSON-able report as it finishes — in no set order; each report is the same wherever it was made.
+    `executor`: any concurrent.futures.Executor (a process pool, Dask's `Client.get_executor()`, Ray's or
+    loky's); without one, here, one after another. `options` as for lint()."""
+    from onnxlint.api import make_settings
+
+    settings = make_settings(settings, **options)
+    found = find_models([os.fspath(p) for p in paths], lambda _path: _walk(settings))
+    for folder in found.empty:  # as on the command line: said, not fatal
+        yield Report(path=folder, error=EMPTY_FOLDER, error_class="LoadError").model_dict()
+    if executor is None:
+        yield from (lint_file(model, settings) for model in found.models)
+        return
+    from concurrent.futures import as_completed
+
+    for future in as_completed([executor.submit(lint_file, model, settings) for model in found.models]):
+        yield future.result()
+
+
+def _walk(settings: Settings) -> Walk:
+    return Walk(settings.exclude, settings.extend_exclude, settings.respect_gitignore, settings.force_exclude,
+                settings.root)
+
+
 def iter_lint(models: list[str], settings_for: dict[str, Settings | str], *, jobs: int = 1, stdin: bytes | None = None,
-              **run: Any):
+              ordered: bool = True, **run: Any):
     """Reports in the order of `models`, as they finish; `jobs` > 1 lints in that many processes. A model whose
     settings are an error string becomes a Report carrying it; `-` is the model read from stdin."""
     work = [(m, settings_for[m], stdin if m == "-" else None, run) for m in models]
@@ -61,7 +92,12 @@ def iter_lint(models: list[str], settings_for: dict[str, Settings | str], *, job
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=min(jobs, len(models))) as pool:
-            yield from pool.map(_lint_one, work)
+            if ordered:
+                yield from pool.map(_lint_one, work)
+            else:  # as they finish (--format jsonl)
+                from concurrent.futures import as_completed
+
+                yield from (future.result() for future in as_completed([pool.submit(_lint_one, w) for w in work]))
     else:
         yield from map(_lint_one, work)
 

@@ -89,7 +89,7 @@ def check(paths, **flags) -> None:
     # frees none, so the cyclic garbage collector only costs time (a library call pauses it for the call only)
     gc.disable()
     from onnxlint.config import ConfigError, parse_size
-    from onnxlint.runner import find, settings_resolver
+    from onnxlint.runner import EMPTY_FOLDER, find, settings_resolver
     from onnxlint.verify import Limits
 
     _refuse_what_does_nothing(flags)
@@ -101,8 +101,7 @@ def check(paths, **flags) -> None:
     except (ConfigError, ValueError) as exc:
         fail(str(exc))
     for folder in found.empty:
-        echo(f"onnxlint: {printable(folder)}: no *.onnx file found in this folder (hidden, virtual-env, excluded "
-             "and gitignored folders are skipped)", err=True)
+        echo(f"onnxlint: {printable(folder)}: {EMPTY_FOLDER}", err=True)
     if not found.models:
         sys.exit(EXIT_USAGE if found.empty else EXIT_CLEAN)  # every named file force-excluded: nothing to do
     if flags["show_settings"]:
@@ -201,7 +200,8 @@ def _lint(models: list[str], settings_for: dict, flags: dict, stdin: bytes | Non
 
     settings_for = {**settings_for, **({} if not flags["write_baseline"] else {
         m: s if isinstance(s, str) else s.without_baseline() for m, s in settings_for.items()})}
-    reports_iter = iter_lint(models, settings_for, jobs=flags["jobs"], stdin=stdin, **run)
+    reports_iter = iter_lint(models, settings_for, jobs=flags["jobs"], stdin=stdin, ordered=flags["fmt"] != "jsonl",
+                             **run)
     if flags["fmt"] == "jsonl":
         from onnxlint.reporters.json import line
 
