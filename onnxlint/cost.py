@@ -60,6 +60,8 @@ class Layer:
     window: Any  # shapes.WindowFacts of a conv or pool
     conv: ConvSpec | None  # a 2-D Conv with every size known, as the rules price it
     measured_ms: float | None = None  # mean kernel time per run, from --profile
+    # its outputs do not depend on the input's values (weights, constants, shape arithmetic): no activation
+    constant: bool = False
 
 
 for _fact in ("name", "op_type", "domain", "inputs", "outputs", "attrs", "location", "index", "parent", "branch",
@@ -225,7 +227,7 @@ def compute_costs(graph: Graph, shapes: Shapes, node_ms: dict[str, float] | None
     unknown_layers = []
     branches: dict = {}  # If with an unknown condition → MACs of each branch
     dims, dtype, windows, matmuls, dead = shapes.dims, shapes.dtype, shapes.windows, shapes.matmuls, shapes.dead
-    problems, known, pending = shapes.problems, shapes.values, shapes.pending
+    problems, known, pending, constants = shapes.problems, shapes.values, shapes.pending, shapes.constants
     sizes: dict[str, int | None] = {}  # output bytes, for the memory walk
     nbytes: dict[tuple, int | None] = {}  # (dims, data type) → bytes: most layers repeat a few shapes
     by_window: dict[tuple, tuple] = {}  # (WindowFacts, output dims) → (MACs, why unknown, ConvSpec)
@@ -271,7 +273,9 @@ def compute_costs(graph: Graph, shapes: Shapes, node_ms: dict[str, float] | None
         layers.append(Layer(node, out, params, param_bytes, layer_macs, out_bytes,
                             tuple((dims.get(o), dtype.get(o, 0)) for o in outputs), field_, jump, window, conv,
                             node_ms.get(graph.proto(node).name or "") if node_ms and node.location == MAIN
-                            and node.function is None else None))
+                            and node.function is None else None,
+                            bool(outputs) and all(not o or o in constants or o in known or o in pending
+                                                  for o in outputs)))
         total_params += params
         total_param_bytes += param_bytes
         if node.parent is None:

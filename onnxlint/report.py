@@ -13,7 +13,7 @@ from onnxlint.version import __version__
 SCHEMA_VERSION = 1
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     path: str
     opset: int | None = None
@@ -29,6 +29,15 @@ class Report:
     error_class: str | None = None
     external_data: bool = False  # the model keeps its weights in external files
     suppressed: Any = None  # engine.Suppressed: what --ignore-node globs and the baseline took (not in the JSON)
+
+    def __repr__(self) -> str:  # one line in a REPL, not every layer's record
+        if self.error is not None:
+            return f"<Report {self.path}: {self.error_class}: {self.error}>"
+        t = self.totals
+        found = ", ".join(f"{n:,} {s}{'s' if n != 1 else ''}" for s in sorted(Severity, reverse=True)
+                          if (n := self.count(s))) or "no findings"
+        return (f"<Report {self.path}: {t.nodes:,} nodes, {t.params:,} params, {t.macs:,} MACs"
+                f"{'' if t.macs_complete else ' (partial)'}, {found}>")
 
     def count(self, severity: Severity) -> int:
         return sum(d.severity == severity for d in self.diagnostics)
@@ -109,7 +118,7 @@ def layer_dict(layer: Layer, bounded: dict) -> dict:
             "output_shape": list(shape) if shape is not None else None,
             "outputs": [_output_dict(name, dims, elem, bounded.get(name))
                         for name, (dims, elem) in zip(layer.outputs, layer.output_types) if name],
-            "params": layer.params, "macs": layer.macs, "output_bytes": layer.output_bytes,
+            "params": layer.params, "macs": layer.macs, "output_bytes": layer.output_bytes, "constant": layer.constant,
             "receptive_field": list(layer.receptive_field) if layer.receptive_field is not None else None}
 
 

@@ -110,3 +110,10 @@ def test_every_output_of_a_layer_is_in_the_json():
     assert pool["outputs"] == [{"name": "a", "shape": [1, 8, 3, 3], "dtype": "float32", "bytes": 288, **exact},
                                {"name": "i", "shape": [1, 8, 3, 3], "dtype": "int64", "bytes": 576, **exact}]
     assert [(o["name"], o["shape"]) for o in split["outputs"]] == [("b", [1, 3, 6, 6]), ("c", [1, 5, 6, 6])]
+
+
+def test_a_report_repr_is_one_line():
+    text = repr(onnxlint.lint(fixture("demo")))
+    assert text == "<Report " + str(fixture("demo")) + ": 19 nodes, 5,319,050 params, 191,417,920 MACs, 5 warnings, " \
+        "4 suggestions>"
+    assert "\n" not in text and len(text) < 200

@@ -16,7 +16,7 @@ def test_every_format_names_a_layer_by_its_module_path(corpus_dir):
         out = run_cli(model, "--summary", "--format", fmt).stdout
         assert "layer1.0.conv1" in out and "/layer1/layer1.0" not in out, fmt
     html = run_cli(model, "--format", "html").stdout
-    assert "peak 6.1 MiB at relu:" in html
+    assert "peak 6.1 MiB at relu<" in html and "The peak, 6.1 MiB at relu, holds" in html
     data = json.loads(run_cli(model, "--format", "json").stdout)["models"][0]
     assert data["totals"]["peak_at"] == "/relu/Relu" and data["totals"]["peak_label"] == "relu"
     assert any(layer["node"] == "/layer1/layer1.0/conv1/Conv" and layer["module"] == "layer1.0.conv1"
