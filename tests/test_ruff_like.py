@@ -172,3 +172,12 @@ def test_diff_fails_on_new_findings_only():
     assert "over budget: 5 new findings at or above warning: OL101, OL102, OL104" in worse.stdout
     assert run_cli("diff", fixture("clean"), fixture("demo"), "--fail-on-new", "error").returncode == 0
     assert run_cli("diff", fixture("demo"), fixture("clean"), "--fail-on-new", "suggestion").returncode == 0  # fixed
+
+
+def test_plurals_thousands_and_one_minus_sign(tmp_path):
+    one = run_cli(fixture("torch/smallnet_torchscript"), "--select", "OL104,OL102").stdout
+    assert "1 strided layer drops real input" in one and "(1 per-node finding behind them" in one
+    demo = run_cli(fixture("demo")).stdout
+    assert demo.splitlines()[-1] == "1 warning, 4 suggestions in 1 model (4 per-node findings behind them: --show-all)"
+    diff = run_cli("diff", fixture("demo"), fixture("clean")).stdout
+    assert "(−99.90%)" in diff and "-9" not in diff  # the same minus sign as the deltas

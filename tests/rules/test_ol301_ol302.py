@@ -22,3 +22,10 @@ def test_memory_budget_inference_and_training():
     assert "peak activations 784.0 KiB exceed the budget of 500.0 KiB" in d.message
     [t] = codes(lint_fixture("vgg_tail", memory_budget="100MB", training=True), "OL302")
     assert "params ×4 (weights, gradients, Adam moments) 1.9 GiB" in t.message
+
+
+def test_the_batch_is_advised_only_when_it_is_more_than_one():
+    [d] = codes(onnxlint.lint(light("vgg19")), "OL301")  # batch 1
+    assert "batch" not in d.suggestion
+    [b] = codes(lint_fixture("vgg_tail", memory_budget="500KiB"), "OL302")
+    assert "batch" not in b.suggestion and "resolution/width of the early layers named" in b.suggestion
