@@ -122,6 +122,15 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
             upper = bound_shapes(loaded.model, graph, shapes, settings.input_shapes)
     layers, totals = compute_costs(graph, shapes, executed.node_ms if executed is not None else None)
     totals.bounds = worst_case(graph, shapes, upper, totals, layers)
+    deployment = None
+    if settings.target:  # a stage of facts like execution: how the target will run each layer
+        from onnxlint.deploy import deployment as predict
+
+        deployment = predict(graph, shapes, settings.target)
+        if verify and deployment.runs:  # proved against what onnxruntime's optimizer makes of the model
+            from onnxlint.verify import Limits, optimized_graph
+
+            deployment.proved = optimized_graph(loaded, shapes, limits or Limits())
     measure = None
     if what_if:
         from onnxlint.whatif import measurer
@@ -129,7 +138,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
         measure = measurer(what_if)
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides, base=shapes), loaded=loaded,
-                  execution=executed, measure=measure)
+                  execution=executed, measure=measure, deployment=deployment)
     rules = [rule(settings.options.get(rule.code)) for rule in active]
     diagnostics, groups, suppressed = run_rules(ctx, rules)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
@@ -138,7 +147,8 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
                     + _unplaced_note(totals),
                     memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
-                    external_data=loaded.external_data, suppressed=suppressed)
+                    external_data=loaded.external_data, suppressed=suppressed,
+                    deployment=deployment.summary(layers) if deployment is not None else None)
     report.inputs = [{"name": name, "shape": list(dims) if dims is not None else None,
                       "dtype": dtype_name(graph.inputs[name].elem_type)}
                      for name, dims in shapes.input_dims.items()]

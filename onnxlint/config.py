@@ -41,6 +41,7 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False  # exclude even the files named on the command line
     baseline: Baseline | None = None  # the findings accepted when onnxlint was adopted (baseline.py)
+    target: str | None = None  # where the model will run (deploy.TARGETS): the deployment view
     root: Path | None = None  # the folder per-file-ignores and exclude globs are relative to
     origin: dict[str, str] = field(default_factory=dict)  # setting → where its value came from
 
@@ -213,6 +214,14 @@ def _baseline(value, where: _Where) -> dict:
     return {"baseline": read_baseline(path if path.is_absolute() else _folder(where) / path)}
 
 
+def _target(value, where: _Where) -> dict:
+    from onnxlint.deploy import TARGETS
+
+    if value not in TARGETS:
+        raise ValueError(f"must be one of {', '.join(TARGETS)}, not {value!r}")
+    return {"target": value}
+
+
 def _folder(where: _Where) -> Path:
     """The folder relative globs are relative to: the configuration's (as in ruff), or the working folder."""
     return Path(where.name).resolve().parent if where.in_file else Path.cwd().resolve()
@@ -299,6 +308,9 @@ SETTINGS = (
             "ignore", _flag("respect_gitignore")),
     Setting("baseline", "baseline", "a baseline file (`--write-baseline`): the findings it lists are accepted, only "
             "new ones are reported (path relative to the configuration's folder)", _baseline),
+    Setting("target", "target", "where the model will run: `ort-cpu` (onnxruntime's CPU provider: which layers run "
+            "in int8 or fp16, which fall back to float), `nnapi` or `coreml` (how the graph splits between the "
+            "accelerator and the CPU)", _target),
     Setting("force-exclude", "force_exclude", "apply the exclusions to files named on the command line too (for "
             "pre-commit, which names every changed file)", _flag("force_exclude")),
 )

@@ -140,8 +140,8 @@ def _groups(diagnostics: list[Diagnostic], rules: dict[str, Rule], ctx: Context)
     """One Group per rule whose suggestions fire on two or more nodes."""
     by_code: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
-        if d.severity == Severity.SUGGESTION and d.node and d.folded_into is None and d.code in rules \
-                and rules[d.code].groups:
+        if d.node and d.folded_into is None and d.code in rules and rules[d.code].groups is not False \
+                and (d.severity == Severity.SUGGESTION or rules[d.code].groups):
             by_code.setdefault(d.code, []).append(d)
     groups = []
     for code, members in by_code.items():

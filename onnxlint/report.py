@@ -29,6 +29,7 @@ class Report:
     error_class: str | None = None
     external_data: bool = False  # the model keeps its weights in external files
     suppressed: Any = None  # engine.Suppressed: what --ignore-node globs and the baseline took (not in the JSON)
+    deployment: dict | None = None  # with --target: how the target runs each layer (deploy.Deployment.summary)
 
     def __repr__(self) -> str:  # one line in a REPL, not every layer's record
         if self.error is not None:
@@ -84,6 +85,8 @@ class Report:
             layers=[layer_dict(layer, b.dims if b is not None else {}) for layer in self.layers],
             diagnostics=[d.to_dict() for d in self.diagnostics], groups=[g.to_dict() for g in self.groups],
             verification=self.verification, notes=self.notes)
+        if self.deployment is not None:
+            data["deployment"] = self.deployment
         return data
 
     def to_dict(self) -> dict:

@@ -85,6 +85,7 @@ class Context:
     reinfer: Callable[[dict], Shapes] | None = None  # shapes again with other input sizes
     loaded: Any = None  # the LoadedModel, for the rewrites of `onnxlint fix` (rules never read it)
     execution: Any = None  # onnxlint.verify.ExecutionFacts, when the model was run (--verify, --profile)
+    deployment: Any = None  # onnxlint.deploy.Deployment, with --target: how the target runs each layer
     # --what-if: times a layer and its replacement, (layer, ConvSpecs) → onnxlint.whatif.Timing; None when not asked
     measure: Callable | None = None
 
@@ -149,7 +150,8 @@ class Rule:
     op_types: ClassVar[tuple[str, ...]] = ()
     default_enabled: ClassVar[bool] = True
     options: ClassVar[tuple[Option, ...]] = ()
-    groups: ClassVar[bool] = True  # suggestions on several nodes become one finding listing them
+    # findings on several nodes become one finding listing them: None, suggestions only; True, any severity
+    groups: ClassVar[bool | None] = None
     only_when_alone: ClassVar[bool] = False  # dropped on a node that another finding already names
     group_advice: ClassVar[str | None] = None  # the suggestion of a group (default: its largest member's)
     applicability: ClassVar[str | None] = None  # of its fix: "exact" or "changes numerics"; None: no fix

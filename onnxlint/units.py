@@ -136,6 +136,32 @@ def peak_total(totals) -> str:
     return f"peak activations ≥ {nbytes(totals.peak_activation_bytes)} at {totals.peak_label or '-'} ({unknown})"
 
 
+def deployment(d: dict) -> str:
+    """'ort-cpu, onnxruntime 1.32.0 (x86_64): 77.6% of the MACs run in int8 (23 of 32 layers)…': a report's
+    deployment view (JSON `deployment`) in one line."""
+    where = f"{d['target']}, onnxruntime {d['onnxruntime']} ({d['machine']})"
+    if "partitions" in d:
+        text = (f"{where}: {plural(d['partitions'], 'partition')}, {d['accelerated_nodes']:,} of {d['nodes']:,} nodes "
+                f"on the accelerator, {d['cpu_share'] * 100:.1f}% of the MACs on the CPU" if d["cpu_share"] is not None
+                else f"{where}: {plural(d['partitions'], 'partition')}")
+    elif d["model"] == "float":
+        text = f"{where}: a float32 model, every layer runs in float32"
+    else:
+        precision = "int8" if d["model"] == "int8" else "float16"
+        kept = sum(row["precision"] == precision for row in d["layers"])
+        share = d.get(f"{precision}_share")
+        text = (f"{where}: {'?' if share is None else f'{100 * share:.1f}%'} of the MACs run in {precision} "
+                f"({kept:,} of {len(d['layers']):,} layers)")
+        if d["model"] == "fp16":
+            text += f", {plural(d['casts'], 'Cast node')} inserted"
+    proof = d.get("proved")
+    if proof:
+        text += (f"; not proved: {proof['error']}" if "error" in proof else
+                 f"; proved by {proof['by']}: {proof['layers'] - len(proof['disagree']):,} of {proof['layers']:,} "
+                 "layers agree")
+    return text
+
+
 # --- window arithmetic in words (OL101, OL102) -----------------------------------------------
 
 _AXIS_NAMES = {1: ("position",), 2: ("row", "column"), 3: ("depth slice", "row", "column")}

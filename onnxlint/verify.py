@@ -120,6 +120,20 @@ def _verify(loaded: LoadedModel, graph: Graph, shapes: Shapes, upper: Shapes | N
     return facts
 
 
+def optimized_graph(loaded: LoadedModel, shapes: Shapes, limits: Limits = Limits()) -> dict | str:
+    """What onnxruntime's optimizer makes of the model (sandbox.optimized), or why it could not say. Nothing is
+    executed; the same child, limits and refusals as --verify."""
+    if loaded.unsafe_external:
+        return "refused: the model has unsafe external data (OL003); nothing was read"
+    with tempfile.TemporaryDirectory(prefix="onnxlint-verify-") as tmp:
+        try:
+            run_model = _prepare(loaded, shapes, [], Path(tmp))
+        except (OSError, ValueError) as exc:
+            return f"the weights could not be read: {exc}"
+        result, problem = run_child({"model": str(run_model), "tmp": tmp, "optimize": True}, limits)
+    return problem or result
+
+
 def _contradicts(declared, got) -> bool:
     if len(declared) != len(got):
         return True

@@ -53,7 +53,8 @@ def test_click_only_in_the_cli_package_and_onnxruntime_only_in_execution_modules
         imports = _imports(path)
         if path.parent.name != "cli":
             assert "click" not in imports, path
-        if path.name not in ("sandbox.py", "whatif.py"):  # the execution modules
+        # the execution modules, and the one that reads onnxruntime's kernel registry for --target ort-cpu
+        if path.name not in ("sandbox.py", "whatif.py", "precision.py"):
             assert "onnxruntime" not in imports, path
 
 
@@ -104,7 +105,7 @@ LAYERS = [
     "origin inline graph",  # graph: nodes in execution order
     "shapes",  # shapes: dims, dtypes, values, typed facts
     "params memory cost worstcase",  # cost: params, MACs, bytes, peak
-    "verify whatif",  # execution: facts from onnxruntime
+    "verify whatif deploy precision mobile",  # execution and deployment: facts from onnxruntime
     "rule rules catalog",  # the rules and their catalog
     "engine config docs",  # running the rules; settings
     "report",  # the Report

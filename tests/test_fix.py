@@ -59,7 +59,7 @@ def test_cli_writes_only_after_verification(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "verified by onnxruntime: max abs error" in result.stdout
     assert "findings gone: OL203 ×1, OL402 ×1" in result.stdout
-    assert ("fully convolutional: at input 1×8×16×16 the new output 'fc2_spatial' is a 1×10×5×5 score map"
+    assert ("fully convolutional: at input 1×8×16×16 the new output 'fc2_spatial' is the score map 1×10×5×5"
             in result.stdout)
     onnx.checker.check_model(onnx.load(out))
     diff = run_cli("fix", fixture("deploy_leftovers"), "--diff")

@@ -32,7 +32,7 @@ def test_dynamo_metadata_gives_module_class_and_user_line():
     assert layer["module"] == "stem.0" and layer["module_class"] == "torch.nn.modules.conv.Conv2d"
     text = run_cli(TORCH / "smallnet_dynamo.onnx", "--show-all", cwd=ROOT).stdout
     assert f"    stem.2 (fixtures/build_torch.py:{STEM_LINE}): OL102 MaxPool 3×3/2" in text
-    assert "drop real input rows/columns (stem.2)" in text  # rules name layers by module path
+    assert "drops real input rows/columns (stem.2)" in text  # rules name layers by module path
 
 
 def test_torchscript_names_map_to_the_same_module_paths():

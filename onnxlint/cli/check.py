@@ -69,6 +69,10 @@ _FINDING_FORMATS = ("text", "json", "sarif", "github", "gitlab", "html", "jsonl"
               help="Colour the text output (NO_COLOR is respected).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Lint models in N parallel processes.")
+@click.option("--target", type=click.Choice(["ort-cpu", "nnapi", "coreml"]),
+              help="Say how this target will run the model: ort-cpu (which layers run in int8/fp16 on onnxruntime's "
+                   "CPU provider, which fall back to float), nnapi or coreml (partitions); with --verify, proved "
+                   "against onnxruntime's optimized graph.")
 @click.option("--verify", is_flag=True,
               help="Run the model once with onnxruntime (sandboxed) and check every inferred shape.")
 @click.option("--profile", is_flag=True, help="Time every node with onnxruntime's profiler (implies --verify).")
@@ -169,7 +173,7 @@ def _settings_table(flags: dict) -> dict:
              "training": flags["training"], "max-size": flags["max_size"], "exclude": split(flags["exclude"]),
              "extend-exclude": split(flags["extend_exclude"]), "respect-gitignore": flags["respect_gitignore"],
              "force-exclude": flags["force_exclude"],
-             "baseline": str(flags["baseline"]) if flags["baseline"] else None}
+             "baseline": str(flags["baseline"]) if flags["baseline"] else None, "target": flags["target"]}
     table = {k: v for k, v in table.items() if v not in (None, [])}
     if flags["input_shape"]:
         table["input-shapes"] = common.input_shapes(flags["input_shape"])

@@ -115,6 +115,8 @@ def _header(report: Report) -> str:
                                                                   .removeprefix("peak activations ")),
              ("findings", ", ".join(units.plural(n, str(s)) for s, n in sorted(counts.items(), reverse=True)
                                     if n) or "none")]
+    if report.deployment:
+        cards.append(("deployment", units.deployment(report.deployment)))
     if report.verification:
         v = report.verification
         cards.append(("verified", f"{v['tensors_checked']:,} tensors, {len(v['mismatches']):,} mismatches"))

@@ -62,6 +62,8 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
         lines.append(paint(printable(f"{report.path}: {t.nodes:,} nodes, {units.count(t.params)} params "
                                      f"({units.nbytes(t.param_bytes)}), {units.macs_total(t)}, {units.peak_total(t)}"),
                            _DIM))
+        if report.deployment:
+            lines.append(printable(f"{report.path}: {units.deployment(report.deployment)}"))
         if report.verification:
             lines.append(verification_line(report))
             if report.verification.get("profile_runs"):

@@ -1,0 +1,258 @@
+"""The deployment view (`--target ort-cpu`): how onnxruntime's CPU provider will run each layer that does the
+arithmetic — in int8 or in float for a quantized model, in fp16 or in fp32 for an fp16 one — predicted from the
+model's own graph by the rules onnxruntime applies, each float layer with the rule that keeps it float. A stage
+before the rules: it hands them facts (rules/ol6*). `--verify` proves the prediction against the graph
+onnxruntime's optimizer actually makes (verify.py)."""
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+
+from onnxlint.graph import MAIN, Graph, Node
+from onnxlint.lookthrough import NO_OPS, walk_back
+from onnxlint.proto import TensorProto
+from onnxlint.shapes import Shapes
+
+TARGETS = ("ort-cpu", "nnapi", "coreml")
+_I8, _U8, _I32 = TensorProto.INT8, TensorProto.UINT8, TensorProto.INT32
+_NAMES = {TensorProto.INT8: "int8", TensorProto.UINT8: "uint8", TensorProto.INT16: "int16",
+          TensorProto.UINT16: "uint16", TensorProto.INT4: "int4", TensorProto.UINT4: "uint4"}
+_WIDE = {TensorProto.INT16, TensorProto.UINT16, TensorProto.INT4, TensorProto.UINT4}
+# the MAC-bearing ops a QOperator model already holds in integer form, and the float ones a QDQ model fuses
+QOPERATOR = {("", "QLinearConv"), ("", "ConvInteger"), ("", "QLinearMatMul"), ("", "MatMulInteger"),
+             ("com.microsoft", "QGemm"), ("com.microsoft", "MatMulIntegerToFloat"),
+             ("com.microsoft", "DynamicQuantizeMatMul"), ("com.microsoft", "QAttention")}
+FLOAT_MACS = {"Conv", "Gemm", "MatMul"}
+INT8_KERNEL = {"Conv": "QLinearConv", "Gemm": "QGemm"}
+# what onnxruntime's optimized graph runs in integer arithmetic (its own ops and the com.microsoft ones it fuses to)
+INT8_RUNS = {op for _, op in QOPERATOR} | {"QLinearConv", "QGemm", "QLinearMatMul", "MatMulIntegerToFloat",
+                                          "NhwcQLinearConv"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """How one layer runs on the target: its precision, the kernel, and why it is not the precision the
+    model asks for (None when it is)."""
+    precision: str  # "int8", "float32", "float16"
+    kernel: str
+    reason: str | None = None
+
+
+@dataclass
+class Deployment:
+    """What the target runs: per MAC-bearing layer (`runs`, by node), the fp16 casts onnxruntime inserts, and
+    what onnxruntime's own optimizer made of it when --verify ran it (`proved`)."""
+    target: str
+    runtime: str  # the onnxruntime version the answer holds for
+    machine: str  # the processor family of this onnxruntime build (x86_64, arm64...)
+    kind: str  # "int8", "fp16" or "float": what the model is
+    runs: dict = field(default_factory=dict)  # Node → Run
+    casts: int = 0  # fp16: the Cast nodes onnxruntime inserts around the layers it runs in fp32
+    proved: dict | str | None = None  # --verify: onnxruntime's optimized graph (sandbox.optimized), or why not
+    mobile: object = None  # mobile.Partitions for nnapi/coreml
+
+    def disagreements(self) -> list[tuple[Node, str, str]]:
+        """(layer, predicted, what onnxruntime's optimized graph runs) wherever the two differ."""
+        if not isinstance(self.proved, dict):
+            return []
+        found = []
+        for node, run in self.runs.items():
+            op, elem = self.proved["nodes"].get(node.name, (None, 0))
+            actual = ("int8" if op in INT8_RUNS else "float32") if self.kind == "int8" else \
+                {TensorProto.FLOAT16: "float16", TensorProto.FLOAT: "float32"}.get(elem, f"type {elem}")
+            if op is None or actual != run.precision:
+                found.append((node, run.precision, f"{op or 'no node of that name'} ({actual})"))
+        return found
+
+    def summary(self, layers) -> dict:
+        """The deployment as the report holds it (JSON `deployment`): per layer how it runs, the share of MACs
+        in the precision the model asks for, and the proof when there is one."""
+        macs = {layer.node: layer.macs for layer in layers}
+        rows = [{"node": n.name, "module": n.origin.module if n.origin else None, "op_type": n.op_type,
+                 "precision": r.precision, "kernel": r.kernel, "reason": r.reason, "macs": macs.get(n)}
+                for n, r in self.runs.items()]
+        data = {"target": self.target, "onnxruntime": self.runtime, "machine": self.machine, "model": self.kind,
+                "layers": rows}
+        if self.runs:
+            wanted = "int8" if self.kind == "int8" else "float16"
+            total = sum(macs.get(n) or 0 for n in self.runs)
+            kept = sum(macs.get(n) or 0 for n, r in self.runs.items() if r.precision == wanted)
+            data.update({f"{wanted}_macs": kept, "macs": total, f"{wanted}_share": round(kept / total, 4) if total
+                         else None})
+        if self.kind == "fp16":
+            data["casts"] = self.casts
+        if self.mobile is not None:
+            data.update(self.mobile.summary(macs))
+        if self.proved is not None:
+            data["proved"] = {"error": self.proved} if isinstance(self.proved, str) else {
+                "by": f"onnxruntime {self.proved['runtime']}'s optimized graph (ORT_ENABLE_EXTENDED)",
+                "layers": len(self.runs), "disagree": [{"node": n.name, "predicted": p, "onnxruntime": a}
+                                                      for n, p, a in self.disagreements()],
+                "casts": self.proved["casts"] if self.kind == "fp16" else None}
+        return data
+
+
+def runtime_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("onnxruntime")
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def deployment(graph: Graph, shapes: Shapes, target: str) -> Deployment:
+    """The prediction for `target` (one of TARGETS)."""
+    machine = platform.machine().lower()
+    quantized = any(n.op_type in ("QuantizeLinear", "DequantizeLinear") or (n.domain, n.op_type) in QOPERATOR
+                    for n in graph.nodes)
+    half = any(t == TensorProto.FLOAT16 for t in shapes.dtype.values())
+    kind = "int8" if quantized else "fp16" if half else "float"
+    found = Deployment(target, runtime_version(), machine, kind)
+    if target != "ort-cpu":
+        from onnxlint.mobile import partitions
+
+        found.mobile = partitions(graph, shapes, target)
+        return found
+    nodes = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead]
+    if kind == "int8":
+        arm = machine in ("arm64", "aarch64") or machine.startswith("arm")
+        for node in nodes:
+            if (node.domain, node.op_type) in QOPERATOR:
+                found.runs[node] = Run("int8", node.op_type)
+            elif node.op_type in FLOAT_MACS and not node.domain:
+                found.runs[node] = _qdq(node, graph, shapes, arm)
+    elif kind == "fp16":
+        from onnxlint.precision import fp32_fallbacks
+
+        half, fp32, found.casts = fp32_fallbacks(nodes, graph, shapes)
+        found.runs = {n: Run("float32", f"{n.op_type} (fp32)", f"onnxruntime {found.runtime} has no float16 "
+                             f"{n.op_type} kernel for the CPU provider: it runs in fp32 between inserted casts")
+                      if n in fp32 else Run("float16", n.op_type) for n in half if n.op_type in FLOAT_MACS}
+    return found
+
+
+# --- int8: onnxruntime's QDQ node groups -------------------------------------------------------------
+# Grounded in onnxruntime's QDQ selectors (core/optimizer/qdq_transformer/selectors_actions/qdq_selectors.cc):
+# a Conv, Gemm or MatMul becomes QLinearConv / QGemm / QLinearMatMul (MatMulIntegerToFloat without an output
+# QuantizeLinear) when every input it reads is a DequantizeLinear, its one output feeds QuantizeLinear nodes
+# only (a Gemm's or MatMul's may feed none) and is no graph output, the types agree (input = output, an int32
+# bias), and — on an x86-64 build, whose kernels take uint8 activations — a signed int8 activation can be
+# turned to uint8 by its QDQS8ToU8 pass, which needs a QuantizeLinear → DequantizeLinear pair with constant
+# scalar zero points whose DequantizeLinear is that QuantizeLinear's only reader and has one reader itself
+# (onnxruntime gives each reader of a shared DequantizeLinear its own copy first: EnsureUniqueDQForNodeUnit).
+
+
+def _qdq(node: Node, graph: Graph, shapes: Shapes, arm: bool) -> Run:
+    float_kernel = f"{node.op_type} (float)"
+    data = [name for name in node.inputs if name]
+    dqs = [_producer(graph, name) for name in data]
+    missing = [name for name, dq in zip(data, dqs) if dq is None or dq.op_type != "DequantizeLinear"]
+    if missing:
+        which = "its bias" if missing == [data[-1]] and len(data) == 3 else \
+            f"input{'s' if len(missing) > 1 else ''} {', '.join(repr(n) for n in missing)}"
+        return Run("float32", float_kernel, f"{which} is float: not a DequantizeLinear's output, so there is no "
+                                            "int8 node group to fuse")
+    computed = [dq.inputs[1] for dq in dqs if dq.inputs[1] not in shapes.constants]
+    if computed:
+        return Run("float32", float_kernel, f"the scale '{computed[0]}' is computed in the graph, not constant")
+    activation, weight = (shapes.dtype.get(dqs[0].inputs[0], 0), shapes.dtype.get(dqs[1].inputs[0], 0))
+    wide = [t for t in (activation, weight) if t in _WIDE]
+    if wide:
+        return Run("float32", float_kernel, f"{_NAMES[wide[0]]} quantization: the CPU provider fuses 8-bit groups "
+                                            "only")
+    if len(dqs) == 3 and shapes.dtype.get(dqs[2].inputs[0]) != _I32:
+        return Run("float32", float_kernel, "the bias is not int32")
+    if node.op_type == "Gemm" and len(dqs) == 3 and float(node.attrs.get("beta", 1.0)) != 1.0:
+        return Run("float32", float_kernel, "beta ≠ 1 with a quantized bias")
+    readers = _readers(graph, node.outputs[0])
+    if len(readers) == 1 and readers[0].op_type in ("Relu", "Clip"):  # a Relu/Clip the output's Q makes redundant
+        after = _readers(graph, readers[0].outputs[0])
+        if len(after) == 1 and after[0].op_type == "QuantizeLinear" and _redundant(readers[0], after[0], shapes):
+            readers = after
+    quantizers = [r for r in readers if r.op_type == "QuantizeLinear"]
+    if quantizers or node.op_type == "Conv":  # a Gemm or MatMul may give float output
+        others = sorted({r.op_type for r in readers if r.op_type != "QuantizeLinear"})
+        if others or not quantizers:
+            return Run("float32", float_kernel, f"its output feeds {', '.join(others) or 'no QuantizeLinear'}, not "
+                                                "only a QuantizeLinear: it is in no int8 group (quantize what reads "
+                                                "it, or put Q/DQ after it)")
+        if any(o in graph.outputs for o in node.outputs):
+            return Run("float32", float_kernel, "its output is a graph output, which an int8 group cannot produce")
+    output = shapes.dtype.get(quantizers[0].outputs[0], 0) if quantizers else None
+    if output is not None and output != activation:
+        return Run("float32", float_kernel, f"its input is {_NAMES.get(activation, activation)} but its output "
+                                            f"{_NAMES.get(output, output)}")
+    if activation == _I8 and node.op_type == "Gemm" and weight != _I8:
+        return Run("float32", float_kernel, "an int8 activation needs an int8 weight")
+    if activation == _I8 and not arm and node.op_type != "Gemm":
+        blocked = _s8_to_u8_blocked(dqs[0], graph, shapes, "input") or (
+            _s8_to_u8_blocked_after(quantizers[0], graph, shapes) if quantizers else None)
+        if blocked:
+            return Run("float32", float_kernel, f"{blocked}, so onnxruntime cannot turn it into the uint8 its "
+                                                "x86-64 kernels take")
+    kernel = INT8_KERNEL.get(node.op_type) or ("QLinearMatMul" if quantizers else "MatMulIntegerToFloat")
+    return Run("int8", kernel)
+
+
+def _s8_to_u8_blocked(dq: Node, graph: Graph, shapes: Shapes, side: str) -> str | None:
+    """Why the QuantizeLinear → DequantizeLinear pair in front of `dq`'s reader cannot become uint8, or None."""
+    q = _producer(graph, dq.inputs[0])
+    if q is None or q.op_type != "QuantizeLinear":
+        return f"its int8 {side} has no QuantizeLinear in front of it"
+    readers = _readers(graph, dq.outputs[0])
+    if len(_readers(graph, q.outputs[0])) != 1 or len(readers) != 1:
+        return f"its int8 {side} feeds {len(readers)} nodes"
+    if not _constant_scalar(q, shapes) or not _constant_scalar(dq, shapes):
+        return f"the zero point of its int8 {side} is not a constant scalar"
+    return None
+
+
+def _s8_to_u8_blocked_after(q: Node, graph: Graph, shapes: Shapes) -> str | None:
+    readers = _readers(graph, q.outputs[0])
+    if len(readers) != 1 or readers[0].op_type != "DequantizeLinear":
+        return "its int8 output's QuantizeLinear has several readers"
+    dq_readers = _readers(graph, readers[0].outputs[0])
+    if len(dq_readers) != 1:
+        return f"its int8 output feeds {len(dq_readers)} nodes"
+    return None if _constant_scalar(q, shapes) else "the zero point of its int8 output is not a constant scalar"
+
+
+# onnxruntime removes these before it fuses anything (its level-1 EliminateIdentity and EliminateDropout)
+_REMOVED = NO_OPS
+
+
+def _producer(graph: Graph, name: str) -> Node | None:
+    return walk_back(graph.producer.get, name, _REMOVED)
+
+
+def _readers(graph: Graph, name: str) -> list[Node]:
+    """The nodes that read `name` once the Identity and Dropout nodes between are gone."""
+    found = []
+    for reader in graph.consumers(name):
+        found += _readers(graph, reader.outputs[0]) if reader.op_type in _REMOVED else [reader]
+    return found
+
+
+def _redundant(clip: Node, q: Node, shapes: Shapes) -> bool:
+    """Whether `q` clamps at least as tightly as the Relu/Clip before it (onnxruntime's IsClipMadeRedundantByQ):
+    its zero point is the type's minimum for a Relu; for a Clip, its range lies inside [min, max]."""
+    zp = shapes.ints(q.inputs[2]) if len(q.inputs) > 2 and q.inputs[2] else [0]
+    kind = shapes.dtype.get(q.inputs[2], _U8) if len(q.inputs) > 2 and q.inputs[2] else _U8
+    low, high = (-128, 127) if kind == _I8 else (0, 255)
+    if zp is None or len(zp) != 1:
+        return False
+    if clip.op_type == "Relu":
+        return zp[0] == low
+    scale = shapes.floats(q.inputs[1])
+    bounds = [shapes.floats(n) if n else None for n in (*clip.inputs[1:3], "", "")[:2]]
+    if scale is None or len(scale) != 1 or None in bounds:
+        return False
+    return bounds[0][0] <= scale[0] * (low - zp[0]) and bounds[1][0] >= scale[0] * (high - zp[0])
+
+
+def _constant_scalar(node: Node, shapes: Shapes) -> bool:
+    if len(node.inputs) < 3 or not node.inputs[2]:
+        return node.op_type == "DequantizeLinear"  # no zero point: 0
+    zp = node.inputs[2]
+    return zp in shapes.constants and shapes.dims.get(zp) in ((), (1,))

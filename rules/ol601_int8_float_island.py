@@ -1,0 +1,75 @@
+"""A rule over the deployment view (--target ort-cpu: onnxlint.deploy's facts)."""
+from onnxlint.diagnostics import Severity
+from onnxlint.rule import Rule
+from onnxlint.units import count
+
+
+class Int8FloatIsland(Rule):
+    """In a quantized model, a layer that onnxruntime's CPU provider runs in float, and why.
+
+    What it checks
+        With `--target ort-cpu`, every Conv, Gemm and MatMul of a QDQ model that onnxruntime's
+        optimizer cannot fuse into its int8 kernels (QLinearConv, QGemm, QLinearMatMul,
+        MatMulIntegerToFloat), by the rules of its QDQ node-group selectors: every input must come
+        from a DequantizeLinear, the output must go to QuantizeLinear nodes only and be no graph
+        output, the types must agree (an int32 bias), and on an x86-64 build a signed int8
+        activation must be convertible to uint8 (its QuantizeLinear → DequantizeLinear pair read by
+        one node only). The prediction is proved against onnxruntime's own optimized graph with
+        `--verify` (OL604).
+
+    Why it matters
+        The model was quantized to run in int8; a float island runs in fp32 on dequantized inputs,
+        so it costs the float MACs plus the conversions, and the user believes it is int8.
+
+    Example
+        layer1.0.conv1 (Conv, 4.1% of the MACs) runs in float: signed int8 activations, which
+        onnxruntime's x86-64 kernels take only as uint8, and its input is shared by 2 readers.
+
+    What to do
+        Act on the reason given: quantize activations as uint8 (quantize_static's default
+        `activation_type=QUInt8`) when a tensor has several readers; quantize the ops that read a
+        conv's output (or put Q/DQ after it); give a float input or bias its Q/DQ pair.
+    """
+    code = "OL601"
+    name = "int8-float-island"
+    severity = Severity.WARNING
+    summary = "--target ort-cpu: a layer of a quantized model that onnxruntime's CPU provider runs in float"
+    op_types = ("Conv", "Gemm", "MatMul")
+    groups = True  # one root cause, one finding: repeats grouped by the engine
+
+    def check_node(self, ctx, layer):
+        found = ctx.deployment
+        run = found.runs.get(layer.node) if found is not None and found.kind == "int8" else None
+        if run is None or run.precision == "int8":
+            return
+        share = (f", {100 * layer.macs / ctx.totals.macs:.1f}% of the model's MACs" if layer.macs and
+                 ctx.totals.macs_complete and ctx.totals.macs else "")
+        yield self.report(f"{layer.op_type} runs in float on onnxruntime {found.runtime}'s CPU provider "
+                          f"({found.machine}) ({count(layer.macs)} MACs{share}): {run.reason}", layer,
+                          suggestion=_advice(run.reason))
+
+    def summarize(self, members, ctx):
+        found = ctx.deployment
+        reasons: dict[str, int] = {}
+        for d in members:
+            reason = d.message.split("): ", 1)[-1]
+            reasons[reason] = reasons.get(reason, 0) + 1
+        float_macs = sum(layer.macs or 0 for layer in ctx.layers if layer.node in found.runs
+                         and found.runs[layer.node].precision != "int8")
+        share = f" ({100 * float_macs / ctx.totals.macs:.1f}% of the MACs)" if ctx.totals.macs else ""
+        why = "; ".join(f"{n} × {reason}" for reason, n in sorted(reasons.items(), key=lambda r: -r[1]))
+        return (f"{len(members)} layers of this quantized model run in float on onnxruntime {found.runtime}'s CPU "
+                f"provider ({found.machine}){share}: {why}",
+                f"{_advice(max(reasons, key=reasons.get))}; --show-all lists each layer")
+
+
+def _advice(reason: str) -> str:
+    if "uint8" in reason:
+        return "quantize the activations as uint8 (quantize_static(..., activation_type=QuantType.QUInt8), its " \
+               "default), or run on an Arm build of onnxruntime, whose kernels take int8"
+    if "not only a QuantizeLinear" in reason:
+        return "quantize the ops that read this layer's output too, or put a QuantizeLinear/DequantizeLinear pair " \
+               "right after it"
+    if "is float" in reason:
+        return "give that input its QuantizeLinear/DequantizeLinear pair (quantize the op that makes it)"
+    return "requantize this layer so that it forms a complete int8 node group"

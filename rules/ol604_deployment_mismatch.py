@@ -1,0 +1,46 @@
+"""A rule over what onnxruntime's optimizer made of the model (--target with --verify), marked source:
+onnxruntime."""
+from onnxlint.diagnostics import Severity
+from onnxlint.rule import Rule
+
+
+class DeploymentMismatch(Rule):
+    """The deployment view's prediction differs from the graph onnxruntime's optimizer makes.
+
+    What it checks
+        With `--target ort-cpu --verify`, the sandboxed child builds an onnxruntime session with
+        its graph optimizations (ORT_ENABLE_EXTENDED: the QDQ fusions and fp16 casts) and writes the
+        optimized graph; no input is run. Every layer the deployment view placed is looked up there:
+        int8 or float, fp16 or fp32; and the number of inserted casts. When the child cannot build
+        the session, this says why.
+
+    Why it matters
+        OL601 and OL602 are predictions; this is their proof on the model itself, with the installed
+        onnxruntime. A difference means onnxlint's model of onnxruntime's rules is out of date for
+        this version: please report it.
+
+    Example
+        layer1.0.conv1: predicted int8, onnxruntime's optimized graph runs Conv (float32).
+
+    What to do
+        Trust onnxruntime's graph, and file an issue with the model and the onnxruntime version.
+    """
+    code = "OL604"
+    name = "deployment-mismatch"
+    severity = Severity.ERROR
+    summary = "--target --verify: the predicted int8/fp16 placement differs from onnxruntime's optimized graph"
+    source = "onnxruntime"
+
+    def check_model(self, ctx):
+        found = ctx.deployment
+        if found is None or found.proved is None:
+            return
+        if isinstance(found.proved, str):
+            yield self.report(f"onnxruntime's optimized graph could not be made: {found.proved}",
+                              severity=Severity.WARNING)
+            return
+        for node, predicted, actual in found.disagreements():
+            yield self.report(f"predicted {predicted}, onnxruntime's optimized graph runs {actual}", node=node)
+        if found.kind == "fp16" and found.proved["casts"] != found.casts:
+            yield self.report(f"predicted {found.casts} inserted Cast nodes, onnxruntime's optimized graph has "
+                              f"{found.proved['casts']}")
