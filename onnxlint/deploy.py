@@ -147,23 +147,29 @@ def _qdq(node: Node, graph: Graph, shapes: Shapes, arm: bool) -> Run:
     float_kernel = f"{node.op_type} (float)"
     data = [name for name in node.inputs if name]
     dqs = [_producer(graph, name) for name in data]
-    missing = [name for name, dq in zip(data, dqs) if dq is None or dq.op_type != "DequantizeLinear"]
+    quantized_here = _weight_bias_quantization(node, dqs, graph, shapes)
+    missing = [name for i, (name, dq) in enumerate(zip(data, dqs))
+               if (dq is None or dq.op_type != "DequantizeLinear") and i not in quantized_here]
     if missing:
         which = "its bias" if missing == [data[-1]] and len(data) == 3 else \
             f"input{'s' if len(missing) > 1 else ''} {', '.join(repr(n) for n in missing)}"
         return Run("float32", float_kernel, f"{which} is float: not a DequantizeLinear's output, so there is no "
                                             "int8 node group to fuse")
-    computed = [dq.inputs[1] for dq in dqs if dq.inputs[1] not in shapes.constants]
+    dqs = [dq for dq in dqs if dq is not None and dq.op_type == "DequantizeLinear"]
+    computed = [dq.inputs[1] for dq in dqs if not _stored(dq.inputs[1], graph)]
     if computed:
-        return Run("float32", float_kernel, f"the scale '{computed[0]}' is computed in the graph, not constant")
-    activation, weight = (shapes.dtype.get(dqs[0].inputs[0], 0), shapes.dtype.get(dqs[1].inputs[0], 0))
+        return Run("float32", float_kernel, f"the scale '{computed[0]}' is computed in the graph, not a stored "
+                                            "constant")
+    activation = shapes.dtype.get(dqs[0].inputs[0], 0)
+    weight = _I8 if 1 in quantized_here else shapes.dtype.get(dqs[1].inputs[0], 0)
     wide = [t for t in (activation, weight) if t in _WIDE]
     if wide:
         return Run("float32", float_kernel, f"{_NAMES[wide[0]]} quantization: the CPU provider fuses 8-bit groups "
                                             "only")
-    if len(dqs) == 3 and shapes.dtype.get(dqs[2].inputs[0]) != _I32:
+    bias = dqs[2] if len(data) == 3 and 2 not in quantized_here else None
+    if bias is not None and shapes.dtype.get(bias.inputs[0]) != _I32:
         return Run("float32", float_kernel, "the bias is not int32")
-    if node.op_type == "Gemm" and len(dqs) == 3 and float(node.attrs.get("beta", 1.0)) != 1.0:
+    if node.op_type == "Gemm" and len(data) == 3 and float(node.attrs.get("beta", 1.0)) != 1.0:
         return Run("float32", float_kernel, "beta ≠ 1 with a quantized bias")
     readers = _readers(graph, node.outputs[0])
     if len(readers) == 1 and readers[0].op_type in ("Relu", "Clip"):  # a Relu/Clip the output's Q makes redundant
@@ -180,19 +186,55 @@ def _qdq(node: Node, graph: Graph, shapes: Shapes, arm: bool) -> Run:
         if any(o in graph.outputs for o in node.outputs):
             return Run("float32", float_kernel, "its output is a graph output, which an int8 group cannot produce")
     output = shapes.dtype.get(quantizers[0].outputs[0], 0) if quantizers else None
+    blocked = {}  # on x86-64, onnxruntime first turns each convertible int8 Q → DQ pair into uint8 (QDQS8ToU8)
+    if not arm:
+        if activation == _I8:
+            blocked["input"] = _s8_to_u8_blocked(dqs[0], graph, shapes, "input")
+            activation = _U8 if blocked["input"] is None else activation
+        if output == _I8:
+            blocked["output"] = _s8_to_u8_blocked_after(quantizers[0], graph, shapes)
+            output = _U8 if blocked["output"] is None else output
     if output is not None and output != activation:
-        return Run("float32", float_kernel, f"its input is {_NAMES.get(activation, activation)} but its output "
-                                            f"{_NAMES.get(output, output)}")
+        why = next((b for b in blocked.values() if b), None)
+        return Run("float32", float_kernel, f"{why}, so onnxruntime leaves it int8 where the other side becomes the "
+                                            "uint8 its x86-64 kernels take" if why else
+                   f"its input is {_NAMES.get(activation, activation)} but its output {_NAMES.get(output, output)}")
     if activation == _I8 and node.op_type == "Gemm" and weight != _I8:
         return Run("float32", float_kernel, "an int8 activation needs an int8 weight")
     if activation == _I8 and not arm and node.op_type != "Gemm":
-        blocked = _s8_to_u8_blocked(dqs[0], graph, shapes, "input") or (
-            _s8_to_u8_blocked_after(quantizers[0], graph, shapes) if quantizers else None)
-        if blocked:
-            return Run("float32", float_kernel, f"{blocked}, so onnxruntime cannot turn it into the uint8 its "
-                                                "x86-64 kernels take")
+        return Run("float32", float_kernel, f"{blocked.get('input') or blocked.get('output')}, so onnxruntime "
+                                            "cannot turn it into the uint8 its x86-64 kernels take")
     kernel = INT8_KERNEL.get(node.op_type) or ("QLinearMatMul" if quantizers else "MatMulIntegerToFloat")
     return Run("int8", kernel)
+
+
+def _stored(name: str, graph: Graph) -> bool:
+    """An initializer or a Constant node's value: what onnxruntime treats as a constant initializer."""
+    producer = graph.producer.get(name)
+    return name in graph.initializers or (producer is not None and producer.op_type == "Constant")
+
+
+def _weight_bias_quantization(node: Node, dqs: list, graph: Graph, shapes: Shapes) -> set[int]:
+    """The inputs (1: weight, 2: bias) that onnxruntime's WeightBiasQuantization pass quantizes itself: a Conv's
+    or Gemm's float32 weight initializer and 1-D bias initializer, when its input is dequantized per tensor — and
+    only when the bias, if any, is an initializer (a dequantized bias makes the pass skip the node)."""
+    if node.op_type not in ("Conv", "Gemm") or len(node.inputs) < 2 or dqs[0] is None or \
+            dqs[0].op_type != "DequantizeLinear" or shapes.dims.get(dqs[0].inputs[1]) not in ((), (1,)):
+        return set()
+    weight, bias = node.inputs[1], node.inputs[2] if len(node.inputs) > 2 and node.inputs[2] else None
+    weight_dq = dqs[1] is not None and dqs[1].op_type == "DequantizeLinear"
+    if not weight_dq and (weight not in graph.initializers or shapes.dtype.get(weight) != TensorProto.FLOAT):
+        return set()
+    if bias is not None and (bias not in graph.initializers or len(shapes.dims.get(bias) or ()) != 1):
+        return set()
+    if weight_dq and bias is None:
+        return set()
+    if weight_dq and shapes.dims.get(dqs[1].inputs[1]) not in ((), (1,)):  # per channel: on the output axis
+        axis = int(dqs[1].attrs.get("axis", 1))
+        wanted = 0 if node.op_type == "Conv" else (0 if node.attrs.get("transB", 0) else 1)
+        if axis != wanted or (shapes.dims.get(dqs[1].inputs[1]) or (None,))[0] != (shapes.dims.get(bias) or (0,))[0]:
+            return set()
+    return ({1} if not weight_dq else set()) | ({2} if bias is not None else set())
 
 
 def _s8_to_u8_blocked(dq: Node, graph: Graph, shapes: Shapes, side: str) -> str | None:
@@ -200,9 +242,9 @@ def _s8_to_u8_blocked(dq: Node, graph: Graph, shapes: Shapes, side: str) -> str 
     q = _producer(graph, dq.inputs[0])
     if q is None or q.op_type != "QuantizeLinear":
         return f"its int8 {side} has no QuantizeLinear in front of it"
-    readers = _readers(graph, dq.outputs[0])
-    if len(_readers(graph, q.outputs[0])) != 1 or len(readers) != 1:
-        return f"its int8 {side} feeds {len(readers)} nodes"
+    uses = len(_readers(graph, dq.outputs[0])) + (dq.outputs[0] in graph.outputs)
+    if len(_readers(graph, q.outputs[0])) != 1 or uses != 1:
+        return f"its int8 {side} feeds {uses} nodes"
     if not _constant_scalar(q, shapes) or not _constant_scalar(dq, shapes):
         return f"the zero point of its int8 {side} is not a constant scalar"
     return None
@@ -212,9 +254,10 @@ def _s8_to_u8_blocked_after(q: Node, graph: Graph, shapes: Shapes) -> str | None
     readers = _readers(graph, q.outputs[0])
     if len(readers) != 1 or readers[0].op_type != "DequantizeLinear":
         return "its int8 output's QuantizeLinear has several readers"
-    dq_readers = _readers(graph, readers[0].outputs[0])
-    if len(dq_readers) != 1:
-        return f"its int8 output feeds {len(dq_readers)} nodes"
+    # one reader, or only the graph's output: no copy of the DequantizeLinear is made (EnsureUniqueDQForNodeUnit)
+    uses = len(_readers(graph, readers[0].outputs[0])) + (readers[0].outputs[0] in graph.outputs)
+    if uses > 1:
+        return f"its int8 output feeds {uses} nodes"
     return None if _constant_scalar(q, shapes) else "the zero point of its int8 output is not a constant scalar"
 
 

@@ -67,6 +67,8 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
 
     rules = fixable_rules()
     select = tuple(select) if select is not None else tuple(rules)
+    # the deployment view too: a fix may make a layer run in int8 on onnxruntime's CPU provider (OL601)
+    lint_options = {"target": "ort-cpu", **lint_options}
     settings = make_settings(**lint_options)
     before, ctx = analyse(load(source, max_size=settings.max_size), settings)
     if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read

@@ -36,6 +36,34 @@ class Int8FloatIsland(Rule):
     summary = "--target ort-cpu: a layer of a quantized model that onnxruntime's CPU provider runs in float"
     op_types = ("Conv", "Gemm", "MatMul")
     groups = True  # one root cause, one finding: repeats grouped by the engine
+    applicability = "exact"  # for the uint8 reason; the others need a new quantization
+
+    def fix(self, rw, layer) -> None:
+        """The int8 activations around the layer become uint8 — each QuantizeLinear and the DequantizeLinear nodes
+        that read it take the zero point + 128 as uint8, which holds exactly the same real values (what
+        onnxruntime's own QDQS8ToU8 pass does where it can); weights stay int8. A layer with another reason is
+        left out: it needs a new quantization, not a rewrite."""
+        import numpy as np
+
+        if layer is None:
+            return
+        converted = []
+        for q in _pairs(rw, rw.node(layer)):
+            readers = rw.consumers(q.output[0])
+            if len(q.input) < 3 or any(r.op_type != "DequantizeLinear" for r in readers):
+                continue  # only dequantizers may read it, or the type change would reach them
+            zero = rw.value(q.input[2])
+            if zero.dtype != np.int8 or zero.size != 1:
+                continue  # already uint8 (converted for another layer), or not per-tensor
+            name = rw.add_initializer((zero.astype(np.int16) + 128).astype(np.uint8), f"{q.output[0]}_zero_point_u8")
+            for node in (q, *readers):
+                rw.set_input(node, 2, name)
+            rw.forget_shape(q.output[0])
+            converted.append(q.output[0])
+        if converted:
+            rw.changed(f"OL601 {layer.name}: int8 activations {', '.join(converted)} made uint8 (zero point + 128)")
+        else:
+            rw.skip(f"OL601 {layer.name}: its activations are read by more than dequantizers; not rewritten")
 
     def check_node(self, ctx, layer):
         found = ctx.deployment
@@ -46,7 +74,7 @@ class Int8FloatIsland(Rule):
                  ctx.totals.macs_complete and ctx.totals.macs else "")
         yield self.report(f"{layer.op_type} runs in float on onnxruntime {found.runtime}'s CPU provider "
                           f"({found.machine}) ({count(layer.macs)} MACs{share}): {run.reason}", layer,
-                          suggestion=_advice(run.reason))
+                          suggestion=_advice(run.reason), match=layer if "uint8" in run.reason else None)
 
     def summarize(self, members, ctx):
         found = ctx.deployment
@@ -73,3 +101,15 @@ def _advice(reason: str) -> str:
     if "is float" in reason:
         return "give that input its QuantizeLinear/DequantizeLinear pair (quantize the op that makes it)"
     return "requantize this layer so that it forms a complete int8 node group"
+
+
+def _pairs(rw, node):
+    """The QuantizeLinear nodes on this layer's activations: the one its input's DequantizeLinear reads, and the
+    one its output feeds."""
+    found = []
+    dq = rw.producer(node.input[0])
+    q = rw.producer(dq.input[0]) if dq is not None and dq.op_type == "DequantizeLinear" else None
+    if q is not None and q.op_type == "QuantizeLinear":
+        found.append(q)
+    found += [c for c in rw.consumers(node.output[0]) if c.op_type == "QuantizeLinear"]
+    return found

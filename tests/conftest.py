@@ -1,4 +1,5 @@
 import importlib.util
+import math
 import os
 import subprocess
 import sys
@@ -97,5 +98,39 @@ def with_random_weights(source: Path, target: Path) -> Path:
             dtype = helper.tensor_dtype_to_np_dtype(init.data_type)
             values = (rng.standard_normal(list(init.dims)) * 0.02).astype(dtype)
             model.graph.initializer[i].CopyFrom(numpy_helper.from_array(values, init.name))
+    onnx.save(model, target)
+    return target
+
+
+def with_real_weights(source: Path, target: Path) -> Path:
+    """A copy of a model whose weights are real random values: initializers stored as dims only (any dtype,
+    quantized ones too) get values, and ConstantOfShape placeholder weights (the onnx wheel's light models) become
+    initializers — so that equal placeholders are no longer equal, as in a trained model."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(source)
+    graph, rng = model.graph, np.random.default_rng(0)
+    for i, init in enumerate(graph.initializer):
+        if math.prod(init.dims) and not (init.raw_data or init.float_data or init.int32_data or init.int64_data
+                                         or init.double_data or init.data_location == onnx.TensorProto.EXTERNAL):
+            dtype = helper.tensor_dtype_to_np_dtype(init.data_type)
+            values = rng.integers(-3, 4, list(init.dims)) if np.issubdtype(dtype, np.integer) else \
+                rng.standard_normal(list(init.dims)) * 0.05
+            graph.initializer[i].CopyFrom(numpy_helper.from_array(values.astype(dtype), init.name))
+    shapes = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in graph.node
+              if n.op_type == "Constant"}
+    shapes.update({t.name: numpy_helper.to_array(t) for t in graph.initializer
+                   if t.data_type == onnx.TensorProto.INT64})
+    kept = []
+    for node in graph.node:
+        if node.op_type == "ConstantOfShape" and node.input[0] in shapes:
+            dims = [int(d) for d in shapes[node.input[0]]]
+            graph.initializer.append(numpy_helper.from_array(
+                (rng.standard_normal(dims) * 0.05 + 0.01).astype(np.float32), node.output[0]))
+        else:
+            kept.append(node)
+    del graph.node[:]
+    graph.node.extend(kept)
     onnx.save(model, target)
     return target

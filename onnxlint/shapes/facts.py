@@ -144,6 +144,7 @@ class Shapes:
     dead: set = field(default_factory=set)  # nodes of an If branch that never runs (the condition is known)
     input_dims: dict[str, tuple | None] = field(default_factory=dict)  # resolved model inputs
     unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → declared dims, some symbolic
+    assumed_batch: set[str] = field(default_factory=set)  # inputs whose symbolic batch dim was taken as 1
     notes: list[str] = field(default_factory=list)
     opset: int = 0  # of the default domain
     graph: Any = field(default=None, repr=False)  # the Graph described: producers, stored tensors, attributes

@@ -1,0 +1,177 @@
+"""Mobile execution providers (`--target nnapi|coreml`): how the graph splits between the accelerator and the
+CPU. The ops each provider takes, and their caveats, are read at run time from the tables the installed
+onnxruntime ships (onnxruntime/tools/mobile_helpers/*.md, never copied here); the partitions are counted by the
+algorithm of onnxruntime's own usability checker (its port of partitioning_utils.cc), on the graph onnxruntime's
+basic optimizations leave: constants folded, Identity and Dropout gone."""
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from functools import cache
+
+from onnxlint.graph import MAIN, Graph, Node
+from onnxlint.shapes import Shapes
+
+# the table each target reads, and the tensor rank its provider takes at most (onnxruntime's checker's figures)
+TABLES = {"nnapi": ("nnapi_supported_ops.md", 999), "coreml": ("coreml_supported_mlprogram_ops.md", 5)}
+
+
+@cache
+def supported_ops(target: str) -> dict[str, str]:
+    """'domain:Op' → its caveat, from the installed onnxruntime's table for `target` ({} without one)."""
+    spec = importlib.util.find_spec("onnxruntime")  # its folder, without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = os.path.join(spec.submodule_search_locations[0], "tools", "mobile_helpers", TABLES[target][0])
+    ops = {}
+    try:
+        with open(path, encoding="utf-8") as table:
+            for line in table:  # a markdown table: | domain:Op | caveats |
+                pieces = line.strip().split("|")
+                if line.startswith("|") and len(pieces) == 4 and ":" in pieces[1]:
+                    ops[pieces[1]] = pieces[2].replace("<br/>", " ").strip()
+    except OSError:
+        return {}
+    return ops
+
+
+@dataclass
+class Partitions:
+    """The accelerator's partitions, and the nodes that stay on the CPU with why."""
+    target: str
+    table: str
+    nodes: int  # nodes after onnxruntime's basic optimizations
+    groups: list = field(default_factory=list)  # each partition: its nodes
+    cpu: dict = field(default_factory=dict)  # Node → why it stays on the CPU
+
+    def summary(self, macs: dict) -> dict:
+        total = sum(m or 0 for m in macs.values())
+        on_cpu = sum(macs.get(n) or 0 for n in self.cpu)
+        return {"table": self.table, "partitions": len(self.groups), "nodes": self.nodes,
+                "accelerated_nodes": sum(len(g) for g in self.groups), "cpu_share": on_cpu / total if total else None,
+                "cpu_nodes": [{"node": n.name, "op_type": n.op_type, "why": why, "macs": macs.get(n)}
+                              for n, why in self.cpu.items()]}
+
+
+def partitions(graph: Graph, shapes: Shapes, target: str) -> Partitions:
+    ops = supported_ops(target)
+    max_rank = TABLES[target][1]
+    # a symbolic input dim (a batch taken as 1 included) reaches every activation: no fixed size anywhere
+    dynamic = bool(shapes.unresolved_inputs or shapes.assumed_batch)
+    kept = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead and not _folded(n, graph, shapes)]
+    alive = set(kept)
+    producer = {o: n for n in kept for o in n.outputs if o}
+    consumers: dict[Node, list] = {n: [] for n in kept}
+    producers: dict[Node, set] = {n: set() for n in kept}
+    for n in kept:
+        for t in n.inputs:
+            p = _source(producer, graph, t, alive, shapes)
+            if p is not None and p is not n:
+                producers[n].add(p)
+                if n not in consumers[p]:
+                    consumers[p].append(n)
+    kept = _onnxruntime_order(kept, producers, consumers)
+    for n in kept:  # each node's readers in the order onnxruntime's graph lists them
+        consumers[n].sort(key=kept.index)
+    found = Partitions(target, TABLES[target][0], len(kept))
+    # onnxruntime's CreateSupportedPartitionNodeGroups, as its usability checker writes it
+    in_degree = {n: len(producers[n]) for n in kept}
+    ready, later = deque(n for n in kept if not in_degree[n]), deque()
+    group: list = []
+    border: set = set()
+    while ready or later:
+        if not ready:
+            if group:
+                found.groups.append(group)
+            group, border = [], set()
+            ready, later = later, deque()
+            continue
+        node = ready.popleft()
+        why = _unsupported(node, ops, shapes, dynamic, max_rank)
+        if why and node in border:
+            later.append(node)
+            continue
+        if why:
+            found.cpu[node] = why
+        else:
+            group.append(node)
+            border.discard(node)
+            border.update(consumers[node])
+        for consumer in consumers[node]:
+            in_degree[consumer] -= 1
+            if not in_degree[consumer]:
+                ready.append(consumer)
+    if group:
+        found.groups.append(group)
+    return found
+
+
+def _onnxruntime_order(nodes: list[Node], producers: dict, consumers: dict) -> list[Node]:
+    """The nodes in the topological order onnxruntime's GraphViewer gives them (the order its optimized model is
+    written in, which its partitioning walks): a reverse depth-first walk from the nodes nothing reads, producers
+    taken in the order of their index in the file, each node listed once its producers are."""
+    index = {n: n.index for n in nodes}
+    stack = [(n, False) for n in nodes if not consumers[n]]
+    seen, order = set(), []
+    while stack:
+        node, leave = stack.pop()
+        if leave:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for p in sorted(producers[node], key=lambda n: -index[n]):
+            if p not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _folded(node: Node, graph: Graph, shapes: Shapes) -> bool:
+    """Gone after onnxruntime's basic optimizations: constant folding (outputs known without the input data), the
+    removal of Identity and Dropout, and a BatchNormalization, or an Add or Mul of a constant, folded into the
+    Conv before it when it is that Conv's only reader (ConvBNFusion, ConvAddFusion, ConvMulFusion)."""
+    if node.op_type in ("Identity", "Dropout") or all(
+            not o or o in shapes.constants or o in shapes.values or o in shapes.pending for o in node.outputs):
+        return True
+    if node.op_type not in ("BatchNormalization", "Add", "Mul") or node.domain:
+        return False
+    data = [t for t in node.inputs if t and t not in shapes.constants]
+    before = graph.producer.get(data[0]) if len(data) == 1 else None
+    if before is None or before.domain or len(graph.consumers(data[0])) != 1 or data[0] in graph.outputs:
+        return False
+    return before.op_type == "Conv" or (before.op_type != node.op_type and _folded(before, graph, shapes)
+                                        and before.op_type in ("BatchNormalization", "Add", "Mul"))
+
+
+def _source(producer: dict, graph: Graph, tensor: str, alive: set, shapes: Shapes) -> Node | None:
+    """The kept node a tensor comes from, looking through the nodes onnxruntime removed or fused into the Conv
+    before them (None for a constant)."""
+    for _ in range(64):
+        if tensor in producer:
+            return producer[tensor]
+        node = graph.producer.get(tensor)
+        data = [t for t in node.inputs if t and t not in shapes.constants] if node is not None else []
+        if node is None or node in alive or len(data) != 1:
+            return None
+        tensor = data[0]
+    return None
+
+
+def _unsupported(node: Node, ops: dict, shapes: Shapes, dynamic: bool, max_rank: int) -> str | None:
+    key = f"{node.domain or 'ai.onnx'}:{node.op_type}"
+    if key not in ops:
+        return f"{key} is not in the provider's table"
+    if "" in node.inputs:  # onnxruntime's checker finds no shape for an omitted optional input: not fixed
+        return "an omitted optional input, which onnxruntime's checker counts as not of fixed size"
+    data = [t for t in node.inputs if t not in shapes.constants]
+    if dynamic and data:
+        return "its input has a symbolic size (fix the input shapes: onnxruntime.tools.make_dynamic_shape_fixed)"
+    if any(shapes.dims.get(t) is None or None in shapes.dims[t] for t in data):
+        return "its input's size is not known"
+    if any(len(shapes.dims[t]) > max_rank for t in data):
+        return f"an input of rank > {max_rank}"
+    return None
