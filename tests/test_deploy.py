@@ -3,6 +3,7 @@ onnxruntime itself — its optimized graph (int8 fusions, fp16 casts) and its ow
 models with real (random) weights, and on one small model per rule of onnxruntime's QDQ fusion."""
 import json
 import pathlib
+import platform
 import tempfile
 
 import numpy as np
@@ -18,6 +19,7 @@ import onnxlint
 from onnxlint.deploy import INT8_RUNS
 
 pytestmark = pytest.mark.slow  # runs onnxruntime
+X86 = platform.machine().lower() in ("x86_64", "amd64")  # its kernels take uint8 activations; Arm's take int8 too
 
 
 def optimized_ops(model: onnx.ModelProto) -> dict:
@@ -91,8 +93,10 @@ CASES = [  # (label, model, the layer, int8?, a piece of the reason)
     ("a whole uint8 group", qdq_conv(), "conv", True, None),
     ("a uint8 input that two nodes read", qdq_conv(shared_input=True), "conv", True, None),
     ("an int8 input that one node reads", qdq_conv(act=np.int8), "conv", True, None),
-    ("an int8 input that two nodes read", qdq_conv(act=np.int8, shared_input=True), "conv", False, "input feeds 2"),
-    ("an int8 output that two nodes read", qdq_conv(act=np.int8, shared_output=True), "conv", False, "output feeds 2"),
+    ("an int8 input that two nodes read", qdq_conv(act=np.int8, shared_input=True), "conv", not X86,
+     "input feeds 2" if X86 else None),
+    ("an int8 output that two nodes read", qdq_conv(act=np.int8, shared_output=True), "conv", not X86,
+     "output feeds 2" if X86 else None),
     ("a float input", qdq_conv(float_input=True), "conv", False, "is float"),
     ("a float bias, which onnxruntime quantizes itself", qdq_conv(float_bias=True), "conv", True, None),
     ("a float weight and bias, both quantized by onnxruntime", qdq_conv(float_bias=True, float_weight=True), "conv",
@@ -122,7 +126,8 @@ def test_each_int8_fusion_rule_as_onnxruntime_applies_it(label, model, layer, in
 
 QUANTIZED = [FIXTURES / "quantized" / f"{name}.onnx" for name in
              ("resnet26d_qdq", "resnet26d_qoperator", "cs3darknet_s_qdq")] + \
-            [FIXTURES / "deployed" / f"{name}.onnx" for name in ("bottleneck_qdq", "bottleneck_qoperator", "bottleneck_fp16")]
+            [FIXTURES / "deployed" / f"{name}.onnx" for name in
+             ("bottleneck_qdq", "bottleneck_qoperator", "bottleneck_fp16")]
 
 
 @pytest.mark.parametrize("path", QUANTIZED, ids=[p.stem for p in QUANTIZED])
@@ -139,11 +144,12 @@ def test_the_prediction_is_proved_by_onnxruntime_on_real_models(path, tmp_path):
     if data["deployment"]["model"] == "fp16":
         assert proof["casts"] == data["deployment"]["casts"] == 12
     expected = {"resnet26d_qdq": (23, 32), "cs3darknet_s_qdq": (1, 33), "resnet26d_qoperator": (32, 32)}.get(path.stem)
-    if expected:
+    if expected and X86:
         layers = data["deployment"]["layers"]
         assert (sum(r["precision"] == "int8" for r in layers), len(layers)) == expected
 
 
+@pytest.mark.skipif(not X86, reason="int8 activations run as int8 on Arm builds of onnxruntime: nothing to fix")
 def test_the_exact_fix_makes_every_layer_int8_and_keeps_the_outputs(tmp_path):
     """OL601's fix on resnet26d (16 M params, real random weights): its shared int8 activations become uint8 (zero
     point + 128, the same real values); onnxruntime then runs every layer in int8 and gives the same outputs."""
