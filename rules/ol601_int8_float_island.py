@@ -26,9 +26,11 @@ class Int8FloatIsland(Rule):
         onnxruntime's x86-64 kernels take only as uint8, and its input is shared by 2 readers.
 
     What to do
-        Act on the reason given: quantize activations as uint8 (quantize_static's default
-        `activation_type=QUInt8`) when a tensor has several readers; quantize the ops that read a
-        conv's output (or put Q/DQ after it); give a float input or bias its Q/DQ pair.
+        Act on the reason given. Signed int8 activations that onnxruntime cannot turn into uint8:
+        `onnxlint fix MODEL -o OUT.onnx --select OL601` makes them uint8 (exact: zero point + 128, the
+        same real values), or quantize with uint8 activations (quantize_static's default QUInt8).
+        Otherwise quantize the ops that read a conv's output (or put Q/DQ after it), or give a float
+        input its Q/DQ pair.
     """
     code = "OL601"
     name = "int8-float-island"
@@ -93,8 +95,8 @@ class Int8FloatIsland(Rule):
 
 def _advice(reason: str) -> str:
     if "uint8" in reason:
-        return "quantize the activations as uint8 (quantize_static(..., activation_type=QuantType.QUInt8), its " \
-               "default), or run on an Arm build of onnxruntime, whose kernels take int8"
+        return "make those activations uint8: `onnxlint fix MODEL -o OUT.onnx --select OL601` (exact: zero point + " \
+               "128), or quantize with uint8 activations (quantize_static's default QuantType.QUInt8)"
     if "not only a QuantizeLinear" in reason:
         return "quantize the ops that read this layer's output too, or put a QuantizeLinear/DequantizeLinear pair " \
                "right after it"
