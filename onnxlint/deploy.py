@@ -9,7 +9,7 @@ import platform
 from dataclasses import dataclass, field
 
 from onnxlint.graph import MAIN, Graph, Node
-from onnxlint.lookthrough import NO_OPS, walk_back
+from onnxlint.lookthrough import ort_producer, ort_readers
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes
 
@@ -146,7 +146,7 @@ def deployment(graph: Graph, shapes: Shapes, target: str) -> Deployment:
 def _qdq(node: Node, graph: Graph, shapes: Shapes, arm: bool) -> Run:
     float_kernel = f"{node.op_type} (float)"
     data = [name for name in node.inputs if name]
-    dqs = [_producer(graph, name) for name in data]
+    dqs = [ort_producer(graph, name) for name in data]
     quantized_here = _weight_bias_quantization(node, dqs, graph, shapes)
     missing = [name for i, (name, dq) in enumerate(zip(data, dqs))
                if (dq is None or dq.op_type != "DequantizeLinear") and i not in quantized_here]
@@ -171,9 +171,9 @@ def _qdq(node: Node, graph: Graph, shapes: Shapes, arm: bool) -> Run:
         return Run("float32", float_kernel, "the bias is not int32")
     if node.op_type == "Gemm" and len(data) == 3 and float(node.attrs.get("beta", 1.0)) != 1.0:
         return Run("float32", float_kernel, "beta ≠ 1 with a quantized bias")
-    readers = _readers(graph, node.outputs[0])
+    readers = ort_readers(graph, node.outputs[0])
     if len(readers) == 1 and readers[0].op_type in ("Relu", "Clip"):  # a Relu/Clip the output's Q makes redundant
-        after = _readers(graph, readers[0].outputs[0])
+        after = ort_readers(graph, readers[0].outputs[0])
         if len(after) == 1 and after[0].op_type == "QuantizeLinear" and _redundant(readers[0], after[0], shapes):
             readers = after
     quantizers = [r for r in readers if r.op_type == "QuantizeLinear"]
@@ -239,11 +239,11 @@ def _weight_bias_quantization(node: Node, dqs: list, graph: Graph, shapes: Shape
 
 def _s8_to_u8_blocked(dq: Node, graph: Graph, shapes: Shapes, side: str) -> str | None:
     """Why the QuantizeLinear → DequantizeLinear pair in front of `dq`'s reader cannot become uint8, or None."""
-    q = _producer(graph, dq.inputs[0])
+    q = ort_producer(graph, dq.inputs[0])
     if q is None or q.op_type != "QuantizeLinear":
         return f"its int8 {side} has no QuantizeLinear in front of it"
-    uses = len(_readers(graph, dq.outputs[0])) + (dq.outputs[0] in graph.outputs)
-    if len(_readers(graph, q.outputs[0])) != 1 or uses != 1:
+    uses = len(ort_readers(graph, dq.outputs[0])) + (dq.outputs[0] in graph.outputs)
+    if len(ort_readers(graph, q.outputs[0])) != 1 or uses != 1:
         return f"its int8 {side} feeds {uses} nodes"
     if not _constant_scalar(q, shapes) or not _constant_scalar(dq, shapes):
         return f"the zero point of its int8 {side} is not a constant scalar"
@@ -251,30 +251,14 @@ def _s8_to_u8_blocked(dq: Node, graph: Graph, shapes: Shapes, side: str) -> str 
 
 
 def _s8_to_u8_blocked_after(q: Node, graph: Graph, shapes: Shapes) -> str | None:
-    readers = _readers(graph, q.outputs[0])
+    readers = ort_readers(graph, q.outputs[0])
     if len(readers) != 1 or readers[0].op_type != "DequantizeLinear":
         return "its int8 output's QuantizeLinear has several readers"
     # one reader, or only the graph's output: no copy of the DequantizeLinear is made (EnsureUniqueDQForNodeUnit)
-    uses = len(_readers(graph, readers[0].outputs[0])) + (readers[0].outputs[0] in graph.outputs)
+    uses = len(ort_readers(graph, readers[0].outputs[0])) + (readers[0].outputs[0] in graph.outputs)
     if uses > 1:
         return f"its int8 output feeds {uses} nodes"
     return None if _constant_scalar(q, shapes) else "the zero point of its int8 output is not a constant scalar"
-
-
-# onnxruntime removes these before it fuses anything (its level-1 EliminateIdentity and EliminateDropout)
-_REMOVED = NO_OPS
-
-
-def _producer(graph: Graph, name: str) -> Node | None:
-    return walk_back(graph.producer.get, name, _REMOVED)
-
-
-def _readers(graph: Graph, name: str) -> list[Node]:
-    """The nodes that read `name` once the Identity and Dropout nodes between are gone."""
-    found = []
-    for reader in graph.consumers(name):
-        found += _readers(graph, reader.outputs[0]) if reader.op_type in _REMOVED else [reader]
-    return found
 
 
 def _redundant(clip: Node, q: Node, shapes: Shapes) -> bool:

@@ -99,3 +99,31 @@ def _group_norm_input(producer: Callable, dims: dict, reshape) -> str | None:
         return None
     before, after = dims.get(first.inputs[0]), dims.get(reshape.outputs[0])
     return first.inputs[0] if before is not None and before == after else None
+
+
+# --- onnxruntime's graph once its level-1 passes removed Identity and Dropout (EliminateIdentity,
+# EliminateDropout: every one that makes no graph output). `graph`: a Graph (producer, consumers, outputs).
+
+def ort_removed(node, graph) -> bool:
+    return node.op_type in NO_OPS and not any(o in graph.outputs for o in node.outputs)
+
+
+def ort_tensor(graph, tensor: str) -> str:
+    """The tensor onnxruntime's graph holds in place of `tensor`."""
+    for _ in range(64):
+        node = graph.producer.get(tensor)
+        if node is None or not ort_removed(node, graph):
+            return tensor
+        tensor = node.inputs[0]
+    return tensor
+
+
+def ort_producer(graph, tensor: str):
+    return graph.producer.get(ort_tensor(graph, tensor))
+
+
+def ort_readers(graph, tensor: str) -> list:
+    found = []
+    for reader in graph.consumers(tensor):
+        found += ort_readers(graph, reader.outputs[0]) if ort_removed(reader, graph) else [reader]
+    return found

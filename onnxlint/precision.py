@@ -1,14 +1,15 @@
 """fp16 on onnxruntime's CPU provider: which layers run in fp16 and which in fp32, and how many Cast nodes
 onnxruntime inserts between them. Read from the kernels the installed onnxruntime registers for its CPU provider
 (its own table, with the types each kernel takes), by the rule of its InsertCastTransformer: a node whose op has
-no float16 kernel runs in fp32 between inserted casts; a node that only moves data (Flatten, Reshape...) with a
-float16 kernel of its own runs in fp32 too when everything around it does, so no cast is spent on it; one Cast
-per tensor that crosses between the two. Imported only for `--target ort-cpu` on an fp16 model."""
+no float16 kernel runs in fp32 between inserted casts; a node with a float16 kernel between such nodes runs in
+fp32 too (its IsIsolatedFp16NodeOnCpu, read with the op schemas of the installed onnxruntime); the casts that
+cancel out are removed (RemoveDuplicateCastTransformer). Imported only for `--target ort-cpu` on an fp16 model."""
 from __future__ import annotations
 
 from functools import cache
 
 from onnxlint.graph import Graph, Node
+from onnxlint.lookthrough import ort_producer, ort_readers, ort_removed, ort_tensor
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes
 
@@ -33,33 +34,78 @@ def has_fp16_kernel(node: Node, opsets: dict) -> bool:
 
 def fp32_fallbacks(nodes: list[Node], graph: Graph, shapes: Shapes) -> tuple[list[Node], set[Node], int]:
     """(the nodes that compute on float16 tensors, those of them that run in fp32, the Cast nodes onnxruntime
-    inserts between the two)."""
-    half = [n for n in nodes if any(shapes.dtype.get(t) == _HALF for t in (*n.inputs, *n.outputs) if t)
-            and n.op_type not in ("Cast", "Constant")]
-    fp32 = {n for n in half if not has_fp16_kernel(n, shapes.opsets)}
-    moved = True
-    while moved:  # a data mover surrounded by fp32 nodes runs in fp32 too (no cast is spent on it)
-        moved = False
-        for n in half:
-            if n in fp32 or n.op not in _DATA_MOVERS or any(o in graph.outputs for o in n.outputs):
-                continue
-            around = [graph.producer.get(t) for t in n.inputs if t] + [c for o in n.outputs for c in graph.consumers(o)]
-            if around and all(a in fp32 for a in around if a is not None) and any(a is not None for a in around):
-                fp32.add(n)
-                moved = True
-    return half, fp32, _casts(fp32, graph, shapes)
+    inserts between the two). onnxruntime removes Identity and Dropout nodes first; they are looked through."""
+    def half(t):
+        return bool(t) and shapes.dtype.get(t) == _HALF
+
+    def edge(t):  # the node a tensor comes from in onnxruntime's graph (a Constant is an initializer there)
+        node = ort_producer(graph, t)
+        return node if node is not None and node.op_type != "Constant" else None
+
+    nodes = [n for n in nodes if n.op_type not in ("Cast", "Constant") and not ort_removed(n, graph)
+             and any(half(t) for t in (*n.inputs, *n.outputs))]
+    fp32 = {n for n in nodes if not has_fp16_kernel(n, shapes.opsets) and any(half(t) for t in n.inputs)}
+    # IsIsolatedFp16NodeOnCpu, one pass in the file's order (each forced node seen by those after it): a node with
+    # a float16 kernel runs in fp32 when it reads some node's output, makes no graph output, and the float16
+    # tensors it checks (per formal parameter of its schema, the first one given) come only from, and go only
+    # to, nodes that run in fp32
+    for n in nodes:
+        slots = _checked_slots(n, shapes.opsets)
+        if n in fp32 or slots is None or n.op_type in _SUBGRAPHS or any(o in graph.outputs for o in n.outputs) \
+                or not any(edge(t) for t in n.inputs if t):
+            continue
+        inputs = [n.inputs[i] for i in slots[0] if half(n.inputs[i])]
+        outputs = [n.outputs[i] for i in slots[1] if half(n.outputs[i])]
+        if inputs and outputs and all(edge(t) is None or edge(t) in fp32 for t in inputs) \
+                and all(r in fp32 for t in outputs for r in ort_readers(graph, t)):
+            fp32.add(n)
+    return nodes, fp32, _casts(fp32, graph, shapes)
+
+
+@cache
+def _schemas() -> dict:
+    from onnxruntime.capi import onnxruntime_pybind11_state as C
+
+    found: dict = {}
+    for schema in C.get_all_operator_schema():
+        found.setdefault((schema.domain, schema.name), []).append(schema)
+    return found
+
+
+def _checked_slots(node: Node, opsets: dict) -> tuple[list[int], list[int]] | None:
+    """The input and output positions onnxruntime looks at for float16: per formal parameter typed by a type
+    variable, the first tensor given (a variadic one's first only); None without a schema."""
+    version = opsets.get(node.domain, 0)
+    schemas = [s for s in _schemas().get((node.domain, node.op_type), []) if s.since_version <= version]
+    if not schemas:
+        return None
+    schema = max(schemas, key=lambda s: s.since_version)
+    typed = {c.type_param_str for c in schema.type_constraints}
+    inputs, at = [], 0
+    for formal in schema.inputs:
+        count = max(len(node.inputs) - at, 0) if str(formal.option).endswith("Variadic") else 1
+        given = [i for i in range(at, min(at + count, len(node.inputs))) if node.inputs[i]]
+        if formal.typeStr in typed and given:
+            inputs.append(given[0])
+        at += count
+    outputs = [i for i, formal in enumerate(schema.outputs[:len(node.outputs)])
+               if formal.typeStr in typed and node.outputs[i]]
+    return inputs, outputs
 
 
 def _casts(fp32: set, graph: Graph, shapes: Shapes) -> int:
-    """One Cast per float16 tensor read in fp32 (an input, a weight, an fp16 node's output) and per fp32 result
-    that an fp16 node or the graph's output reads."""
-    into = {t for n in fp32 for t in n.inputs if t and shapes.dtype.get(t) == _HALF
-            and graph.producer.get(t) not in fp32}
-    out = {t for n in fp32 for t in n.outputs if t and shapes.dtype.get(t) == _HALF
-           and (t in graph.outputs or any(c not in fp32 for c in graph.consumers(t)))}
+    """The Cast nodes left once onnxruntime has removed each pair that cancels out (RemoveDuplicateCastTransformer):
+    one per float16 tensor an fp32 node reads that does not come from an fp32 node or from a Cast of a float32
+    value, and one per float16 result of an fp32 node that the graph's output or an fp16 node reads."""
+    def from_float(node):
+        return node is not None and node.op_type == "Cast" and shapes.dtype.get(node.inputs[0]) == TensorProto.FLOAT
+
+    into = {ort_tensor(graph, t) for n in fp32 for t in n.inputs if t and shapes.dtype.get(t) == _HALF}
+    into = {t for t in into if not from_float(graph.producer.get(t)) and graph.producer.get(t) not in fp32}
+    out = [t for n in fp32 for t in n.outputs if t and shapes.dtype.get(t) == _HALF and (
+        t in graph.outputs or any(r not in fp32 and not (r.op_type == "Cast" and r.attrs.get("to") == TensorProto.FLOAT)
+                                 for r in ort_readers(graph, t)))]
     return len(into) + len(out)
 
 
-# ops that only move or reshape data: onnxruntime runs them in fp32 with their neighbours rather than cast around
-_DATA_MOVERS = frozenset("Flatten Reshape Squeeze Unsqueeze Transpose Identity Concat Split Slice Gather Expand "
-                         "Tile Pad".split())
+_SUBGRAPHS = frozenset(("If", "Loop", "Scan"))

@@ -10,8 +10,9 @@ class Fp16CpuFallback(Rule):
     What it checks
         With `--target ort-cpu` on a float16 model: which Conv, Gemm and MatMul layers have no
         float16 kernel for the CPU provider in the installed onnxruntime (read from its own kernel
-        registry), and how many Cast nodes its InsertCastTransformer will insert around the fp32
-        region. The prediction is proved against onnxruntime's optimized graph with `--verify`
+        registry), and how many Cast nodes its InsertCastTransformer leaves around the fp32 region
+        (a node with a float16 kernel between fp32 nodes runs in fp32 too; casts that cancel out are
+        removed). The prediction is proved against onnxruntime's optimized graph with `--verify`
         (OL604).
 
     Why it matters

@@ -127,7 +127,8 @@ def test_each_int8_fusion_rule_as_onnxruntime_applies_it(label, model, layer, in
 QUANTIZED = [FIXTURES / "quantized" / f"{name}.onnx" for name in
              ("resnet26d_qdq", "resnet26d_qoperator", "cs3darknet_s_qdq")] + \
             [FIXTURES / "deployed" / f"{name}.onnx" for name in
-             ("bottleneck_qdq", "bottleneck_qoperator", "bottleneck_fp16")]
+             ("bottleneck_qdq", "bottleneck_qoperator", "bottleneck_fp16", "resnet26d_fp16", "cs3darknet_s_fp16_io32")]
+CASTS = {"bottleneck_fp16": 12, "resnet26d_fp16": 66, "cs3darknet_s_fp16_io32": 35}  # one per weight and bias there
 
 
 @pytest.mark.parametrize("path", QUANTIZED, ids=[p.stem for p in QUANTIZED])
@@ -142,11 +143,62 @@ def test_the_prediction_is_proved_by_onnxruntime_on_real_models(path, tmp_path):
     assert proof["disagree"] == [] and proof["layers"] == len(data["deployment"]["layers"]) > 0
     assert not [d for d in data["diagnostics"] if d["code"] in ("OL604", "OL501", "OL502")]
     if data["deployment"]["model"] == "fp16":
-        assert proof["casts"] == data["deployment"]["casts"] == 12
+        assert proof["casts"] == data["deployment"]["casts"] == CASTS[path.stem]
     expected = {"resnet26d_qdq": (23, 32), "cs3darknet_s_qdq": (1, 33), "resnet26d_qoperator": (32, 32)}.get(path.stem)
     if expected and X86:
         layers = data["deployment"]["layers"]
         assert (sum(r["precision"] == "int8" for r in layers), len(layers)) == expected
+
+
+def fp16_model(body: str, weights: dict, ints: dict = {}) -> onnx.ModelProto:
+    """A float16 graph (ONNX text: x in, y out) with random float16 weights and the given int64 constants."""
+    model = onnx.parser.parse_model('<ir_version: 8, opset_import: ["" : 18]>\n' + body)
+    rng = np.random.default_rng(0)
+    model.graph.initializer.extend(nh.from_array((rng.standard_normal(shape) * 0.1).astype(np.float16), name)
+                                   for name, shape in weights.items())
+    model.graph.initializer.extend(nh.from_array(np.array(v, dtype=np.int64), name) for name, v in ints.items())
+    return model
+
+
+X16, W3 = "float16[1,8,16,16]", (8, 8, 3, 3)
+CONV = "Conv <pads=[1,1,1,1]>"
+# (what the case shows, the graph, the Cast nodes onnxruntime leaves): every Conv runs in fp32 on the CPU provider
+FP16_CASES = [
+    ("a Clip between two convs runs in fp32 too: x, 2 weights, y",
+     fp16_model(f"g ({X16} x) => ({X16} y) {{ a = {CONV} (x, w1) b = Clip (a) y = {CONV} (b, w2) }}",
+                {"w1": W3, "w2": W3}), 4),
+    ("so does a Clip with float16 bounds: they are cast too",
+     fp16_model(f"g ({X16} x) => ({X16} y) {{ a = {CONV} (x, w1) b = Clip (a, lo, hi) y = {CONV} (b, w2) }}",
+                {"w1": W3, "w2": W3, "lo": (), "hi": ()}), 6),
+    ("a Transpose read by a LayerNormalization, which has a float16 kernel, stays in fp16",
+     fp16_model(f"g ({X16} x) => (float16[1,16,16,8] y) {{ a = {CONV} (x, w1) b = Transpose <perm=[0,2,3,1]> (a) "
+                "y = LayerNormalization <axis=-1> (b, s, t) }", {"w1": W3, "s": (8,), "t": (8,)}), 3),
+    ("Transpose then Reshape: each is checked before the other is forced, so both stay in fp16",
+     fp16_model(f"g ({X16} x) => (float16[1,8,32,8] y) {{ a = {CONV} (x, w1) b = Transpose <perm=[0,1,3,2]> (a) "
+                f"c = Reshape (b, shape) y = {CONV} (c, w2) }}", {"w1": W3, "w2": W3}, {"shape": [1, 8, 32, 8]}), 6),
+    ("float32 input and output (keep_io_types): the casts at both ends cancel out, the weight's stays",
+     fp16_model(f"g (float[1,8,16,16] x) => (float[1,8,16,16] y) {{ h = Cast <to=10> (x) a = {CONV} (h, w1) "
+                "y = Cast <to=1> (a) }", {"w1": W3}), 1),
+    ("a weight shared through an Identity is cast once",
+     fp16_model(f"g ({X16} x) => ({X16} y) {{ v = Identity (w1) a = {CONV} (x, w1) y = {CONV} (a, v) }}",
+                {"w1": W3}), 3),
+    ("a Concat is checked on its first input only: the graph input beside a conv does not keep it in fp16",
+     fp16_model(f"g ({X16} x) => ({X16} y) {{ a = {CONV} (x, w1) c = Concat <axis=1> (x, a) y = {CONV} (c, w2) }}",
+                {"w1": W3, "w2": (8, 16, 3, 3)}), 4),
+    ("a Split read by a Conv and a Concat, which has a float16 kernel, stays in fp16",
+     fp16_model(f"g ({X16} x) => ({X16} y) {{ a = {CONV} (x, w1) p, q = Split <axis=1, num_outputs=2> (a) "
+                f"r = {CONV} (q, w2) c = Concat <axis=1> (p, r) y = {CONV} (c, w3) }}",
+                {"w1": W3, "w2": (4, 4, 3, 3), "w3": W3}), 9),
+]
+
+
+@pytest.mark.parametrize("label, model, casts", FP16_CASES, ids=[c[0] for c in FP16_CASES])
+def test_each_fp16_fallback_rule_as_onnxruntime_applies_it(label, model, casts):
+    inserted = sum(op == "Cast" and name.startswith("InsertedPrecisionFreeCast")
+                   for name, op in optimized_ops(model).items())
+    assert inserted == casts, label  # the case is what it says, on this onnxruntime
+    report = onnxlint.lint(model, target="ort-cpu")
+    assert report.deployment["casts"] == casts and {r["precision"] for r in report.deployment["layers"]} == {"float32"}
 
 
 @pytest.mark.skipif(not X86, reason="int8 activations run as int8 on Arm builds of onnxruntime: nothing to fix")
