@@ -12,7 +12,8 @@ class Int8FloatIsland(Rule):
         optimizer cannot fuse into its int8 kernels (QLinearConv, QGemm, QLinearMatMul,
         MatMulIntegerToFloat), by the rules of its QDQ node-group selectors: every input must come
         from a DequantizeLinear, the output must go to QuantizeLinear nodes only and be no graph
-        output, the types must agree (an int32 bias), and on an x86-64 build a signed int8
+        output, the types must agree (an int32 bias, scaled by input scale × weight scale within
+        onnxruntime's 1% tolerance), and on an x86-64 build a signed int8
         activation must be convertible to uint8 (its QuantizeLinear → DequantizeLinear pair read by
         one node only). The prediction is proved against onnxruntime's own optimized graph with
         `--verify` (OL604).
@@ -29,8 +30,9 @@ class Int8FloatIsland(Rule):
         Act on the reason given. Signed int8 activations that onnxruntime cannot turn into uint8:
         `onnxlint fix MODEL -o OUT.onnx --select OL601` makes them uint8 (exact: zero point + 128, the
         same real values), or quantize with uint8 activations (quantize_static's default QUInt8).
-        Otherwise quantize the ops that read a conv's output (or put Q/DQ after it), or give a float
-        input its Q/DQ pair.
+        A bias scaled otherwise: quantize each bias with input scale × weight scale, one bias tensor
+        per conv. Otherwise quantize the ops that read a conv's output (or put Q/DQ after it), or
+        give a float input its Q/DQ pair.
     """
     code = "OL601"
     name = "int8-float-island"
@@ -74,15 +76,17 @@ class Int8FloatIsland(Rule):
             return
         share = (f", {100 * layer.macs / ctx.totals.macs:.1f}% of the model's MACs" if layer.macs and
                  ctx.totals.macs_complete and ctx.totals.macs else "")
+        detail = f" ({run.detail})" if run.detail else ""
         yield self.report(f"{layer.op_type} runs in float on onnxruntime {found.runtime}'s CPU provider "
-                          f"({found.machine}) ({count(layer.macs)} MACs{share}): {run.reason}", layer,
+                          f"({found.machine}) ({count(layer.macs)} MACs{share}): {run.reason}{detail}", layer,
                           suggestion=_advice(run.reason), match=layer if "uint8" in run.reason else None)
 
     def summarize(self, members, ctx):
         found = ctx.deployment
+        runs = {node.name: run for node, run in found.runs.items()}
         reasons: dict[str, int] = {}
         for d in members:
-            reason = d.message.split("): ", 1)[-1]
+            reason = runs[d.node].reason
             reasons[reason] = reasons.get(reason, 0) + 1
         float_macs = sum(layer.macs or 0 for layer in ctx.layers if layer.node in found.runs
                          and found.runs[layer.node].precision != "int8")
@@ -100,6 +104,9 @@ def _advice(reason: str) -> str:
     if "not only a QuantizeLinear" in reason:
         return "quantize the ops that read this layer's output too, or put a QuantizeLinear/DequantizeLinear pair " \
                "right after it"
+    if "bias is not scaled" in reason:
+        return "quantize each bias with scale = input scale × weight scale, one bias tensor per conv (an exporter " \
+               "that merged equal biases shares one scale among convs whose scales differ)"
     if "is float" in reason:
         return "give that input its QuantizeLinear/DequantizeLinear pair (quantize the op that makes it)"
     return "requantize this layer so that it forms a complete int8 node group"

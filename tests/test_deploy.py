@@ -38,12 +38,13 @@ def _scalar(name, value, dtype):
 
 
 def qdq_conv(*, act=np.uint8, shared_input=False, shared_output=False, float_input=False, float_bias=False,
-             float_weight=False, relu=None, no_output_q=False, computed_scale=False, act16=False):
+             float_weight=False, relu=None, no_output_q=False, computed_scale=False, act16=False, bias_scale=0.0005):
     """x → Q → DQ → Conv (DQ weight, DQ int32 bias) → Q → DQ → y, varied one rule at a time."""
     act = np.uint16 if act16 else act
     inits = [_scalar("s", 0.05, np.float32), _scalar("z", 0, act), _scalar("ws", 0.01, np.float32),
              _scalar("wz", 0, np.int8), nh.from_array(np.ones((8, 4, 3, 3), np.int8), "w"),
-             nh.from_array(np.ones(8, np.int32), "b"), _scalar("bs", 0.0005, np.float32), _scalar("bz", 0, np.int32),
+             nh.from_array(np.ones(8, np.int32), "b"), _scalar("bs", bias_scale, np.float32),
+             _scalar("bz", 0, np.int32),
              nh.from_array(np.ones(8, np.float32), "fb"), _scalar("two", 2.0, np.float32),
              nh.from_array(np.ones((8, 4, 3, 3), np.float32), "fw")]
     nodes = [h.make_node("Mul", ["s", "two"], ["s2"], name="scale") if computed_scale else None,
@@ -98,6 +99,10 @@ CASES = [  # (label, model, the layer, int8?, a piece of the reason)
     ("an int8 output that two nodes read", qdq_conv(act=np.int8, shared_output=True), "conv", not X86,
      "output feeds 2" if X86 else None),
     ("a float input", qdq_conv(float_input=True), "conv", False, "is float"),
+    ("a bias scale 0.9% off input scale × weight scale (0.05 × 0.01)", qdq_conv(bias_scale=0.0005 * 1.009), "conv",
+     True, None),
+    ("a bias scale 1.5% off input scale × weight scale", qdq_conv(bias_scale=0.0005 * 1.015), "conv", False,
+     "bias is not scaled by input scale × weight scale"),
     ("a float bias, which onnxruntime quantizes itself", qdq_conv(float_bias=True), "conv", True, None),
     ("a float weight and bias, both quantized by onnxruntime", qdq_conv(float_bias=True, float_weight=True), "conv",
      True, None),
@@ -202,18 +207,22 @@ def test_each_fp16_fallback_rule_as_onnxruntime_applies_it(label, model, casts):
 
 
 @pytest.mark.skipif(not X86, reason="int8 activations run as int8 on Arm builds of onnxruntime: nothing to fix")
-def test_the_exact_fix_makes_every_layer_int8_and_keeps_the_outputs(tmp_path):
-    """OL601's fix on resnet26d (16 M params, real random weights): its shared int8 activations become uint8 (zero
-    point + 128, the same real values); onnxruntime then runs every layer in int8 and gives the same outputs."""
+@pytest.mark.parametrize("name, changes, int8", [("resnet26d_qdq", 9, 32), ("cs3darknet_s_qdq", 32, 11)])
+def test_the_exact_fix_and_what_onnxruntime_runs_after_it(name, changes, int8, tmp_path):
+    """OL601's fix on real-size models with real random weights: their shared int8 activations become uint8 (zero
+    point + 128, the same real values) and the outputs stay equal. resnet26d then runs every layer in int8;
+    cs3darknet_s's exporter merged equal biases into one initializer per stage, scaled for one conv only, so 22
+    of its convs stay float — predicted (the bias-scale reason) and proved by onnxruntime's optimized graph."""
     from onnxlint.fix import fix
 
-    source = with_real_weights(FIXTURES / "quantized" / "resnet26d_qdq.onnx", tmp_path / "r.onnx")
+    source = with_real_weights(FIXTURES / "quantized" / f"{name}.onnx", tmp_path / "r.onnx")
     fixed = tmp_path / "fixed.onnx"
     result = fix(str(source), output=fixed, select=["OL601"])
-    assert len(result.changes) == 9 and result.max_abs_error == 0.0
+    assert len(result.changes) == changes and result.max_abs_error == 0.0
     after = json.loads(run_cli(fixed, "--target", "ort-cpu", "--verify", "--format", "json").stdout)["models"][0]
     layers = after["deployment"]["layers"]
-    assert all(r["precision"] == "int8" for r in layers) and after["deployment"]["proved"]["disagree"] == []
+    assert sum(r["precision"] == "int8" for r in layers) == int8 and after["deployment"]["proved"]["disagree"] == []
+    assert all("bias is not scaled" in r["reason"] for r in layers if r["precision"] != "int8")
 
 
 LIGHT_MODELS = sorted(LIGHT.glob("light_*.onnx"))
