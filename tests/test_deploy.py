@@ -225,6 +225,30 @@ def test_the_exact_fix_and_what_onnxruntime_runs_after_it(name, changes, int8, t
     assert all("bias is not scaled" in r["reason"] for r in layers if r["precision"] != "int8")
 
 
+@pytest.mark.skipif(not X86, reason="int8 activations run as int8 on Arm builds of onnxruntime: nothing to fix")
+def test_the_ol601_fix_of_a_model_with_external_weights_writes_files_that_run(tmp_path):
+    """What `onnxlint fix --select OL601` delivers when the weights live in a data file: the written model and its
+    own data file, opened from disk by a fresh onnxruntime session, give exactly the original's outputs."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir(), out.mkdir()
+    model = onnx.load(with_real_weights(FIXTURES / "quantized" / "resnet26d_qdq.onnx", tmp_path / "r.onnx"))
+    onnx.save(model, src / "model.onnx", save_as_external_data=True, location="model.onnx.data", size_threshold=1024)
+    assert (src / "model.onnx.data").stat().st_size > 15 * 2**20  # its 16 M int8 weights
+    result = run_cli("fix", src / "model.onnx", "-o", out / "fixed.onnx", "--select", "OL601")
+    assert result.returncode == 0, result.stderr
+    assert "(weights in fixed.onnx.data)" in result.stdout and (out / "fixed.onnx").stat().st_size < 2**20
+    x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+
+    def run(path):
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+    np.testing.assert_array_equal(run(out / "fixed.onnx"), run(src / "model.onnx"))
+    zero_points = [n.input[2] for n in onnx.load(out / "fixed.onnx", load_external_data=False).graph.node
+                   if n.op_type == "QuantizeLinear"]
+    assert sum(z.endswith("_zero_point_u8") for z in zero_points) > 0
+
+
 LIGHT_MODELS = sorted(LIGHT.glob("light_*.onnx"))
 
 

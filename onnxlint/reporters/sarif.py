@@ -18,7 +18,7 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGEST
 _PRECISION = {"OL1": "very-high", "OL0": "very-high", "OL5": "very-high", "OL4": "very-high"}
 MAX_RESULTS = 25_000  # per run: GitHub rejects an upload with more (and shows the first 5,000)
 _TAGS = {"OL0": ["validity"], "OL1": ["correctness", "shapes"], "OL2": ["efficiency"], "OL3": ["memory"],
-         "OL4": ["deployment"], "OL5": ["verification"]}
+         "OL4": ["deployment"], "OL5": ["verification"], "OL6": ["deployment", "onnxruntime"]}
 
 
 def fingerprint(*parts: str | None) -> str:
