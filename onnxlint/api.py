@@ -30,8 +30,9 @@ class LintError(Exception):
     def __init__(self, report: Report, fail_on: Severity) -> None:
         self.report = report
         found = report.failing(fail_on)
-        lines = [f"onnxlint: {len(found)} finding(s) at or above {fail_on} in {report.path}:"]
-        lines += [f"  {d.node or '-'}: {d.code} {d.message}" for d in found]
+        lines = [f"onnxlint: {report.count_text(found)} at or above {fail_on} in {report.path}:"]
+        lines += [f"  {getattr(item, 'node', None) or '-'}: {item.code} {item.message}"
+                  for item in report.findings() if item.severity >= fail_on]
         super().__init__("\n".join(lines))
 
 
@@ -113,7 +114,12 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
     upper = bound_shapes(loaded.model, graph, shapes, settings.input_shapes)
     executed = None
     if verify or profile:  # before costs: the shapes execution fills in reach every total and rule
+        from onnxlint.loader import weights_missing
         from onnxlint.verify import Limits, verify
+
+        missing = weights_missing(loaded.model)
+        if missing:  # refused here, in one line, as `onnxlint fix` refuses it: onnxruntime cannot run it
+            raise LoadError(loaded.source, f"{missing}, so --verify cannot run it; nothing was run")
 
         executed = verify(loaded, graph, shapes, upper=upper, profile_runs=profile,
                                     limits=limits or Limits())

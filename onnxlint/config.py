@@ -71,11 +71,30 @@ class Settings:
     def show(self) -> str:
         """Every setting's value and where it came from, one `key = value  # origin` line each."""
         lines = []
-        for setting in SETTINGS:
-            value = getattr(self, setting.field)
-            value = str(value) if isinstance(value, Severity) else value
-            lines.append(f"{setting.key} = {value!r}  # {self.origin.get(setting.field, 'default')}")
+        for key, value in self.to_dict().items():
+            origin = self.origins()[key]
+            line = f"# {key} is not set" if value is None else f"{key} = {toml_value(value)}"
+            lines.append(f"{line}  # {origin}")
         return "\n".join(lines)
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it, so a line of --show-settings pastes back into [tool.onnxlint]."""
+    import json
+    import re
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string: JSON's escapes are TOML's
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k if re.fullmatch(r'[A-Za-z0-9_-]+', str(k)) else toml_value(str(k))} = "
+                               f"{toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
 
 
 def parse_shape(text: str) -> tuple[str | None, tuple[int, ...]]:
@@ -330,7 +349,11 @@ def settings_from(table: dict[str, Any], where: str, base: Settings | None = Non
         setting = _BY_KEY.get(key)
         try:
             if setting is None:
-                raise ValueError(f"unknown setting (known: {', '.join(_BY_KEY)})")
+                import difflib
+
+                close = difflib.get_close_matches(key, _BY_KEY, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise ValueError(f"unknown setting; {hint}(known: {', '.join(_BY_KEY)})")
             changed = setting.parse(value, context)
         except _Keyed as exc:
             raise _error(context, exc.key, str(exc)) from None

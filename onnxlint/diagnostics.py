@@ -77,6 +77,8 @@ class Diagnostic:
     module_class: str | None = None
     source_file: str | None = None  # the innermost frame of user code that made the node
     source_line: int | None = None
+    fix: str | None = None  # "exact" / "changes numerics" when `onnxlint fix` applies to it here
+    fix_blocked: str | None = None  # why `onnxlint fix` would skip it here (then `fix` is None)
     # what the rule's check matched (the layers a fix rewrites), handed to its fix (not serialised)
     match: Any = field(default=None, repr=False, compare=False)
 
@@ -92,7 +94,9 @@ class Diagnostic:
                 "source": self.source, "worth": None if self.worth is None else round(self.worth, 4),
                 "nodes": list(self.nodes), "folded_into": self.folded_into, "module": self.module,
                 "module_class": self.module_class,
-                "source_location": {"file": self.source_file, "line": self.source_line} if self.source_file else None}
+                "source_location": {"file": self.source_file, "line": self.source_line} if self.source_file else None,
+                "fix": ({"available": True, "applicability": self.fix} if self.fix else
+                        {"available": False, "reason": self.fix_blocked} if self.fix_blocked else None)}
 
 
 @dataclass

@@ -22,8 +22,15 @@ class LayerChange:
         layer = self.new or self.old
         return layer.label
 
-    def delta(self, attr: str) -> int:
-        return (getattr(self.new, attr) or 0 if self.new else 0) - (getattr(self.old, attr) or 0 if self.old else 0)
+    def delta(self, attr: str) -> int | None:
+        """NEW − OLD (an added or removed layer counts from 0); None when a side's value is unknown."""
+        values = [getattr(layer, attr) if layer is not None else 0 for layer in (self.old, self.new)]
+        return None if None in values else values[1] - values[0]
+
+    @property
+    def changed(self) -> bool:
+        return (self.old is None or self.new is None or self.delta("macs") != 0 or self.delta("params") != 0
+                or self.old.output_shape != self.new.output_shape)
 
 
 @dataclass
@@ -31,12 +38,40 @@ class ModelDiff:
     old: Report
     new: Report
     layers: list[LayerChange] = field(default_factory=list)
-    fixed: list = field(default_factory=list)  # diagnostics of OLD that NEW no longer has
+    fixed: list = field(default_factory=list)  # diagnostics of OLD that NEW no longer has, where NEW was checked
     introduced: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)
+    unchecked: list = field(default_factory=list)  # of OLD, gone in NEW only because NEW's shapes there are unknown
+    notes: list[str] = field(default_factory=list)  # how the comparison was made (a side linted at the other's size)
 
-    def total(self, attr: str) -> tuple[int, int]:
-        return getattr(self.old.totals, attr), getattr(self.new.totals, attr)
+    def total(self, attr: str) -> tuple[int | None, int | None]:
+        """The two totals; None where a side's total is not exact (unknown is never 0)."""
+        return exact_total(self.old, attr), exact_total(self.new, attr)
+
+    def count_text(self) -> str:
+        """'2 findings fixed, 1 new, 3 unchanged (7 per node)': counted as lint counts them (a group once, a folded
+        finding under its root cause), the per-node number beside it where it differs."""
+        def counted(report: Report, found: list, what: str) -> str:
+            n = len(findings_in(report, found))
+            return f"{n:,} {what}" + (f" ({len(found):,} per node)" if n != len(found) else "")
+        parts = [counted(self.old, self.fixed, "findings fixed" if len(self.fixed) != 1 else "finding fixed"),
+                 counted(self.new, self.introduced, "new"), counted(self.new, self.unchanged, "unchanged")]
+        if self.unchecked:
+            parts.append(counted(self.old, self.unchecked, "not checked (shapes unknown in NEW)"))
+        return ", ".join(parts)
+
+    def unknown_why(self, attr: str) -> list[str]:
+        """Why a total is unknown, per side: 'NEW: 5 layers unknown: Conv ×5'."""
+        from onnxlint import units
+
+        why = []
+        for side, report in (("OLD", self.old), ("NEW", self.new)):
+            if exact_total(report, attr) is None:
+                t = report.totals
+                what = units.unknown_layers(t.unbounded_layers) if attr == "macs" else \
+                    f"{units.plural(t.unbounded_tensors, 'tensor')} of unknown size"
+                why.append(f"{side} {report.path}: {what}")
+        return why
 
     def matching(self) -> dict[str, int]:
         """How many layers each matching paired ("module path", "name", "structure"), and how many are
@@ -54,7 +89,8 @@ class ModelDiff:
     def to_dict(self) -> dict:
         def totals(attr):
             before, after = self.total(attr)
-            return {"old": before, "new": after, "delta": after - before}
+            return {"old": before, "new": after,
+                    "delta": after - before if before is not None and after is not None else None}
 
         return {"old": self.old.path, "new": self.new.path,
                 "totals": {"params": totals("params"), "macs": totals("macs"),
@@ -68,10 +104,32 @@ class ModelDiff:
                             "macs_delta": c.delta("macs"),
                             "output_shape": {"old": list(c.old.output_shape) if c.old and c.old.output_shape else None,
                                              "new": list(c.new.output_shape) if c.new and c.new.output_shape else None}}
-                           for c in self.layers if c.old is None or c.new is None or c.delta("params")
-                           or c.delta("macs") or c.old.output_shape != c.new.output_shape],
+                           for c in self.layers if c.changed],
                 "findings": {"fixed": [d.to_dict() for d in self.fixed], "new": [d.to_dict() for d in self.introduced],
-                             "unchanged": len(self.unchanged)}}
+                             "unchanged": len(self.unchanged),
+                             "unchecked": [d.to_dict() for d in self.unchecked]},
+                "notes": self.notes}
+
+
+def findings_in(report: Report, found: list) -> list:
+    """The findings a person reads (groups, root causes) that the per-node findings `found` stand in, in order."""
+    index, chosen = report.finding_index(), {id(d) for d in found}
+    items = {}
+    for d in found:
+        item = index.get(id(d), d)
+        if getattr(item, "members", None) is not None and not all(id(m) in chosen for m in item.members):
+            item = d  # a group only partly in `found`: its members here stand for themselves
+        items.setdefault(id(item), item)
+    return list(items.values())
+
+
+def exact_total(report: Report, attr: str) -> int | None:
+    """A total when it is exact: params always; MACs when every layer's is known; the peak when every tensor's
+    size is."""
+    t = report.totals
+    if attr == "macs" and not t.macs_complete or attr == "peak_activation_bytes" and t.unknown_tensors:
+        return None
+    return getattr(t, attr)
 
 
 def _counted(report: Report) -> list:
@@ -125,10 +183,30 @@ def compare(old: Report, new: Report) -> ModelDiff:
         return d.code, d.module or d.node
     old_keys = {key(d) for d in old.diagnostics}
     new_keys = {key(d) for d in new.diagnostics}
-    diff.fixed = [d for d in old.diagnostics if key(d) not in new_keys]
+    gone = [d for d in old.diagnostics if key(d) not in new_keys]
+    checked = _checkable(diff, new)
+    diff.fixed = [d for d in gone if checked(d)]
+    diff.unchecked = [d for d in gone if not checked(d)]
     diff.introduced = [d for d in new.diagnostics if key(d) not in old_keys]
     diff.unchanged = [d for d in new.diagnostics if key(d) in old_keys]
     return diff
+
+
+def _checkable(diff: ModelDiff, new: Report):
+    """Whether a rule could have fired again in NEW where an OLD finding stood: its layer there (matched, or of
+    the same name) has known shapes and costs, or is gone; a finding about the whole model needs NEW complete."""
+    counterpart = {c.old.name: c.new for c in diff.layers if c.old is not None}
+    by_name = {layer.name: layer for layer in new.layers}
+
+    def known(layer) -> bool:
+        return layer.output_shape is not None and None not in layer.output_shape and layer.macs is not None
+
+    def checked(d) -> bool:
+        if d.node is None:
+            return new.totals.complete
+        layer = counterpart.get(d.node) or by_name.get(d.node)
+        return layer is None or known(layer)
+    return checked
 
 
 _BUDGET = re.compile(r"^(macs|params|peak)=(\d+(?:\.\d+)?)(%?)$")
@@ -148,11 +226,19 @@ def parse_budgets(text: str) -> dict[str, tuple[float, bool]]:
 _ATTR = {"macs": "macs", "params": "params", "peak": "peak_activation_bytes"}
 
 
+def unchecked_budgets(diff: ModelDiff, budgets: dict) -> list[str]:
+    """One sentence per budget that cannot be checked, because a side's total is unknown."""
+    return [f"the {name} budget cannot be checked: {'; '.join(diff.unknown_why(_ATTR[name]))}"
+            for name in budgets if None in diff.total(_ATTR[name])]
+
+
 def over_budget(diff: ModelDiff, budgets: dict) -> list[str]:
-    """One sentence per budget the change exceeds."""
+    """One sentence per budget the change exceeds (a total that is unknown gets no verdict)."""
     problems = []
     for name, (limit, percent) in budgets.items():
         before, after = diff.total(_ATTR[name])
+        if before is None or after is None:
+            continue
         increase = after - before
         allowed = before * limit / 100 if percent else limit
         if increase > allowed:
@@ -162,15 +248,21 @@ def over_budget(diff: ModelDiff, budgets: dict) -> list[str]:
     return problems
 
 
-def _signed(n: int, unit=None) -> str:
+def _signed(n: int | None, unit=None) -> str:
     from onnxlint import units
 
+    if n is None:
+        return "unknown"
     text = (unit or units.count)(abs(n))
     return f"+{text}" if n > 0 else f"−{text}" if n < 0 else "±0"
 
 
-def _pct(before: int, after: int) -> str:
-    if not before:
+def _delta(before: int | None, after: int | None) -> int | None:
+    return None if before is None or after is None else after - before
+
+
+def _pct(before: int | None, after: int | None) -> str:
+    if not before or after is None:
         return ""
     change = 100 * (after - before) / before
     return f" ({'+' if change > 0 else '−' if change < 0 else '±'}{abs(change):.2f}%)"  # the minus sign of _signed
@@ -185,19 +277,23 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
 
     lines = []
     rows = []
+    unknown = []
     for label, attr, unit in (("params", "params", units.count), ("MACs", "macs", units.count),
                               ("peak activations", "peak_activation_bytes", units.nbytes)):
         before, after = diff.total(attr)
-        rows.append([label, unit(before), unit(after), _signed(after - before, unit) + _pct(before, after)])
-    peaks = (diff.old.totals.peak_label, diff.new.totals.peak_label)
+        rows.append([label, "unknown" if before is None else unit(before), "unknown" if after is None else unit(after),
+                     _signed(_delta(before, after), unit) + _pct(before, after)])
+        unknown += [f"{label} unknown in {why}" for why in diff.unknown_why(attr)]
+    peaks = tuple(report.totals.peak_label if exact_total(report, "peak_activation_bytes") is not None else "unknown"
+                  for report in (diff.old, diff.new))
     matching = diff.matching_text()
-    changed = [c for c in diff.layers if c.old is None or c.new is None or c.delta("macs") or c.delta("params")
-               or c.old.output_shape != c.new.output_shape]
+    changed = [c for c in diff.layers if c.changed]
     if markdown:
         lines += [f"### onnxlint diff: {code(diff.old.path)} → {code(diff.new.path)}", "",
                   "| | old | new | change |", "|---|---:|---:|---:|"]
         lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |" for r in rows]
-        lines += ["", f"Peak at {code(peaks[0])} → {code(peaks[1])}. Layers matched: {md(matching)}.", ""]
+        lines += [""] + [f"{md(note)}  " for note in diff.notes + unknown]
+        lines += [f"Peak at {code(peaks[0])} → {code(peaks[1])}. Layers matched: {md(matching)}.", ""]
         if changed:
             lines += ["| layer | change | params | MACs | output |", "|---|---|---:|---:|---|"]
             for c in changed:
@@ -207,18 +303,21 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
                 lines.append(f"| {code(c.label)} | {what} | {_signed(c.delta('params'))} | {_signed(c.delta('macs'))} "
                              f"| {shape} |")
             lines.append("")
-        for title, found in (("Fixed", diff.fixed), ("New", diff.introduced)):
+        for title, report, found in (("Fixed", diff.old, diff.fixed), ("New", diff.new, diff.introduced),
+                                     ("Not checked in NEW, its shapes unknown there", diff.old, diff.unchecked)):
             if found:
-                lines.append(f"**{title} findings ({len(found)})**")
-                lines += [f"- `{d.code}` {code(d.where or '-')}: {md(d.message)}" for d in found]
+                items = findings_in(report, found)
+                lines.append(f"**{title} findings ({len(items)})**")
+                lines += [f"- `{d.code}`{md(_where(d))}: {md(d.message)}" for d in items]
                 lines.append("")
-        lines.append(f"{len(diff.unchanged)} findings unchanged.")
+        lines.append(f"{diff.count_text()}.")
         lines += [f"\n**Over budget:** {md(p)}" for p in problems]
         return "\n".join(lines) + "\n"
     lines.append(terminal(f"{diff.old.path} → {diff.new.path}"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines += ["  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
               for r in rows]
+    lines += [terminal(f"  {note}") for note in diff.notes + unknown]
     lines.append(terminal(f"  peak at {peaks[0]} → {peaks[1]}; layers matched {matching}"))
     for c in changed:
         what = "added" if c.old is None else "removed" if c.new is None else f"by {c.matched_by}"
@@ -226,8 +325,14 @@ def render_text(diff: ModelDiff, *, markdown: bool = False, problems: list[str] 
             f", output {units.shape(c.old.output_shape)} → {units.shape(c.new.output_shape)}"
         lines.append(terminal(f"  {c.label} ({what}): params {_signed(c.delta('params'))}, "
                               f"MACs {_signed(c.delta('macs'))}{shape}"))
-    for title, found in (("fixed", diff.fixed), ("new", diff.introduced)):
-        lines += [terminal(f"  {title} {d.code} at {d.where or '-'}: {d.message}") for d in found]
-    lines.append(f"  {len(diff.fixed)} findings fixed, {len(diff.introduced)} new, {len(diff.unchanged)} unchanged")
+    for title, report, found in (("fixed", diff.old, diff.fixed), ("new", diff.new, diff.introduced),
+                                 ("not checked", diff.old, diff.unchecked)):
+        lines += [terminal(f"  {title} {d.code}{_where(d)}: {d.message}") for d in findings_in(report, found)]
+    lines.append(f"  {diff.count_text()}")
     lines += [terminal(f"over budget: {p}") for p in problems]
     return "\n".join(lines) + "\n"
+
+
+def _where(finding) -> str:
+    """' at <node>' (module path first; '-' for the whole model); nothing for a group, whose message names them."""
+    return "" if getattr(finding, "members", None) is not None else f" at {finding.where or '-'}"

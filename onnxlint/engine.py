@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from onnxlint.baseline import fingerprint, model_key
 from onnxlint.catalog import all_rules
 from onnxlint.diagnostics import Diagnostic, Group, Severity
+from onnxlint.graph import MAIN
 from onnxlint.rule import Context, Rule
 
 
@@ -115,7 +116,51 @@ def run_rules(ctx: Context, rules: list[Rule]) -> tuple[list[Diagnostic], list[G
     diagnostics.sort(key=lambda d: (order.get(f"{d.location}/{d.node}", -1), d.code))
     _fold_into_root_causes(diagnostics, by_code)
     diagnostics = _drop_redundant(diagnostics, by_code, suppressor.dropped)
-    return diagnostics, _groups(diagnostics, by_code, ctx), suppressor.done
+    _offer_fixes(diagnostics, by_code, ctx)
+    groups = _groups(diagnostics, by_code, ctx)
+    for group in groups:  # a group points to its fix while `onnxlint fix` applies to one of its members
+        first = group.members[0]
+        if first.fix_blocked and not any(m.fix for m in group.members) and group.suggestion:
+            group.suggestion = group.suggestion.replace(by_code[group.code].fix_hint(), _refused(first.fix_blocked))
+    return diagnostics, groups, suppressor.done
+
+
+def _offer_fixes(diagnostics: list[Diagnostic], rules: dict[str, Rule], ctx: Context) -> None:
+    """Say per finding whether `onnxlint fix` applies to it here (ruff's fix availability): a finding never
+    points to a fix that `fix` would skip. Where it would, the reason takes the place of the pointer."""
+    model_reason = None
+    for d in diagnostics:
+        rule = rules.get(d.code)
+        if rule is None or rule.applicability is None or d.match is None:
+            continue
+        if model_reason is None:
+            model_reason = _fix_blocked_here(diagnostics, ctx) or ""
+        reason = model_reason or ("it is inside a subgraph" if d.location != MAIN else None) \
+            or rule.fix_blocked(ctx, d.match)
+        if reason is None:
+            d.fix = rule.applicability
+            continue
+        d.fix_blocked = reason
+        if d.suggestion:
+            d.suggestion = d.suggestion.replace(rule.fix_hint(), _refused(reason))
+
+
+def _refused(reason: str) -> str:
+    return f"; `onnxlint fix` cannot do it here: {reason}"
+
+
+def _fix_blocked_here(diagnostics: list[Diagnostic], ctx: Context) -> str | None:
+    """Why no fix of this model can be verified, whatever the rule: what `onnxlint fix` refuses it for."""
+    from onnxlint.loader import weights_missing
+
+    if ctx.unsafe_external:
+        return "the model has unsafe external data (OL003)"
+    error = next((d for d in diagnostics if d.severity == Severity.ERROR), None)
+    if error is not None:
+        return f"the model has an error ({error.code}) onnxruntime cannot run past"
+    if ctx.loaded is not None:
+        return weights_missing(ctx.loaded.model)
+    return None
 
 
 def _fold_into_root_causes(diagnostics: list[Diagnostic], rules: dict[str, Rule]) -> None:

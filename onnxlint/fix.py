@@ -19,8 +19,7 @@ import onnx
 from onnxlint.api import lint
 from onnxlint.diagnostics import Severity
 from onnxlint.graph import MAIN
-from onnxlint.loader import load, stripped
-from onnxlint.proto import display_name
+from onnxlint.loader import load, weights_missing
 from onnxlint.report import Report
 from onnxlint.rewriter import Rewriter
 from onnxlint.verify import Limits, referencing_the_file, run_child
@@ -141,10 +140,9 @@ def _refuse_unfixable(report: Report, model: onnx.ModelProto) -> None:
         more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise FixError(f"refused: lint reports error {first.code} at {first.node or 'the model'}: "
                        f"{first.message}{more}; nothing was written")
-    empty = [t.name for t in model.graph.initializer if stripped(t)]
-    if empty:
-        raise FixError(f"the weights carry no data ({len(empty):,} initializer{'s' if len(empty) > 1 else ''} with "
-                       f"dims only, e.g. '{display_name(empty[0])}'), so no fix can be verified; nothing was written")
+    missing = weights_missing(model)
+    if missing:
+        raise FixError(f"{missing}, so no fix can be verified; nothing was written")
 
 
 def _read_weights_in(model: onnx.ModelProto, base_dir) -> None:

@@ -110,6 +110,8 @@ class Graph:
     stores: list = field(default_factory=list, repr=False)  # per graph level, the list its initializers are in
     held: list[Sequence[NodeProto]] = field(default_factory=list, repr=False)  # per graph level, its node list
     malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
+    # the input sizes `onnxlint fix` recorded for a model it made size-free (metadata `onnxlint.input_shapes`)
+    designed: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def tensor(self, name: str) -> TensorProto:
         """The TensorProto of an initializer."""
@@ -173,7 +175,26 @@ def build_graph(model: ModelProto, source: str) -> Graph:
     for name in graph.outputs:
         if name not in graph.inputs and name not in graph.initializers and name not in graph.producer:
             raise LoadError(source, f"graph output '{display_name(name)}' is produced by no node")
+    graph.designed = designed_sizes(model)
     return graph
+
+
+DESIGNED = "onnxlint.input_shapes"  # model metadata: `image=1,3,224,224;mask=1,1,224,224`
+
+
+def designed_sizes(model: ModelProto) -> dict[str, tuple[int, ...]]:
+    """The input sizes `onnxlint fix` recorded in the model's metadata; a malformed entry is ignored."""
+    found: dict[str, tuple[int, ...]] = {}
+    for entry in model.metadata_props:
+        if entry.key != DESIGNED or len(entry.value) > 4096:
+            continue
+        for part in entry.value.split(";"):
+            name, _, dims = part.rpartition("=")
+            try:
+                found[name] = tuple(int(d) for d in dims.split(","))
+            except ValueError:
+                return {}
+    return found
 
 
 def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: str, functions: dict,

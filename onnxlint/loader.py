@@ -104,6 +104,19 @@ def stripped(tensor) -> bool:
         or tensor.uint64_data or tensor.string_data)
 
 
+def weights_missing(model: ModelProto) -> str | None:
+    """Why the model cannot run as stored: its weights carry no data (dims only, as in a stripped export), in
+    one clause; None when every initializer has its data (embedded, external, or left in a large file)."""
+    from onnxlint.wire import PAYLOAD_KEY
+
+    empty = [t.name for t in model.graph.initializer
+             if stripped(t) and not any(e.key == PAYLOAD_KEY for e in t.external_data)]
+    if not empty:
+        return None
+    return (f"the weights carry no data ({len(empty):,} initializer{'s' if len(empty) > 1 else ''} with dims only, "
+            f"e.g. '{display_name(empty[0])}')")
+
+
 def load(source: str | os.PathLike | bytes | ModelProto, *, base_dir: str | os.PathLike | None = None,
          max_size: int = DEFAULT_MAX_SIZE, name: str | None = None) -> LoadedModel:
     """Parse a model from a path, serialized bytes or a ModelProto, and validate its structure. `name`: what

@@ -35,16 +35,53 @@ class Report:
         if self.error is not None:
             return f"<Report {self.path}: {self.error_class}: {self.error}>"
         t = self.totals
-        found = ", ".join(f"{n:,} {s}{'s' if n != 1 else ''}" for s in sorted(Severity, reverse=True)
-                          if (n := self.count(s))) or "no findings"
         return (f"<Report {self.path}: {t.nodes:,} nodes, {t.params:,} params, {t.macs:,} MACs"
-                f"{'' if t.macs_complete else ' (partial)'}, {found}>")
+                f"{'' if t.macs_complete else ' (partial)'}, {self.count_text()}>")
 
     def count(self, severity: Severity) -> int:
-        return sum(d.severity == severity for d in self.diagnostics)
+        """The findings of this severity as a person reads them: a group once, a folded finding under its root."""
+        return sum(item.severity == severity for item in self.findings())
+
+    def count_text(self, diagnostics: list[Diagnostic] | None = None) -> str:
+        """'1 warning, 4 suggestions (9 per node)': the one count every output gives, of `diagnostics` (default:
+        all of this report's) as findings, with the per-node number beside it when it differs."""
+        return count_text(self, self.diagnostics if diagnostics is None else diagnostics)
 
     def failing(self, fail_on: Severity) -> list[Diagnostic]:
+        """The per-node findings at or above `fail_on` (what decides exit 1)."""
         return [d for d in self.diagnostics if d.severity >= fail_on]
+
+    def finding_index(self) -> dict[int, Diagnostic | Group]:
+        """id(per-node finding) → the finding a person reads it in: its group, or the root cause it is folded
+        under; a finding that stands alone is not in it."""
+        index: dict[int, Diagnostic | Group] = {}
+        for group in self.groups:
+            index.update((id(m), group) for m in group.members)
+        roots = {(root.code, node): root for root in self.diagnostics if root.folded_into is None
+                 for node in root.nodes}
+        for member in self.diagnostics:
+            root = roots.get((member.folded_into, member.node)) if member.folded_into else None
+            if root is not None:
+                index[id(member)] = index.get(id(root), root)
+        return index
+
+    def per_node(self) -> list[tuple[Diagnostic, Severity, str]]:
+        """Every per-node finding as the CI formats (SARIF, GitHub, GitLab) annotate it: its severity and its text
+        (message → suggestion). One folded under a root cause (OL101 under OL104) is a note that names the root
+        and carries the root's advice, never its own: the root is the one finding to act on."""
+        roots = {(root.code, node): root for root in self.diagnostics if root.folded_into is None
+                 for node in root.nodes}
+        out = []
+        for d in self.diagnostics:
+            root = roots.get((d.folded_into, d.node)) if d.folded_into else None
+            if root is None:
+                out.append((d, d.severity, d.message + (f" → {d.suggestion}" if d.suggestion else "")))
+                continue
+            advice = f" → {root.suggestion}" if root.suggestion else ""
+            out.append((d, Severity.SUGGESTION, f"{d.message} (a note, not a {d.severity}: a consequence of "
+                        f"{root.code} at {root.where or 'the model input'}, the finding to act on: "
+                        f"{root.message}){advice}"))
+        return out
 
     def findings(self) -> list[Diagnostic | Group]:
         """What a person reads: groups for repeats, no finding whose root cause another one states; by
@@ -104,6 +141,15 @@ class Report:
         from onnxlint.reporters.html import fragment
 
         return fragment(self)
+
+
+def count_text(report: Report, diagnostics: list[Diagnostic]) -> str:
+    index = report.finding_index()
+    items = {id(item): item for item in (index.get(id(d), d) for d in diagnostics)}.values()
+    parts = [f"{n:,} {s}{'s' if n != 1 else ''}" for s in sorted(Severity, reverse=True)
+             if (n := sum(item.severity == s for item in items))]
+    per_node = f" ({len(diagnostics):,} per node)" if len(diagnostics) != len(items) else ""
+    return (", ".join(parts) or "no findings") + per_node
 
 
 def envelope(reports: list[Report]) -> dict:

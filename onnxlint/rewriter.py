@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from onnxlint.graph import MAIN
+from onnxlint.graph import DESIGNED, MAIN
 from onnxlint.walk import outer_names
 from onnxlint.write import with_data
 
@@ -173,10 +173,20 @@ class Rewriter:
             if value.name == flattened and value.type.tensor_type.HasField("shape"):
                 for dim in value.type.tensor_type.shape.dim[1:]:
                     dim.dim_param = "features"
+        designed = []
         for value in self.graph.input:
             dims = value.type.tensor_type.shape.dim
             if value.name not in self.inits and len(dims) == 4:
                 dims[2].dim_param, dims[3].dim_param = "height", "width"
+                size = self.ctx.shapes.input_dims.get(value.name)
+                if size is not None and None not in size:
+                    designed.append(f"{value.name}={','.join(map(str, size))}")
+        # lint takes these sizes for the freed dims, so the fixed model lints as it did (graph.designed_sizes)
+        kept = [e for e in self.model.metadata_props if e.key != DESIGNED]
+        del self.model.metadata_props[:]
+        self.model.metadata_props.extend(kept)
+        if designed:
+            self.model.metadata_props.add(key=DESIGNED, value=";".join(designed))
 
     def _enter(self, node: onnx.NodeProto) -> onnx.NodeProto:
         for name in node.output:

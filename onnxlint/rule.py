@@ -174,6 +174,16 @@ class Rule:
     def check_model(self, ctx: Context) -> Iterable[Diagnostic]:
         return ()
 
+    def fix_hint(self) -> str:
+        """' (`onnxlint fix MODEL -o OUT.onnx --select OL401`, exact)': the pointer a suggestion gives to its fix.
+        The engine puts why not in its place where `onnxlint fix` would skip the finding (fix_blocked)."""
+        return f" (`onnxlint fix MODEL -o OUT.onnx --select {self.code}`, {self.applicability})"
+
+    def fix_blocked(self, ctx: Context, match: Any) -> str | None:
+        """Why `onnxlint fix` would skip what the check matched, in this model (None: it applies). The model-wide
+        reasons (weights without data, an error) are the engine's; a rule adds its own."""
+        return None
+
     def fix(self, rewriter, match: Any) -> None:
         """Rewrite what the check matched (`match`: what it passed to `report`, the layers to rewrite), editing
         only through the `onnxlint.rewriter.Rewriter` (the model's copy, its maps kept current); record it
@@ -183,8 +193,15 @@ class Rule:
 
     def report(self, message: str, layer: Layer | None = None, *, suggestion: str | None = None,
                savings: Savings | None = None, severity: Severity | None = None, replacement: tuple = (),
-               node: Node | None = None, nodes: tuple = (), match: Any = None) -> Diagnostic:
+               node: Node | None = None, nodes: tuple = (), match: Any = None,
+               because: str | None = None) -> Diagnostic:
+        """A finding. Its severity is the rule's (`onnxlint rules` lists it) unless `severity` says otherwise, and
+        then `because` says why, at the end of the message: one severity everywhere, and the reason beside it."""
         node = layer if layer is not None else node
+        if severity is not None and severity != self.severity:
+            if not because:
+                raise ValueError(f"{self.code}: a finding of another severity than the rule's needs `because`")
+            message = f"{message} ({severity}, not {self.severity}: {because})"
         worth = None
         if savings is not None and savings.model_macs:
             worth = (savings.macs_before - savings.macs_after) / savings.model_macs

@@ -51,7 +51,7 @@ class ShapeContradiction(Rule):
             else:
                 yield self.report(f"{layer.op_type}: {problem}, in the {branch} whose condition is only known when it "
                                   "runs: the model fails at this input size whenever that branch is taken", layer,
-                                  severity=Severity.WARNING,
+                                  severity=Severity.WARNING, because="it fails only when that branch runs",
                                   suggestion="feed this branch the input size it was built for, or make sure its "
                                              "condition never selects it at this size")
 

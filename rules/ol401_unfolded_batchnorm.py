@@ -43,7 +43,7 @@ class UnfoldedBatchnorm(Rule):
             f"BatchNormalization on {channels} channels directly follows {conv.label} (Conv) and folds into its "
             f"weights and bias: one pass over {nbytes(layer.output_bytes)} of activations and "
             f"{num(4 * (channels or 0))} BN constants fewer",
-            layer, suggestion=f"fold it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)",
+            layer, suggestion=f"fold it{self.fix_hint()}",
             match=(layer, conv))
 
     def summarize(self, members, ctx):
@@ -51,8 +51,14 @@ class UnfoldedBatchnorm(Rule):
         activations = sum(layer.output_bytes or 0 for layer in ctx.layers if layer.name in names)
         return (f"{len(members)} BatchNormalization layers directly follow a Conv and fold exactly into it: "
                 f"{len(members)} nodes and one pass over {nbytes(activations)} of activations fewer",
-                f"fold them: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact, verified by onnxruntime); "
-                "--show-all lists them")
+                f"fold them{self.fix_hint()}; --show-all lists them")
+
+    def fix_blocked(self, ctx, match):
+        conv = match[1]
+        weight = ctx.graph.producer.get(conv.inputs[1]) if len(conv.inputs) > 1 else None
+        if weight is not None and weight.op_type == "ConstantOfShape":
+            return "the Conv's weight is a ConstantOfShape placeholder, which folding would write out in full"
+        return None
 
     def fix(self, rw, match) -> None:
         """Fold γ/√(σ²+ε) into the Conv's weights and (b − μ)·γ/√(σ²+ε) + β into its bias (exact up to float

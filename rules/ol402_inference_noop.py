@@ -31,7 +31,7 @@ class InferenceNoop(Rule):
         if layer.scope != "graph":  # inside a subgraph or function body, the fix cannot reach it
             return
         yield self.report(f"{layer.op_type} does nothing at inference", layer,
-                          suggestion=f"remove it: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact)",
+                          suggestion=f"remove it{self.fix_hint()}",
                           match=layer)
 
     def summarize(self, members, ctx):
@@ -40,7 +40,7 @@ class InferenceNoop(Rule):
             kinds[d.op_type] = kinds.get(d.op_type, 0) + 1
         listed = " and ".join(f"{n} {op}" for op, n in sorted(kinds.items()))
         return (f"{listed} nodes do nothing at inference",
-                f"remove them: `onnxlint fix MODEL -o OUT.onnx --select {self.code}` (exact); --show-all lists them")
+                f"remove them{self.fix_hint()}; --show-all lists them")
 
     def fix(self, rw, layer) -> None:
         """Remove the node and wire its input straight to its consumers (exact). Its tensors are read from the

@@ -79,7 +79,8 @@ class Int8FloatIsland(Rule):
         detail = f" ({run.detail})" if run.detail else ""
         yield self.report(f"{layer.op_type} runs in float on onnxruntime {found.runtime}'s CPU provider "
                           f"({found.machine}) ({count(layer.macs)} MACs{share}): {run.reason}{detail}", layer,
-                          suggestion=_advice(run.reason), match=layer if "uint8" in run.reason else None)
+                          suggestion=_advice(run.reason, self.fix_hint()),
+                          match=layer if "uint8" in run.reason else None)
 
     def summarize(self, members, ctx):
         found = ctx.deployment
@@ -94,13 +95,13 @@ class Int8FloatIsland(Rule):
         why = "; ".join(f"{n} × {reason}" for reason, n in sorted(reasons.items(), key=lambda r: -r[1]))
         return (f"{len(members)} layers of this quantized model run in float on onnxruntime {found.runtime}'s CPU "
                 f"provider ({found.machine}){share}: {why}",
-                f"{_advice(max(reasons, key=reasons.get))}; --show-all lists each layer")
+                f"{_advice(max(reasons, key=reasons.get), self.fix_hint())}; --show-all lists each layer")
 
 
-def _advice(reason: str) -> str:
+def _advice(reason: str, hint: str) -> str:
     if "uint8" in reason:
-        return "make those activations uint8: `onnxlint fix MODEL -o OUT.onnx --select OL601` (exact: zero point + " \
-               "128), or quantize with uint8 activations (quantize_static's default QuantType.QUInt8)"
+        return "make those activations uint8 (zero point + 128), or quantize with uint8 activations " \
+               f"(quantize_static's default QuantType.QUInt8){hint}"
     if "not only a QuantizeLinear" in reason:
         return "quantize the ops that read this layer's output too, or put a QuantizeLinear/DequantizeLinear pair " \
                "right after it"

@@ -37,7 +37,8 @@ class DeploymentMismatch(Rule):
             return
         if isinstance(found.proved, str):
             yield self.report(f"onnxruntime's optimized graph could not be made: {found.proved}",
-                              severity=Severity.WARNING)
+                              severity=Severity.WARNING,
+                              because="nothing could be compared, so nothing was proved wrong")
             return
         for node, predicted, actual in found.disagreements():
             yield self.report(f"predicted {predicted}, onnxruntime's optimized graph runs {actual}", node=node)

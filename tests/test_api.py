@@ -12,8 +12,8 @@ def test_check_raises_lint_error_with_the_report_on_an_in_memory_model():
         onnxlint.check(model)
     error = info.value
     assert error.report.path == "<model>"
-    assert "5 finding(s) at or above warning in <model>" in str(error)
-    assert "conv1: OL101" in str(error)
+    assert "1 warning (5 per node) at or above warning in <model>" in str(error)
+    assert "-: OL104 input 'image' is 224×224" in str(error)  # the finding to act on, as the text shows it
     assert onnxlint.check(model, fail_on="error").totals.params == error.report.totals.params
 
 
@@ -114,6 +114,6 @@ def test_every_output_of_a_layer_is_in_the_json():
 
 def test_a_report_repr_is_one_line():
     text = repr(onnxlint.lint(fixture("demo")))
-    assert text == "<Report " + str(fixture("demo")) + ": 19 nodes, 5,319,050 params, 191,417,920 MACs, 5 warnings, " \
-        "4 suggestions>"
+    assert text == "<Report " + str(fixture("demo")) + ": 19 nodes, 5,319,050 params, 191,417,920 MACs, 1 warning, " \
+        "4 suggestions (9 per node)>"
     assert "\n" not in text and len(text) < 200

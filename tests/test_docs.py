@@ -51,7 +51,13 @@ def test_settings_come_from_one_table():
     keys = [s.key for s in SETTINGS]
     example = (ROOT / "README.md").read_text().split("```toml\n[tool.onnxlint]\n", 1)[1].split("\n\n")[0]
     assert {m for m in re.findall(r"^([a-z-]+) =", example, re.M)} <= set(keys)
-    assert [line.split(" = ")[0] for line in Settings().show().splitlines()] == keys
+    shown = [line.split("  # ")[0] for line in Settings().show().splitlines()]
+    assert [line.removeprefix("# ").split(" ")[0] for line in shown] == keys
+    # what it prints pastes back into [tool.onnxlint]: TOML that validates into the same settings
+    import tomllib
+
+    pasted = tomllib.loads("\n".join(line for line in shown if not line.startswith("#")))
+    assert settings_from(pasted, "pasted").to_dict() == Settings().to_dict()
     docs = (ROOT / "docs" / "rules.md").read_text()
     assert all(f"| `{key}` |" in docs for key in keys)
     with pytest.raises(ValueError, match=f"known: {', '.join(keys)}"):

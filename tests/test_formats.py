@@ -21,7 +21,10 @@ def test_sarif_validates_and_locates_nodes(tmp_path):
     assert {r["id"] for r in rules} >= {"OL101", "OL201", "OL501"}
     assert "Why it matters" in next(r for r in rules if r["id"] == "OL101")["help"]["text"]
     conv1 = next(r for r in run["results"] if r["ruleId"] == "OL101")
-    assert conv1["level"] == "warning"
+    # folded under OL104 (the one warning the text shows): a note that points to its root cause
+    assert conv1["level"] == "note" and conv1["relatedLocations"][0]["message"]["text"] == "root cause: OL104"
+    assert "a consequence of OL104" in conv1["message"]["text"]
+    assert next(r for r in run["results"] if r["ruleId"] == "OL104")["level"] == "warning"
     location = conv1["locations"][0]
     # a URI relative to the repository (the working folder): never an absolute path
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "fixtures/demo.onnx"
@@ -33,8 +36,11 @@ def test_sarif_validates_and_locates_nodes(tmp_path):
 def test_github_annotations():
     out = run_cli(fixture("demo"), "--format", "github", cwd=ROOT).stdout.splitlines()
     first = next(line for line in out if "OL101" in line)  # file= is relative to the repository
-    assert first.startswith("::warning file=fixtures/demo.onnx,title=OL101 conv-drops-input::graph/conv1: ")
-    assert any(line.startswith("::notice ") for line in out)
+    assert first.startswith("::notice file=fixtures/demo.onnx,title=OL101 conv-drops-input::graph/conv1: ")
+    # the one warning is the root cause; the folded one names it and gives its advice, not a contradicting one
+    assert [line.split(" ", 1)[0] for line in out].count("::warning") == 1
+    assert "a consequence of OL104" in first and first.endswith("→ feed 195×195: every stage is exact there and "
+                                                                "the model runs")
 
 
 def test_statistics_count_what_is_shown_and_what_is_behind_it():
@@ -48,6 +54,6 @@ def test_statistics_count_what_is_shown_and_what_is_behind_it():
     shown = {line.split()[2]: (int(line.split()[0]), line.split()[3]) for line in lines[1:-1]}
     warnings = sum(n for n, severity in shown.values() if severity == "warning")
     suggestions = sum(n for n, severity in shown.values() if severity == "suggestion")
-    assert lines[-1] == f"{warnings} warning, {suggestions} suggestions in 1 model"
+    assert lines[-1] == f"{warnings} warning, {suggestions} suggestions in 1 model (9 per node)"
     assert (warnings, suggestions) == (1, 4)
     assert "OL201" not in result.stdout.split("shown")[0] and result.returncode == 1

@@ -96,7 +96,7 @@ def test_an_unreadable_model_fails_the_run_even_beside_findings(tmp_path):
 def test_csv_says_why_it_exits_1():
     result = run_cli(fixture("demo"), "--format", "csv")
     assert result.returncode == 1
-    assert "5 findings at or above --fail-on in 1 model, not in --format csv" in result.stderr
+    assert "1 finding at or above --fail-on in 1 model, not in --format csv" in result.stderr
 
 
 def test_a_root_cause_whose_children_are_all_suppressed_goes_with_them():
@@ -169,15 +169,15 @@ def test_diff_fails_on_new_findings_only():
     assert same.returncode == 0, same.stdout
     worse = run_cli("diff", fixture("clean"), fixture("demo"), "--fail-on-new", "warning")
     assert worse.returncode == 1
-    assert "over budget: 5 new findings at or above warning: OL101, OL102, OL104" in worse.stdout
+    assert "over budget: 1 warning (5 per node) new at or above warning: OL101, OL102, OL104" in worse.stdout
     assert run_cli("diff", fixture("clean"), fixture("demo"), "--fail-on-new", "error").returncode == 0
     assert run_cli("diff", fixture("demo"), fixture("clean"), "--fail-on-new", "suggestion").returncode == 0  # fixed
 
 
 def test_plurals_thousands_and_one_minus_sign(tmp_path):
     one = run_cli(fixture("torch/smallnet_torchscript"), "--select", "OL104,OL102").stdout
-    assert "1 strided layer drops real input" in one and "(1 per-node finding behind them" in one
+    assert "1 strided layer drops real input" in one and "1 warning in 1 model (2 per node: --show-all" in one
     demo = run_cli(fixture("demo")).stdout
-    assert demo.splitlines()[-1] == "1 warning, 4 suggestions in 1 model (4 per-node findings behind them: --show-all)"
+    assert demo.splitlines()[-1] == "1 warning, 4 suggestions in 1 model (9 per node: --show-all lists them)"
     diff = run_cli("diff", fixture("demo"), fixture("clean")).stdout
     assert "(−99.90%)" in diff and "-9" not in diff  # the same minus sign as the deltas

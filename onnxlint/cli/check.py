@@ -116,9 +116,8 @@ def check(paths, **flags) -> None:
     run = {"verify": flags["verify"] or flags["profile"], "profile": flags["runs"] if flags["profile"] else 0,
            "what_if": flags["runs"] if flags["what_if"] else 0, "limits": limits}
     reports = _lint(found.models, settings_for, flags, stdin, run)
-    for report in reports:
-        if report.error is not None and flags["fmt"] != "jsonl":
-            echo(f"onnxlint: {printable(report.path)}: {printable(report.error)}", err=True)
+    if flags["fmt"] != "jsonl":
+        _say_errors(reports)
     unreadable = bool(found.empty) or any(r.error and r.error_class != "LFSPointer" for r in reports)
     if flags["write_baseline"]:
         from onnxlint.baseline import write
@@ -132,13 +131,25 @@ def check(paths, **flags) -> None:
     _warn_unused_suppressions(reports, settings_for)
     failing = [r for r in reports if r.failing(_fail_on(settings_for.get(r.path)))]
     if failing and flags["fmt"] == "csv":  # the per-layer table shows no finding: say why the run fails
-        shown = sum(len(r.findings()) for r in failing)
+        shown = sum(item.severity >= _fail_on(settings_for.get(r.path)) for r in failing for item in r.findings())
         echo(f"onnxlint: {shown:,} finding{'s' if shown != 1 else ''} at or above --fail-on in "
              f"{len(failing):,} model{'s' if len(failing) != 1 else ''}, not in --format csv (the per-layer table): "
              f"{'exit 0 (--exit-zero)' if flags['exit_zero'] else 'exit 1'}; --format text lists them", err=True)
     # ruff's order: an error (unreadable model, bad usage) is exit 2 whatever was found elsewhere; a Git LFS
     # pointer is skipped, not an error, so a commit that only touches pointers passes
     sys.exit(EXIT_USAGE if unreadable else EXIT_FINDINGS if failing and not flags["exit_zero"] else EXIT_CLEAN)
+
+
+def _say_errors(reports: list) -> None:
+    """One line per model that could not be linted; a broken configuration once, however many models it holds."""
+    config_errors: dict[str, int] = {}
+    for report in reports:
+        if report.error_class == "ConfigError":
+            config_errors[report.error] = config_errors.get(report.error, 0) + 1
+        elif report.error is not None:
+            echo(f"onnxlint: {printable(report.path)}: {printable(report.error)}", err=True)
+    for error, n in config_errors.items():
+        echo(f"onnxlint: {printable(error)} ({n:,} model{'s' if n != 1 else ''} not linted)", err=True)
 
 
 def _refuse_what_does_nothing(flags: dict) -> None:

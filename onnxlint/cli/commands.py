@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from onnxlint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, emit, fail, input_shapes, say, split
+from onnxlint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, emit, fail, input_shapes, say, split
 
 
 @click.command("rules")
@@ -57,12 +57,29 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
     into place (os.replace). The input is never overwritten without --in-place, and an interrupted
     --in-place leaves it whole.
     """
-    from onnxlint.api import LoadError
-    from onnxlint.catalog import check_selector
+    # the arguments first, before onnx is imported: a typo is said at once, not after seconds of imports
+    given = [flag for flag, on in (("-o", output is not None), ("--in-place", in_place), ("--diff", diff)) if on]
+    if len(given) > 1:
+        fail(f"{' and '.join(given)} contradict each other: give one of -o OUT.onnx, --in-place or --diff")
+    if not given:
+        fail("say where to write the fixed model: -o OUT.onnx (or --in-place, or --diff)")
+    target = model if in_place else output
+    if output is not None and os.path.realpath(output) == os.path.realpath(model):
+        fail(f"{model}: -o names the input file; use --in-place to overwrite it")
+    if target is not None and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
+        fail(f"{target}: the folder {target.parent} does not exist")  # said before minutes of verifying
+    if in_place and os.path.islink(model):
+        fail(f"{model}: is a symlink; --in-place would replace the link, not its target: give -o OUT.onnx")
     from onnxlint.config import parse_size
+
+    try:
+        memory = parse_size(memory_limit) if memory_limit is not None else None
+    except ValueError as exc:
+        fail(f"--memory-limit: {exc}")
+    from onnxlint.catalog import check_selector
     from onnxlint.engine import selected_rules
     from onnxlint.fix import FixError, fix, fixable_rules
-    from onnxlint.loader import load
+    from onnxlint.loader import LoadError, load
     from onnxlint.verify import Limits
 
     try:  # the same selectors as `check --select`: codes, names or prefixes
@@ -73,26 +90,10 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
     codes = tuple(r.code for r in selected_rules(wanted) if r.code in fixable) if wanted else fixable
     if not codes:
         fail(f"no fix among {', '.join(wanted)} (fixable: {', '.join(fixable)})")
-    given = [flag for flag, on in (("-o", output is not None), ("--in-place", in_place), ("--diff", diff)) if on]
-    if len(given) > 1:
-        fail(f"{' and '.join(given)} contradict each other: give one of -o OUT.onnx, --in-place or --diff")
-    if not given:
-        fail("say where to write the fixed model: -o OUT.onnx (or --in-place, or --diff)")
-    target = model if in_place else output
     try:
         load(str(model))  # the same safe loader as every command, before any path is followed further
     except LoadError as exc:
         fail(str(exc))
-    if output is not None and os.path.realpath(output) == os.path.realpath(model):
-        fail(f"{model}: -o names the input file; use --in-place to overwrite it")
-    if target is not None and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
-        fail(f"{target}: the folder {target.parent} does not exist")  # said before minutes of verifying
-    try:
-        memory = parse_size(memory_limit) if memory_limit is not None else None
-    except ValueError as exc:
-        fail(f"--memory-limit: {exc}")
-    if in_place and os.path.islink(model):
-        fail(f"{model}: is a symlink; --in-place would replace the link, not its target: give -o OUT.onnx")
     try:
         options = {"input_shapes": input_shapes(input_shape)} if input_shape else {}
         limits = Limits(seconds=timeout) if memory is None else Limits(seconds=timeout, memory=memory)
@@ -110,9 +111,10 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
         say(f"  skipped {skipped}")
     if len(result.skipped) > 5:
         say(f"  skipped {len(result.skipped) - 5} more for the same reasons")
-    if not result.changes:
-        say(f"{model}: nothing to fix ({', '.join(codes)})")
-        return
+    if not result.changes:  # exit 1: nothing was written, so a script does not go on with a file that is not there
+        why = "every fix was skipped" if result.skipped else f"nothing to fix ({', '.join(codes)})"
+        say(f"{model}: {why}; nothing written{f' to {target}' if target is not None and not diff else ''}")
+        sys.exit(EXIT_FINDINGS)
     for change in result.changes:
         say(f"  {change}")
     say(f"verified by onnxruntime: max abs error {result.max_abs_error:.3g}, max rel error "
@@ -123,7 +125,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
     created = [d for d in result.after.diagnostics if (d.code, d.location, d.node) not in before]
     say(f"findings gone: {', '.join(f'{c} ×{n}' for c, n in sorted(gone.items())) or 'none'}; "
           f"new: {', '.join(f'{c} ×{n}' for c, n in sorted(_counts((d.code,) for d in created).items())) or 'none'}; "
-          f"{len(result.after.diagnostics)} remain")
+          f"{result.after.count_text()} remain")
     for d in created:  # what the rewrite itself brings: the FC that became a conv may now be a wide one
         say(f"  new {d.code} at {d.node or '-'}: {d.message}")
     for name, (larger, shape) in result.score_maps.items():
@@ -162,7 +164,7 @@ def diff_command(old, new, fmt, budgets, fail_on_new, input_shape, output) -> No
     import json
 
     from onnxlint.api import lint_safely, make_settings
-    from onnxlint.diff import compare, over_budget, parse_budgets, render_text
+    from onnxlint.diff import compare, over_budget, parse_budgets, render_text, unchecked_budgets
 
     try:
         limits = parse_budgets(budgets) if budgets else {}
@@ -173,7 +175,10 @@ def diff_command(old, new, fmt, budgets, fail_on_new, input_shape, output) -> No
     for report in reports:
         if report.error is not None:
             fail(f"{report.path}: {report.error}")
+    notes = [] if input_shape else _at_the_same_size(reports, settings)
     result = compare(*reports)
+    result.notes = notes
+    unchecked = unchecked_budgets(result, limits)
     problems = over_budget(result, limits)
     if fail_on_new:
         from onnxlint.diagnostics import Severity
@@ -181,8 +186,8 @@ def diff_command(old, new, fmt, budgets, fail_on_new, input_shape, output) -> No
         floor = Severity.parse(fail_on_new)
         new_ones = [d for d in result.introduced if d.severity >= floor]
         if new_ones:
-            problems.append(f"{len(new_ones):,} new finding{'s' if len(new_ones) != 1 else ''} at or above "
-                            f"{floor}: {', '.join(sorted({d.code for d in new_ones}))}")
+            problems.append(f"{result.new.count_text(new_ones)} new at or above {floor}: "
+                            f"{', '.join(sorted({d.code for d in new_ones}))}")
     if fmt == "json":
         data = result.to_dict()
         data["over_budget"] = problems
@@ -190,4 +195,30 @@ def diff_command(old, new, fmt, budgets, fail_on_new, input_shape, output) -> No
     else:
         rendered = render_text(result, markdown=fmt == "markdown", problems=problems)
     emit(rendered, output)
-    sys.exit(EXIT_FINDINGS if problems else EXIT_CLEAN)
+    for problem in unchecked:  # a budget asked for and not checkable is the user's to know: exit 2, as for usage
+        say(f"onnxlint: {problem}")
+    sys.exit(EXIT_USAGE if unchecked else EXIT_FINDINGS if problems else EXIT_CLEAN)
+
+
+def _at_the_same_size(reports: list, settings) -> list[str]:
+    """A side whose input sizes are symbolic is linted again at the other side's sizes (inputs of the same name
+    and rank), so the two compare at one size; the note says so."""
+    from onnxlint.api import lint_safely, make_settings
+
+    notes = []
+    for i in (0, 1):
+        this, other = reports[i], reports[1 - i]
+        if not this.totals.inputs_unknown or other.totals.inputs_unknown:
+            continue
+        sizes = {i["name"]: i["shape"] for i in other.inputs if i["shape"] and None not in i["shape"]}
+        mine = {i["name"]: i["shape"] for i in this.inputs}
+        taken = {name: dims for name, dims in sizes.items() if name in mine and (
+            mine[name] is None or len(mine[name]) == len(dims))}
+        if not taken:
+            continue
+        again = lint_safely(this.path, make_settings(settings, input_shapes=taken))
+        if again.error is None:
+            reports[i] = again
+            shown = "; ".join(f"{n}={','.join(map(str, d))}" for n, d in taken.items())
+            notes.append(f"{this.path} has symbolic input sizes: compared at {shown}, those of {other.path}")
+    return notes

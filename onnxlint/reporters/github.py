@@ -14,15 +14,15 @@ def render(reports: list[Report], **_options) -> str:
         model_place = f"file={_escape(model, prop=True)}," if model else ""
         if r.error is not None:
             lines.append(f"::error {model_place}title=onnxlint::{_escape(f'{r.path}: {r.error}')}")
-        for d in r.diagnostics:
+        for d, severity, text in r.per_node():
             title = _escape(f"{d.code} {d.name}", prop=True)
             where = f"{d.location}/{d.node}" if d.node else d.location
             if d.module:
                 where = f"{d.module} ({where})"
-            message = f"{where}: {d.message}" + (f" → {d.suggestion}" if d.suggestion else "")
+            message = f"{where}: {text}"
             # on the PyTorch line that made the node when that file is in the repository: the pull request's diff
             code = in_repository(d.source_file, d.source_line) if d.source_file else None
             place = (f"file={_escape(code, prop=True)},line={d.source_line}," if code and d.source_line
                      else model_place)  # else the model file
-            lines.append(f"::{_LEVEL[d.severity]} {place}title={title}::{_escape(message)}")
+            lines.append(f"::{_LEVEL[severity]} {place}title={title}::{_escape(message)}")
     return "\n".join(lines) + ("\n" if lines else "")

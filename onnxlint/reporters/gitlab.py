@@ -22,10 +22,9 @@ def render(reports: list[Report], **_options) -> str:
             issues.append({"description": f"unreadable model: {r.error}", "check_name": "onnxlint-unreadable",
                            "fingerprint": fingerprint("unreadable", r.path), "severity": "blocker",
                            "location": {"path": path, "lines": {"begin": 1}}})
-        for d in r.diagnostics:
+        for d, severity, text in r.per_node():
             where = f"{d.location}/{d.node}" if d.node else d.location
-            issues.append({"description": f"{d.code} {where}: {d.message}" + (f" → {d.suggestion}" if d.suggestion
-                                                                              else ""),
+            issues.append({"description": f"{d.code} {where}: {text}",
                            "check_name": f"{d.code} {d.name}", "fingerprint": fingerprint(d.code, where, d.op_type),
-                           "severity": _SEVERITY[d.severity], "location": {"path": path, "lines": {"begin": 1}}})
+                           "severity": _SEVERITY[severity], "location": {"path": path, "lines": {"begin": 1}}})
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

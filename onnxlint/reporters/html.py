@@ -11,7 +11,7 @@ import itertools
 import os
 
 from onnxlint import units
-from onnxlint.diagnostics import Group, Severity
+from onnxlint.diagnostics import Group
 from onnxlint.escape import html as _e
 from onnxlint.report import Report
 from onnxlint.reporters.charts import Axis, cost_chart, timeline
@@ -99,9 +99,6 @@ def section(report: Report, prefix: str = "onnxlint-1") -> str:
 
 def _header(report: Report) -> str:
     t = report.totals
-    counts = {s: 0 for s in Severity}
-    for item in report.findings():
-        counts[item.severity] += 1
     inputs = ", ".join(f"{_e(i['name'])} {_e(units.shape(i['shape']))} {_e(i['dtype'])}" for i in report.inputs)
     unknown, unsized = t.unbounded_layers, t.unbounded_tensors
     complete = ("<span class='complete'>every layer counted"
@@ -113,8 +110,7 @@ def _header(report: Report) -> str:
     cards = [("inputs", inputs or "none"), ("params", f"{units.count(t.params)} ({units.nbytes(t.param_bytes)})"),
              ("MACs", units.macs_total(t).removesuffix(" MACs")), ("peak activations", units.peak_total(t)
                                                                   .removeprefix("peak activations ")),
-             ("findings", ", ".join(units.plural(n, str(s)) for s, n in sorted(counts.items(), reverse=True)
-                                    if n) or "none")]
+             ("findings", report.count_text() if report.diagnostics else "none")]
     if report.deployment:
         cards.append(("deployment", units.deployment(report.deployment)))
     if report.verification:

@@ -62,8 +62,7 @@ def render(reports: list[Report], **_options) -> str:
             if model:
                 notification["locations"] = [{"physicalLocation": model}]
             notifications.append(notification)
-        for d in report.diagnostics:
-            text = d.message + (f" → {d.suggestion}" if d.suggestion else "")
+        for d, severity, text in report.per_node():
             location = {"physicalLocation": model} if model else {}
             if d.node:
                 location["logicalLocations"] = [{"name": d.node, "fullyQualifiedName": f"{d.location}/{d.node}",
@@ -76,13 +75,15 @@ def render(reports: list[Report], **_options) -> str:
             if code:  # the line of PyTorch code that made the node, when the repository has it
                 locations.append({"physicalLocation": {"artifactLocation": {"uri": uri(code)},
                                                        "region": {"startLine": d.source_line}}})
-            result = {"ruleId": d.code, "level": _LEVEL[d.severity], "message": {"text": text},
+            result = {"ruleId": d.code, "level": _LEVEL[severity], "message": {"text": text},
                       "locations": locations,
                       "partialFingerprints": {"onnxlintNode/v1": fingerprint(d.code, f"{d.location}/{d.node}",
                                                                              d.op_type)},
                       "properties": {"source": d.source, "opType": d.op_type}}
-            if d.folded_into:
+            if d.folded_into:  # its root cause, as a related location: the finding to act on
                 result["properties"]["foldedInto"] = d.folded_into
+                result["relatedLocations"] = [{"id": 1, **({"physicalLocation": model} if model else {}),
+                                               "message": {"text": f"root cause: {d.folded_into}"}}]
             if d.code in index:
                 result["ruleIndex"] = index[d.code]
             results.append((_rank(d), len(results), result))

@@ -130,15 +130,19 @@ def count_line(reports: list[Report], show_all: bool = False) -> str:
         n = sum(item.severity == severity for item in shown)
         if n:
             parts.append(units.plural(n, str(severity)))
-    unreadable = sum(r.error is not None and r.error_class != "LFSPointer" for r in reports)
+    unreadable = sum(r.error_class in ("LoadError", "InternalError") for r in reports)
     if unreadable:
         parts.append(f"{unreadable:,} unreadable")
+    for error_class, why in (("InputShapeError", "--input-shape"), ("ConfigError", "configuration error")):
+        refused = sum(r.error_class == error_class for r in reports)
+        if refused:
+            parts.append(f"{refused:,} not linted ({why})")
     pointers = sum(r.error_class == "LFSPointer" for r in reports)
     if pointers:
         parts.append(f"{pointers:,} skipped (Git LFS pointer{'s' if pointers != 1 else ''})")
     models = units.plural(len(reports), "model")
-    behind = sum(len(r.diagnostics) for r in reports) - sum(not isinstance(item, Group) for item in shown)
-    more = f" ({units.plural(behind, 'per-node finding')} behind them: --show-all)" if behind and not show_all else ""
+    per_node = sum(len(r.diagnostics) for r in reports)
+    more = f" ({per_node:,} per node{'' if show_all else ': --show-all lists them'})" if per_node != len(shown) else ""
     return f"{', '.join(parts) or 'No findings'} in {models}{more}"
 
 

@@ -40,10 +40,21 @@ def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | N
             if dims is not None and len(dims) != len(given):
                 raise InputShapeError(f"--input-shape {name} has rank {len(given)} but the model declares "
                                       f"rank {len(dims)} {fmt_dims(dims)}")
+            fixed = _fixed_axis_changed(graph, name, dims, given)
+            if fixed is not None:
+                raise InputShapeError(f"--input-shape {name}={','.join(map(str, given))}: the model declares "
+                                      f"{name} {fmt_dims(concrete(dims))}, whose axis {fixed} is fixed at "
+                                      f"{dims[fixed]}; only the batch and spatial axes take another size")
             dims = given
         elif dims is None:
             shapes.unresolved_inputs[name] = None  # no shape declared at all
         else:
+            designed = graph.designed.get(name)
+            if designed is not None and _fits(dims, designed):  # the size `onnxlint fix` made it size-free at
+                shapes.notes.append(f"input '{name}' {fmt_dims(concrete(dims))} taken at its designed size "
+                                    f"{','.join(map(str, designed))}, recorded by onnxlint fix in the model's metadata "
+                                    "(--input-shape overrides it)")
+                dims = designed
             # a declared 0 is a real (empty) size; only a dim_param, or a dim with no value, is symbolic
             if dims and not isinstance(dims[0], int):
                 shapes.notes.append(f"input '{name}': symbolic batch dim '{dims[0] or '?'}' taken as 1")
@@ -55,3 +66,32 @@ def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | N
         shapes.input_dims[name] = dims
         shapes.dims[name] = dims
         shapes.dtype[name] = declared.elem_type
+
+
+def _fits(declared, dims) -> bool:
+    """Whether `dims` keep every fixed dim `declared` has."""
+    return len(declared) == len(dims) and all(not isinstance(d, int) or d == g for d, g in zip(declared, dims))
+
+
+def channel_axis(graph: Graph, name: str, rank: int) -> int | None:
+    """The channel axis of an image-like input (rank ≥ 3): 1 (NCHW), or the last when the graph transposes it
+    to NCHW first (tf2onnx's NHWC); None for other inputs."""
+    if rank < 3:
+        return None
+    for reader in graph.consumers(name):
+        perm = reader.attrs.get("perm") if reader.op_type == "Transpose" else None
+        if perm is not None and tuple(perm) == (0, rank - 1, *range(1, rank - 1)):
+            return rank - 1
+    return 1
+
+
+def _fixed_axis_changed(graph: Graph, name: str, declared, given) -> int | None:
+    """The first axis whose fixed declared size --input-shape changes and no model runs at another size of: any
+    but the batch (axis 0) and, of an image-like input, the spatial axes; None when the override may stand."""
+    if declared is None:
+        return None
+    channels = channel_axis(graph, name, len(declared))
+    for axis, (d, g) in enumerate(zip(declared, given)):
+        if isinstance(d, int) and d >= 0 and d != g and axis != 0 and (channels is None or axis == channels):
+            return axis
+    return None
