@@ -150,7 +150,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,
                     layers=layers, diagnostics=diagnostics, groups=groups,
                     notes=loaded.notes + shapes.notes + _metadata_note(graph) + _domain_note(loaded.model, totals)
-                    + _unplaced_note(totals),
+                    + _unplaced_note(totals), info=shapes.info,
                     memory_budget=settings.memory_budget,
                     verification=executed.summary if executed is not None else None,
                     external_data=loaded.external_data, suppressed=suppressed,

@@ -35,6 +35,7 @@ def model_key(path: str, folder: Path) -> str:
 class Baseline:
     path: Path
     entries: dict = field(default_factory=dict, compare=False, repr=False)  # model key → Counter of fingerprints
+    codes: dict = field(default_factory=dict, compare=False, repr=False)  # fingerprint → the rule code it is of
 
     def for_model(self, path: str) -> Counter:
         """This model's accepted fingerprints (a fresh Counter: matching consumes it)."""
@@ -58,12 +59,14 @@ def read(path: str | os.PathLike) -> Baseline:
             data.get("findings"), list):
         raise ValueError(f"{path} is not an onnxlint baseline (written by --write-baseline)")
     entries: dict = {}
+    codes: dict = {}
     for item in data["findings"]:
         if not isinstance(item, dict) or not isinstance(item.get("model"), str) or not isinstance(
                 item.get("fingerprint"), str):
             raise ValueError(f"{path}: a finding without a model or fingerprint")
         entries.setdefault(item["model"], Counter())[item["fingerprint"]] += 1
-    return Baseline(path, entries)
+        codes[item["fingerprint"]] = item.get("code")
+    return Baseline(path, entries, codes)
 
 
 def write(path: str | os.PathLike, reports) -> int:

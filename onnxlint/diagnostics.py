@@ -77,6 +77,7 @@ class Diagnostic:
     module_class: str | None = None
     source_file: str | None = None  # the innermost frame of user code that made the node
     source_line: int | None = None
+    measured: str | None = None  # what --what-if measured of the replacement it suggests, in a sentence
     fix: str | None = None  # "exact" / "changes numerics" when `onnxlint fix` applies to it here
     fix_blocked: str | None = None  # why `onnxlint fix` would skip it here (then `fix` is None)
     # what the rule's check matched (the layers a fix rewrites), handed to its fix (not serialised)
@@ -95,6 +96,7 @@ class Diagnostic:
                 "nodes": list(self.nodes), "folded_into": self.folded_into, "module": self.module,
                 "module_class": self.module_class,
                 "source_location": {"file": self.source_file, "line": self.source_line} if self.source_file else None,
+                "measured": self.measured,
                 "fix": ({"available": True, "applicability": self.fix} if self.fix else
                         {"available": False, "reason": self.fix_blocked} if self.fix_blocked else None)}
 
@@ -109,9 +111,10 @@ class Group:
     suggestion: str | None
     members: list[Diagnostic]
     worth: float | None = None
+    measured: str | None = None  # what --what-if measured of the members' replacements, together
 
     def to_dict(self) -> dict:
         return {"code": self.code, "name": self.name, "severity": str(self.severity), "message": self.message,
-                "suggestion": self.suggestion, "count": len(self.members),
+                "suggestion": self.suggestion, "measured": self.measured, "count": len(self.members),
                 "worth": None if self.worth is None else round(self.worth, 4),
                 "nodes": [{"node": d.node, "location": d.location} for d in self.members]}

@@ -10,7 +10,7 @@ from onnxlint.baseline import fingerprint, model_key
 from onnxlint.catalog import all_rules
 from onnxlint.diagnostics import Diagnostic, Group, Severity
 from onnxlint.graph import MAIN
-from onnxlint.rule import Context, Rule
+from onnxlint.rule import Context, Rule, measured_together
 
 
 def _matches(rule: type[Rule], selector: str, *, exact: bool = False) -> bool:
@@ -44,6 +44,7 @@ class Suppressed:
     finding, and how many findings the baseline accepted (the run reports the ones that matched nothing)."""
     globs: set = field(default_factory=set)
     baseline: int = 0
+    stale: int = 0  # baseline entries of rules that ran and found nothing there: fixed, or changed
 
 
 class _Suppressor:
@@ -55,17 +56,20 @@ class _Suppressor:
         self.ignore_nodes = getattr(settings, "ignore_nodes", None) or {}
         baseline = getattr(settings, "baseline", None)
         self.accepted = baseline.for_model(ctx.source) if baseline is not None else None
+        self.codes = baseline.codes if baseline is not None else {}
         self.model = model_key(ctx.source, baseline.path.parent) if baseline is not None else ""
         self.done, self.dropped = Suppressed(), []
 
     def drops(self, d: Diagnostic) -> bool:
         glob = _ignore_glob(d, self.ignore_nodes)
+        key = fingerprint(d.code, self.model, d.where, d.message) if self.accepted else None
         if glob is not None:
             self.done.globs.add(glob)
             self.dropped.append(d)
+            if key is not None and self.accepted[key] > 0:  # ignored, not fixed: its baseline entry is not stale
+                self.accepted[key] -= 1
             return True
         if self.accepted:
-            key = fingerprint(d.code, self.model, d.where, d.message)
             if self.accepted[key] > 0:
                 self.accepted[key] -= 1
                 self.done.baseline += 1
@@ -110,6 +114,9 @@ def run_rules(ctx: Context, rules: list[Rule]) -> tuple[list[Diagnostic], list[G
                     measured = ctx.measure is not None and rule.measurable and d.replacement and d.savings
                     diagnostics.append(rule.measured(d, layer, ctx.measure) if measured else d)
     by_code = {rule.code: rule for rule in rules}
+    if suppressor.accepted:  # what the baseline accepted and no rule that ran found again (a rule not run: unknown)
+        suppressor.done.stale = sum(n for key, n in suppressor.accepted.items()
+                                    if n > 0 and suppressor.codes.get(key) in by_code)
     diagnostics = suppressor.roots_left(diagnostics, by_code)
     named = {d.node for d in diagnostics}  # path = scope/name, as in a Diagnostic: built for those alone
     order = {layer.path: i for i, layer in enumerate(ctx.layers) if layer.name in named}
@@ -196,7 +203,7 @@ def _groups(diagnostics: list[Diagnostic], rules: dict[str, Rule], ctx: Context)
         message, suggestion = rule.summarize(members, ctx)
         worths = [d.worth for d in members if d.worth is not None]
         groups.append(Group(code, rule.name, rule.severity, message, suggestion, members,
-                            sum(worths) if worths else None))
+                            sum(worths) if worths else None, measured_together(members)))
     return groups
 
 

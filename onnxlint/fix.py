@@ -56,7 +56,8 @@ def fixable_rules() -> dict:
 
 def fix(source, *, output: str | os.PathLike | None = None, select=None, limits: Limits = Limits(),
         scale_memory: bool = True, keep_model: bool = True, **lint_options) -> FixResult:
-    """Rewrite a copy of the model with every selected rule's fix (all fixable rules by default), write it,
+    """Rewrite a copy of the model with every selected rule's fix (by default the fixable rules on by default),
+    write it,
     and verify the written files with onnxruntime. With `output` (which may be the source itself, for an
     in-place rewrite) they are then moved there; without it they are verified in a temporary folder and
     removed, and `result.model` holds the rewritten model with its weights (unless `keep_model` is false).
@@ -65,7 +66,7 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
     from onnxlint.api import analyse, make_settings
 
     rules = fixable_rules()
-    select = tuple(select) if select is not None else tuple(rules)
+    select = tuple(select) if select is not None else tuple(code for code, r in rules.items() if r.default_enabled)
     # the deployment view too: a fix may make a layer run in int8 on onnxruntime's CPU provider (OL601)
     lint_options = {"target": "ort-cpu", **lint_options}
     settings = make_settings(**lint_options)

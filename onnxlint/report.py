@@ -23,6 +23,7 @@ class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # every finding, one per node
     groups: list[Group] = field(default_factory=list)  # the repeated ones, as a person reads them
     notes: list[str] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)  # notes with nothing to do (the symbolic batch taken as 1): -v
     verification: dict | None = None
     memory_budget: int | None = None  # the --memory-budget it was linted against, if any
     error: str | None = None  # why the model could not be read (then nothing else is set)
@@ -75,7 +76,8 @@ class Report:
         for d in self.diagnostics:
             root = roots.get((d.folded_into, d.node)) if d.folded_into else None
             if root is None:
-                out.append((d, d.severity, d.message + (f" → {d.suggestion}" if d.suggestion else "")))
+                out.append((d, d.severity, d.message + (f" → {d.suggestion}" if d.suggestion else "")
+                            + (f"; {d.measured}" if d.measured else "")))
                 continue
             advice = f" → {root.suggestion}" if root.suggestion else ""
             out.append((d, Severity.SUGGESTION, f"{d.message} (a note, not a {d.severity}: a consequence of "
@@ -121,7 +123,7 @@ class Report:
                                               for name, n, copies in t.unplaced]},
             layers=[layer_dict(layer, b.dims if b is not None else {}) for layer in self.layers],
             diagnostics=[d.to_dict() for d in self.diagnostics], groups=[g.to_dict() for g in self.groups],
-            verification=self.verification, notes=self.notes)
+            verification=self.verification, notes=self.notes + self.info)
         if self.deployment is not None:
             data["deployment"] = self.deployment
         return data

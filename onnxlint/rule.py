@@ -129,14 +129,14 @@ class Context:
         return Savings(p0, p1, m0, m1, self.totals.params, model_macs)
 
 
-def _measured(members: list[Diagnostic]) -> str:
+def measured_together(members: list[Diagnostic]) -> str | None:
     """What --what-if measured of a group's replacements, together (each member's own is behind --show-all)."""
     timed = [d.savings.extra for d in members if d.savings and "measured_ms_before" in d.savings.extra]
     if not timed:
-        return ""
+        return None
     before, after = sum(t["measured_ms_before"] for t in timed), sum(t["measured_ms_after"] for t in timed)
     noisy = sum(t["measured_within_noise"] for t in timed)
-    return (f"; what-if: {len(timed):,} of {len(members):,} replacements measured, together {before:.2f} ms → "
+    return (f"what-if: {len(timed):,} of {len(members):,} replacements measured, together {before:.2f} ms → "
             f"{after:.2f} ms (medians; {noisy:,} within this machine's noise)")
 
 
@@ -217,7 +217,7 @@ class Rule:
     def measured(self, diagnostic: Diagnostic, layer: Layer, measure: Callable) -> Diagnostic:
         """The finding with what --what-if measured of its replacement added to its suggestion and savings."""
         timing = measure(layer, diagnostic.replacement)
-        return replace(diagnostic, suggestion=diagnostic.suggestion + timing.text(diagnostic.savings),
+        return replace(diagnostic, measured=timing.text(diagnostic.savings),
                        savings=replace(diagnostic.savings, extra={**diagnostic.savings.extra, **timing.extra}))
 
     def material(self, savings: Savings) -> bool:
@@ -239,7 +239,7 @@ class Rule:
             together = f": together they would save {count(saved)} MACs{share_}"
         biggest = f"; the largest saving is at {largest.where}" if largest.worth else ""
         return (f"{len(members):,} layers: {self.summary_text(self.opts)}{together}{biggest}",
-                f"{self.group_advice or largest.suggestion}{_measured(members)}; --show-all lists each layer with its "
+                f"{self.group_advice or largest.suggestion}; --show-all lists each layer with its "
                 "numbers")
 
     @classmethod

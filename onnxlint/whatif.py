@@ -5,6 +5,7 @@ check with onnxruntime that its output shape equals the original layer's, and ti
 The graphs are built here, not read from the user's file, so they run in process."""
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -93,7 +94,9 @@ def _time_pair(ort, original: onnx.ModelProto, replaced: onnx.ModelProto, runs: 
 @dataclass(frozen=True)
 class Timing:
     """What --what-if measured of one replacement: the milliseconds of each run before and after, and the two
-    output shapes. A difference is within the noise when the two ranges of runs overlap."""
+    output shapes. The runs are paired (A, B in turn): a difference is real when the replacement wins (or loses)
+    so many pairs that a fair coin would do so less than 5% of the time (the sign test); one outlier run cannot
+    hide a consistent difference, as an overlap of min–max ranges would."""
     before: tuple
     after: tuple
     shape_before: tuple
@@ -108,8 +111,13 @@ class Timing:
         return statistics.median(self.after)
 
     @property
+    def faster_pairs(self) -> int:
+        """The paired runs in which the replacement was faster."""
+        return sum(b < a for a, b in zip(self.before, self.after))
+
+    @property
     def within_noise(self) -> bool:
-        return min(self.before) <= max(self.after) and min(self.after) <= max(self.before)
+        return sign_test(self.faster_pairs, len(self.before)) >= 0.05
 
     def text(self, savings) -> str:
         """What to add to the finding's suggestion."""
@@ -117,13 +125,14 @@ class Timing:
             return (f"; what-if: the replacement's output {self.shape_after} differs from the layer's "
                     f"{self.shape_before}, not measured")
         change = f"{100 * (self.after_ms - self.before_ms) / self.before_ms:+.0f}%".replace("-", "−")
-        verdict = ("within this machine's noise: the runs overlap" if self.within_noise else
-                   "every run of the replacement faster" if self.after_ms < self.before_ms else
-                   "every run of the replacement slower")
-        return (f"; what-if: MACs −{savings.macs_saved_pct:.0f}%, measured {_spread(self.before)} → "
+        wins, n = self.faster_pairs, len(self.before)
+        verdict = ("too few paired runs to tell a difference from noise: --runs 6 or more" if n < 6 else
+                   f"faster in {wins} of {n} paired runs: within this machine's noise" if self.within_noise else
+                   f"faster in {wins} of {n} paired runs" if self.after_ms < self.before_ms else
+                   f"slower in {n - wins} of {n} paired runs")
+        return (f"what-if: MACs −{savings.macs_saved_pct:.0f}%, measured {_spread(self.before)} → "
                 f"{_spread(self.after)} ({change}; {verdict}) on this machine (median, min–max of "
-                f"{len(self.before)} runs each, in turn, one thread); the replacement changes the function and needs "
-                "retraining")
+                f"{n} runs each, in turn, one thread); the replacement changes the function and needs retraining")
 
     @property
     def extra(self) -> dict:
@@ -134,7 +143,16 @@ class Timing:
                 "measured_ms_before_min": round(min(self.before), 4),
                 "measured_ms_before_max": round(max(self.before), 4),
                 "measured_ms_after_min": round(min(self.after), 4), "measured_ms_after_max": round(max(self.after), 4),
-                "measured_runs": len(self.before), "measured_within_noise": self.within_noise}
+                "measured_runs": len(self.before), "measured_faster_pairs": self.faster_pairs,
+                "measured_within_noise": self.within_noise}
+
+
+def sign_test(wins: int, n: int) -> float:
+    """The two-sided p-value of `wins` of `n` paired runs under no difference (each pair a fair coin)."""
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(wins, n - wins) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
 
 
 def _spread(times) -> str:

@@ -24,6 +24,7 @@ class InferenceNoop(Rule):
     summary = "Dropout/Identity nodes left in an inference graph"
     op_types = ("Dropout", "Identity")
     applicability = "exact"
+    default_enabled = False  # onnxruntime removes them itself (its level-1 optimizations): nothing for most users
 
     def check_node(self, ctx, layer):
         if layer.op_type == "Dropout" and ctx.shapes.training.get(layer.node) is not False:

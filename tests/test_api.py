@@ -115,5 +115,5 @@ def test_every_output_of_a_layer_is_in_the_json():
 def test_a_report_repr_is_one_line():
     text = repr(onnxlint.lint(fixture("demo")))
     assert text == "<Report " + str(fixture("demo")) + ": 19 nodes, 5,319,050 params, 191,417,920 MACs, 1 warning, " \
-        "4 suggestions (9 per node)>"
+        "3 suggestions (8 per node)>"
     assert "\n" not in text and len(text) < 200

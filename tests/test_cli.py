@@ -21,13 +21,13 @@ def test_text_output_lines_and_count():
     # the input size is the root cause: OL104 states it, the per-layer OL101/OL102 are folded under it
     assert out[0].startswith(f"{fixture('demo')}:-: warning OL104 input 'image' is 224×224")
     assert not any(": warning OL101 " in line for line in out)
-    assert out[-1] == "1 warning, 4 suggestions in 1 model (9 per node: --show-all lists them)"
+    assert out[-1] == "1 warning, 3 suggestions in 1 model (8 per node: --show-all lists them)"
     assert "\x1b[" not in "".join(out)  # not a terminal: no colour
     coloured = run_cli(fixture("demo"), "--color", "always").stdout
     assert "\x1b[33mwarning OL104" in coloured
     every = run_cli(fixture("demo"), "--show-all").stdout
     assert "    conv1: OL101 Conv 11×11/4, 3→48, 224×224: (224 + 0 − 11) / 4 + 1 = 54.25 → 54" in every
-    assert every.splitlines()[-1] == "1 warning, 4 suggestions in 1 model (9 per node)"
+    assert every.splitlines()[-1] == "1 warning, 3 suggestions in 1 model (8 per node)"
 
 
 def test_selection_by_prefix_and_ignore():

@@ -54,6 +54,6 @@ def test_statistics_count_what_is_shown_and_what_is_behind_it():
     shown = {line.split()[2]: (int(line.split()[0]), line.split()[3]) for line in lines[1:-1]}
     warnings = sum(n for n, severity in shown.values() if severity == "warning")
     suggestions = sum(n for n, severity in shown.values() if severity == "suggestion")
-    assert lines[-1] == f"{warnings} warning, {suggestions} suggestions in 1 model (9 per node)"
-    assert (warnings, suggestions) == (1, 4)
+    assert lines[-1] == f"{warnings} warning, {suggestions} suggestions in 1 model (8 per node)"
+    assert (warnings, suggestions) == (1, 3)
     assert "OL201" not in result.stdout.split("shown")[0] and result.returncode == 1

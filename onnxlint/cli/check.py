@@ -24,6 +24,8 @@ _FINDING_FORMATS = ("text", "json", "sarif", "github", "gitlab", "html", "jsonl"
 @click.option("--show-all", is_flag=True,
               help="List every node behind a grouped finding and the per-layer findings folded under a root cause.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only (no totals, notes or count).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also print the notes that need nothing from you (a symbolic batch dim taken as 1).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach --fail-on (2 still means unreadable).")
 @click.option("--format", "--output-format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Output format (gitlab: a GitLab Code Quality report; markdown, csv: the per-layer table, for "
@@ -155,6 +157,11 @@ def _say_errors(reports: list) -> None:
 def _refuse_what_does_nothing(flags: dict) -> None:
     """Flags that would change nothing in this combination: one line and exit 2, never silently ignored."""
     fmt, source = flags["fmt"], click.get_current_context().get_parameter_source
+    if flags["quiet"] and flags["verbose"]:
+        fail("-q prints the findings only and -v adds notes: give one of them")
+    if flags["verbose"] and fmt != "text":
+        fail(f"-v adds notes to the text output; --format {fmt} holds every note already"
+             if fmt in ("json", "jsonl", "html") else f"-v adds notes to the text output, which --format {fmt} is not")
     if flags["quiet"] and flags["summary"]:
         fail("-q prints the findings only: it cannot show --summary's per-layer table (drop one)")
     if flags["summary"] and fmt not in _SUMMARY_FORMATS:
@@ -241,7 +248,8 @@ def _render(reports: list, flags: dict) -> None:
     color = output is None and fmt == "text" and common.color_wanted(flags["color"])
     width = shutil.get_terminal_size().columns if output is None and fmt == "text" and sys.stdout.isatty() else None
     rendered = renderer(fmt)(reports, color=color, summary=flags["summary"], statistics=flags["statistics"],
-                             quiet=flags["quiet"], show_all=flags["show_all"], width=width, depth=flags["depth"])
+                             quiet=flags["quiet"], show_all=flags["show_all"], width=width, depth=flags["depth"],
+                             verbose=flags["verbose"])
     common.emit(rendered, output, color=color)
     if flags["statistics"] and fmt not in ("text", "json"):  # the machine format stays valid: the table to stderr
         echo("\n".join(statistics_lines(reports)), err=True)
@@ -267,14 +275,13 @@ def _warn_unused_suppressions(reports: list, settings_for: dict) -> None:
             for pattern in patterns:
                 globs.setdefault(f"{key}:{pattern}", 0)
         if settings.baseline is not None:
-            entry = baselines.setdefault(settings.baseline.path, [settings.baseline, [], 0])
-            entry[1].append(report.path)
-            entry[2] += report.suppressed.baseline if report.suppressed else 0
+            baselines[settings.baseline.path] = baselines.get(settings.baseline.path, 0) + (
+                report.suppressed.stale if report.suppressed else 0)
     for key in sorted(set(globs) - used_globs):
         echo(f"onnxlint: warning: --ignore-node / ignore {printable(key)} matched no finding in the "
              f"{len(linted):,} model{'s' if len(linted) != 1 else ''} linted", err=True)
-    for path, (baseline, models, matched) in baselines.items():
-        stale, shown = baseline.size(models) - matched, printable(_relative(path))
+    for path, stale in baselines.items():
+        shown = printable(_relative(path))
         if stale > 0:
             echo(f"onnxlint: warning: {stale:,} finding{'s' if stale != 1 else ''} of the baseline {shown} no longer "
                  f"occur{'s' if stale == 1 else ''} (fixed?): --write-baseline {shown} drops "

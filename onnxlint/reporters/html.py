@@ -131,6 +131,8 @@ def _findings(report: Report, prefix: str) -> str:
         link = f" <a href='#{prefix}-layer-{row}'>{_e(where)}</a>:" if row is not None else (
             f" {_e(where)}:" if where else "")
         suggestion = f"<br><span class='note'>→ {_e(item.suggestion)}</span>" if item.suggestion else ""
+        if item.measured:
+            suggestion += f"<br><span class='note'>{_e(item.measured)}</span>"
         items.append(f"<li data-code='{_e(item.code)}'><span class='sev {item.severity}'>{item.severity}</span> "
                      f"<b>{_e(item.code)}</b>{link} {_e(item.message)}{suggestion}</li>")
     if not items:

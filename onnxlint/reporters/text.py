@@ -14,7 +14,8 @@ _DIM, _BOLD, _RESET = "\033[2m", "\033[1m", "\033[0m"
 
 
 def render(reports: list[Report], *, color: bool = False, summary: bool = False, statistics: bool = False,
-           quiet: bool = False, show_all: bool = False, width: int | None = None, **_options) -> str:
+           quiet: bool = False, show_all: bool = False, width: int | None = None, verbose: bool = False,
+           **_options) -> str:
     """One line per finding (a group for what repeats), ranked; then, unless quiet, the model's totals.
     `width`: wrap long lines to a terminal's width; `show_all`: list the nodes behind groups and folds."""
     def paint(text: str, code: str) -> str:
@@ -46,15 +47,17 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
                 f"{printable(item.message)}{source}", "    ")
             if item.suggestion:
                 add(f"    {paint('→', _DIM)} {printable(item.suggestion)}", "      ")
+            if item.measured:  # --what-if's numbers, on their own line
+                add(f"      {printable(item.measured)}", "        ")
             members = item.members if isinstance(item, Group) else folded.get(item.code, []) if not node else []
             if show_all:
                 for d in members:
                     add(f"    {paint(printable(_where(d)), _BOLD)}: {d.code} {printable(d.message)}", "        ")
-                    if d.savings is not None and "measured_ms_before" in d.savings.extra:  # --what-if's own numbers
-                        add(f"        {paint('→', _DIM)} {printable(d.suggestion)}", "          ")
+                    if d.measured:  # --what-if's own numbers
+                        add(f"        {printable(d.measured)}", "          ")
         if quiet:
             continue
-        for note in report.notes:
+        for note in report.notes + (report.info if verbose else []):
             lines.append(paint(printable(f"{report.path}: note: {note}"), _DIM))
         if summary:
             lines.extend(layer_table(report))
@@ -143,7 +146,9 @@ def count_line(reports: list[Report], show_all: bool = False) -> str:
     models = units.plural(len(reports), "model")
     per_node = sum(len(r.diagnostics) for r in reports)
     more = f" ({per_node:,} per node{'' if show_all else ': --show-all lists them'})" if per_node != len(shown) else ""
-    return f"{', '.join(parts) or 'No findings'} in {models}{more}"
+    baselined = sum(r.suppressed.baseline for r in reports if r.suppressed)
+    accepted = f"; {units.plural(baselined, 'per-node finding')} accepted by the baseline" if baselined else ""
+    return f"{', '.join(parts) or 'No findings'} in {models}{more}{accepted}"
 
 
 def statistics_lines(reports: list[Report]) -> list[str]:

@@ -146,6 +146,7 @@ class Shapes:
     unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → declared dims, some symbolic
     assumed_batch: set[str] = field(default_factory=set)  # inputs whose symbolic batch dim was taken as 1
     notes: list[str] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)  # notes with nothing for the user to do (text shows them with -v)
     opset: int = 0  # of the default domain
     graph: Any = field(default=None, repr=False)  # the Graph described: producers, stored tensors, attributes
     # the bound pass only (shapes/bounds.py): each tensor whose dims (or value) are an upper bound → (n, the

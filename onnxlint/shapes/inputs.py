@@ -57,7 +57,7 @@ def resolve_input_shapes(graph: Graph, overrides: dict[str, tuple[int, ...]] | N
                 dims = designed
             # a declared 0 is a real (empty) size; only a dim_param, or a dim with no value, is symbolic
             if dims and not isinstance(dims[0], int):
-                shapes.notes.append(f"input '{name}': symbolic batch dim '{dims[0] or '?'}' taken as 1")
+                shapes.info.append(f"input '{name}': symbolic batch dim '{dims[0] or '?'}' taken as 1")
                 shapes.assumed_batch.add(name)
                 dims = (1,) + dims[1:]
             if any(not isinstance(d, int) for d in dims):
