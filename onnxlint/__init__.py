@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # the names above, for type checkers and IDEs
     from onnxlint.runner import lint_file, lint_many  # noqa: F401
 
 
+def __dir__() -> list[str]:  # dir(onnxlint) and IPython's completion show the lazily imported names too
+    return sorted(__all__)
+
+
 def __getattr__(name: str):
     if name in _PUBLIC:
         return getattr(importlib.import_module(f"onnxlint.{_PUBLIC[name]}"), name)

@@ -73,7 +73,7 @@ def _search(top: Path, walk: Walk) -> list[str]:
         dirs[:] = sorted(d for d in dirs if not (
             d.startswith(".") or (here / d / "pyvenv.cfg").is_file() or _excluded(here / d, walk, root)
             or _ignored(absolute / d, ignores, True)))
-        found.extend(str(here / f) for f in sorted(files) if f.endswith(".onnx") and not (
+        found.extend(str(here / f) for f in sorted(files) if f.lower().endswith(".onnx") and not (
             _excluded(here / f, walk, root) or _ignored(absolute / f, ignores, False) or (here / f).is_dir()))
     return found
 

@@ -69,6 +69,7 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
     select = tuple(select) if select is not None else tuple(code for code, r in rules.items() if r.default_enabled)
     # the deployment view too: a fix may make a layer run in int8 on onnxruntime's CPU provider (OL601)
     lint_options = {"target": "ort-cpu", **lint_options}
+    lint_options["extend_select"] = [*lint_options.get("extend_select", ()), *select]  # an opt-in fix (OL402) too
     settings = make_settings(**lint_options)
     before, ctx = analyse(load(source, max_size=settings.max_size), settings)
     if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read

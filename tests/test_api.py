@@ -1,7 +1,7 @@
 """The library call at the end of an export pipeline."""
 import onnx
 import pytest
-from conftest import fixture
+from conftest import ROOT, fixture
 
 import onnxlint
 
@@ -117,3 +117,12 @@ def test_a_report_repr_is_one_line():
     assert text == "<Report " + str(fixture("demo")) + ": 19 nodes, 5,319,050 params, 191,417,920 MACs, 1 warning, " \
         "3 suggestions (8 per node)>"
     assert "\n" not in text and len(text) < 200
+
+
+def test_native_for_typing_and_completion_users():
+    """PEP 561's marker ships in the package (so mypy reads onnxlint's hints), and dir() shows the lazy names."""
+    from importlib.resources import files
+
+    assert files("onnxlint").joinpath("py.typed").is_file()
+    assert 'onnxlint = ["py.typed"]' in (ROOT / "pyproject.toml").read_text()  # in the wheel too
+    assert {"lint", "check", "lint_many", "Report", "LintError"} <= set(dir(onnxlint))

@@ -19,7 +19,7 @@ def test_exit_codes_follow_fail_on():
 def test_text_output_lines_and_count():
     out = run_cli(fixture("demo")).stdout.splitlines()
     # the input size is the root cause: OL104 states it, the per-layer OL101/OL102 are folded under it
-    assert out[0].startswith(f"{fixture('demo')}:-: warning OL104 input 'image' is 224×224")
+    assert out[0].startswith(f"{fixture('demo')}: warning OL104 input 'image' is 224×224")
     assert not any(": warning OL101 " in line for line in out)
     assert out[-1] == "1 warning, 3 suggestions in 1 model (8 per node: --show-all lists them)"
     assert "\x1b[" not in "".join(out)  # not a terminal: no colour

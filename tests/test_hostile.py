@@ -159,7 +159,7 @@ def test_a_config_beside_an_untrusted_model_is_that_models_error(tmp_path):
     result = run_cli(fixture("clean"), model, fixture("demo"), "-j", "2")
     # the broken config is that model's error (exit 2, as ruff exits on any error); it did not stop the run
     assert result.returncode == 2
-    assert "demo.onnx:-: warning OL104" in result.stdout and "select: must be a list" in result.stderr
+    assert "demo.onnx: warning OL104" in result.stdout and "select: must be a list" in result.stderr
 
 
 def test_symlinked_model_reads_external_data_from_the_folder_the_user_named(tmp_path):
@@ -201,7 +201,7 @@ def test_fix_is_linear_on_a_long_identity_chain(tmp_path):
     import time
 
     start = time.monotonic()
-    result = run_cli("fix", path, "--diff")
+    result = run_cli("fix", path, "--diff", "--select", "OL402")
     assert result.returncode == 0 and "OL402 ×19999" in result.stdout
     assert time.monotonic() - start < 30  # it took 136 s when every removal rescanned the graph
 

@@ -4,6 +4,7 @@ and that say when they match nothing."""
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import fixture, run_cli
@@ -127,7 +128,7 @@ def test_a_baseline_accepts_todays_findings_and_fails_only_on_new_ones(tmp_path)
     assert run_cli("demo.onnx", cwd=tmp_path).returncode == 0
     # a new model is not in it; a finding fixed leaves a stale entry, which is said
     new = run_cli("demo.onnx", "small.onnx", cwd=tmp_path)
-    assert new.returncode == 1 and "small.onnx:-: warning OL104" in new.stdout and "demo.onnx:-:" not in new.stdout
+    assert new.returncode == 1 and "small.onnx: warning OL104" in new.stdout and "demo.onnx: " not in new.stdout
     # a finding only ignored (a rule not run, a node skipped) is not fixed: its entry is not called stale
     for ignoring in (["--ignore", "OL201"], ["--ignore-node", "OL201:conv2"]):
         ignored = run_cli("demo.onnx", *ignoring, cwd=tmp_path)
@@ -187,3 +188,21 @@ def test_plurals_thousands_and_one_minus_sign(tmp_path):
     assert demo.splitlines()[-1] == "1 warning, 3 suggestions in 1 model (8 per node: --show-all lists them)"
     diff = run_cli("diff", fixture("demo"), fixture("clean")).stdout
     assert "(−99.90%)" in diff and "-9" not in diff  # the same minus sign as the deltas
+
+
+def test_rules_as_json_and_locations_that_are_not_line_numbers(tmp_path):
+    """`onnxlint rules --format json` as ruff's; a folder search finds MODEL.ONNX; a model from stdin is
+    `<stdin>`, a finding about the whole model names no location, and a module path `0.1` is quoted."""
+    rules = json.loads(run_cli("rules", "--format", "json").stdout)
+    assert [r["code"] for r in rules][:3] == ["OL001", "OL002", "OL003"]
+    ol401 = next(r for r in rules if r["code"] == "OL401")
+    assert ol401["fix"] == "exact" and "What it checks" in ol401["explanation"] and ol401["default_enabled"]
+    shutil.copy(fixture("demo"), tmp_path / "MODEL.ONNX")
+    found = run_cli(tmp_path)
+    assert found.returncode == 1 and f"{tmp_path / 'MODEL.ONNX'}: warning OL104" in found.stdout
+    stdin = subprocess.run([sys.executable, "-m", "onnxlint", "-"], input=fixture("demo").read_bytes(),
+                           capture_output=True)
+    assert stdin.stdout.decode().startswith("<stdin>: warning OL104")
+    from onnxlint.reporters.text import _not_a_number
+
+    assert _not_a_number("0.1") == "'0.1'" and _not_a_number("layer1.0.conv2") == "layer1.0.conv2"

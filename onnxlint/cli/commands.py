@@ -11,10 +11,25 @@ from onnxlint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, emit, fai
 
 
 @click.command("rules")
-def rules_command() -> None:
+@click.option("--format", "--output-format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: every rule with its documentation and options, as `ruff rule --all "
+                                      "--output-format json` gives them.")
+def rules_command(fmt: str) -> None:
     """List every rule: code, name, severity, on by default, whether `onnxlint fix` can fix it, summary."""
     from onnxlint.catalog import all_rules
 
+    if fmt == "json":
+        import json
+
+        from onnxlint.catalog import rule_docs_url
+
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": str(r.severity),
+                                "default_enabled": r.default_enabled, "fix": r.applicability,
+                                "summary": r.summary_text(), "explanation": r.doc(),
+                                "options": [{"name": o.name, "type": o.type.__name__, "default": str(o.default),
+                                             "doc": o.doc} for o in r.options],
+                                "url": rule_docs_url(r)} for r in all_rules()], indent=2, ensure_ascii=False))
+        return
     click.echo(f"{'code':<5}  {'name':<28} {'severity':<10} {'on':<6} {'fix':<3}  summary")
     for rule in all_rules():
         default = "on" if rule.default_enabled else "opt-in"

@@ -41,7 +41,7 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
         for item in report.findings():
             # every name and message made printable before colour: a name holding a newline cannot forge a line
             node = getattr(item, "node", None)
-            where = printable(f"{report.path}:{_where(item) if node else '-'}")
+            where = printable(f"{shown_path(report.path)}{':' + _not_a_number(_where(item)) if node else ''}")
             source = "" if getattr(item, "source", "static") == "static" else f" (source: {item.source})"
             add(f"{paint(where, _BOLD)}: {paint(f'{item.severity} {item.code}', _COLOURS[item.severity])} "
                 f"{printable(item.message)}{source}", "    ")
@@ -58,15 +58,15 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
         if quiet:
             continue
         for note in report.notes + (report.info if verbose else []):
-            lines.append(paint(printable(f"{report.path}: note: {note}"), _DIM))
+            lines.append(paint(printable(f"{shown_path(report.path)}: note: {note}"), _DIM))
         if summary:
             lines.extend(layer_table(report))
         t = report.totals
-        lines.append(paint(printable(f"{report.path}: {t.nodes:,} nodes, {units.count(t.params)} params "
+        lines.append(paint(printable(f"{shown_path(report.path)}: {t.nodes:,} nodes, {units.count(t.params)} params "
                                      f"({units.nbytes(t.param_bytes)}), {units.macs_total(t)}, {units.peak_total(t)}"),
                            _DIM))
         if report.deployment:
-            lines.append(printable(f"{report.path}: {units.deployment(report.deployment)}"))
+            lines.append(printable(f"{shown_path(report.path)}: {units.deployment(report.deployment)}"))
         if report.verification:
             lines.append(verification_line(report))
             if report.verification.get("profile_runs"):
@@ -74,6 +74,17 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
     if not quiet:
         lines.append(count_line(reports, show_all))
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def shown_path(path: str) -> str:
+    """The model as a line names it: `<stdin>` for a model read from standard input."""
+    return "<stdin>" if path == "-" else path
+
+
+def _not_a_number(where: str) -> str:
+    """A node location that would read as a line and column (a module path `0.1`) is quoted: 'model.onnx:'0.1':'."""
+    return f"'{where}'" if where[:1].isdigit() and all(c.isdigit() or c in ".:" for c in where.split(" ")[0]) \
+        else where
 
 
 def _location(scope: str, node: str) -> str:
