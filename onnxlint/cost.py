@@ -331,6 +331,8 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
     k = len(field_)
     out = shapes.dims.get(outputs[0])
     spatial = tuple(out[2:]) if out is not None and len(out) == k + 2 and None not in out[2:] else None
+    if window is not None and window.valid and len(window.axes) != k:
+        return None, None  # the input's axes do not map onto this window's (a 3-D image batched later): unknown
     if jump is not None and window is not None and window.valid and len(window.axes) == k:
         axes = window.axes
         if window.kind == "transpose":
@@ -345,7 +347,9 @@ def _receptive_field(node: Node, window: WindowFacts | None, shapes: Shapes, rf:
             return None, None
         field_ = tuple(int(f + (i - 1) * j) for f, i, j in zip(field_, sizes, jump))
         jump = None
-    elif jump is not None and spatial is not None and sizes is not None and spatial != sizes and 0 not in spatial:
+    elif jump is not None and spatial is not None and sizes != spatial and 0 not in spatial:
+        if sizes is None or None in sizes:
+            return None, None  # resized from a size not known: the scale, and so the field, is unknown
         jump = tuple(Fraction(j) * i / o for j, i, o in zip(jump, sizes, spatial))
         sizes = spatial
     for name in node.outputs:

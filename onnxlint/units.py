@@ -45,7 +45,7 @@ def receptive_field(layer, inputs: list[dict]) -> str:
     of the input; else its size per axis (7×7)."""
     field = layer.receptive_field
     if not field:
-        return ""
+        return "?" if layer.window is not None else ""  # a window whose field cannot be known: never a guess
     spatial = [tuple(i["shape"][2:]) for i in inputs if i.get("shape") and len(i["shape"]) == len(field) + 2]
     if layer.jump is None or (spatial and all(None not in s and all(f >= d for f, d in zip(field, s))
                                               for s in spatial)):

@@ -3,7 +3,10 @@ their root cause), a summary line per model, a count. Each line carries its seve
 ruff users read it in CI logs without colour."""
 from __future__ import annotations
 
+import math
+
 from onnxlint import units
+from onnxlint.dtypes import tensor_nbytes
 from onnxlint.diagnostics import Group, Severity
 from onnxlint.escape import terminal as printable
 from onnxlint.report import Report
@@ -60,7 +63,7 @@ def render(reports: list[Report], *, color: bool = False, summary: bool = False,
         for note in report.notes + (report.info if verbose else []):
             lines.append(paint(printable(f"{shown_path(report.path)}: note: {note}"), _DIM))
         if summary:
-            lines.extend(layer_table(report))
+            lines.extend(layer_table(report, show_all=show_all))
         t = report.totals
         lines.append(paint(printable(f"{shown_path(report.path)}: {t.nodes:,} nodes, {units.count(t.params)} params "
                                      f"({units.nbytes(t.param_bytes)}), {units.macs_total(t)}, {units.peak_total(t)}"),
@@ -183,32 +186,39 @@ def statistics_lines(reports: list[Report]) -> list[str]:
     return lines
 
 
-def layer_table(report: Report) -> list[str]:
-    """The per-layer table of --summary; weight plumbing (constant outputs) is left out."""
-    total_macs = report.totals.macs or 1
+def layer_table(report: Report, *, show_all: bool = False) -> list[str]:
+    """The per-layer table of --summary: the data path, as the HTML draws it (constants and shape arithmetic only
+    with --show-all); a size the data decides at its bound (≤); the total row says what the header says."""
+    t = report.totals
+    total_macs = t.macs or 1
+    bounds = t.bounds
+    upper = {node: most for node, _, most, _ in bounds.layers} if bounds is not None else {}
     has_ms = any(layer.measured_ms is not None for layer in report.layers)
     header = ["node", "op", "output", "params", "MACs", "%MACs", "out", "RF"] + (["ms"] if has_ms else [])
     rows = [header]
     for layer in report.layers:
-        if layer.output_shape is not None and not layer.params and not layer.macs and layer.op_type in (
-                "Constant", "ConstantOfShape"):
+        if layer.constant and not layer.params and not layer.macs and not show_all:
             continue
-        macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and report.totals.macs_complete else ""
+        macs_pct = f"{100 * layer.macs / total_macs:.1f}" if layer.macs and t.macs_complete else ""
         rf = units.receptive_field(layer, report.inputs)
+        macs = units.count(layer.macs) if layer.macs else (
+            f"≤ {units.count(upper[layer.name])}" if layer.name in upper else "?" if layer.macs is None else "")
+        shape, out = units.shape(layer.output_shape), units.nbytes(layer.output_bytes)
+        bound = bounds.dims.get(layer.outputs[0]) if bounds is not None and layer.outputs else None
+        if bound is not None and (layer.output_shape is None or None in layer.output_shape):
+            shape = f"≤ {units.shape(bound)}"
+            out = f"≤ {units.nbytes(tensor_nbytes(layer.output_types[0][1], math.prod(bound)))}"
         row = [printable(f"{layer.scope}/{layer.label}" if layer.scope != "graph" else layer.label),
-               printable(layer.op_type),
-               units.shape(layer.output_shape), units.count(layer.params) if layer.params else "",
-               units.count(layer.macs) if layer.macs else ("?" if layer.macs is None else ""), macs_pct,
-               units.nbytes(layer.output_bytes), rf]
+               printable(layer.op_type), shape, units.count(layer.params) if layer.params else "", macs, macs_pct,
+               out, rf]
         if has_ms:
             row.append(f"{layer.measured_ms:.3f}" if layer.measured_ms is not None else "")
         rows.append(row)
-    t = report.totals
-    macs = units.count(t.macs) if t.macs_complete else (f"≥ {units.count(t.macs)}" if t.macs else "?")
-    peak = units.nbytes(t.peak_activation_bytes) if not t.unknown_tensors else (
-        f"≥ {units.nbytes(t.peak_activation_bytes)}" if t.peak_activation_bytes else "?")
-    rows.append(["total", "", "", units.count(t.params), macs, "100.0" if t.macs and t.macs_complete else "",
-                 f"peak {peak}", ""] + ([""] if has_ms else []))
+    macs = units.macs_total(t).removesuffix(" MACs").split(" (")[0].removesuffix(" MACs")
+    peak = units.peak_total(t).removeprefix("peak activations ").split(" at ")[0].split(" (")[0]
+    rows.append(["total", "", "", units.count(t.params), "?" if macs.startswith("unknown") else macs,
+                 "100.0" if t.macs and t.macs_complete else "", f"peak {'?' if peak == 'unknown' else peak}", ""]
+                + ([""] if has_ms else []))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     right = {3, 4, 5, 6, 8}
     return ["  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
