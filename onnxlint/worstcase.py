@@ -23,6 +23,7 @@ class Bounds:
     unknown_tensors: int = 0  # activations with no bound
     dims: dict = field(default_factory=dict, repr=False)  # tensor → its bounded dims (where it has a bound)
     peak_label: str | None = None  # as Totals.peak_label
+    timeline: list = field(default_factory=list, repr=False)  # live bytes per main-graph step at the bounds
 
     def sources(self) -> str:
         """'TopK ×2, NonZero': the ops whose data-decided sizes bound the layers, most layers first."""
@@ -73,7 +74,7 @@ def worst_case(graph: Graph, exact: Shapes, upper: Shapes | None, totals: Totals
     dims = {name: upper.dims[name] for name in bounded_by
             if _whole(upper.dims.get(name)) and not _whole(exact.dims.get(name))}
     return Bounds(None if unknown else total, peak, peak_at, bounded, totals.unknown_tensors - left, unknown, left,
-                  dims, label)
+                  dims, label, memory.timeline if memory is not None and not left else [])
 
 
 def _whole(dims) -> bool:

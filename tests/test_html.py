@@ -34,8 +34,18 @@ window.addEventListener('load', function(){
       for(var j=i+1;j<boxes.length;j++){var b=boxes[j];
         if(a[0]<b[2]-0.5&&b[0]<a[2]-0.5&&a[1]<b[3]-0.5&&b[1]<a[3]-0.5)
           overlaps.push([texts[i].textContent,texts[j].textContent]);}}
+    // a label crossed by a bar, or by the memory curves (sampled along each segment, in the SVG's own units)
+    var bars=[].slice.call(svg.querySelectorAll('.bar-macs, .bar-bound, .bar-params')).map(box),crossed=[];
+    texts.forEach(function(t,i){var a=boxes[i];
+      bars.forEach(function(b){if(b[2]-b[0]>0&&b[3]-b[1]>0&&a[0]<b[2]-0.5&&b[0]<a[2]-0.5&&a[1]<b[3]-0.5&&b[1]<a[3]-0.5)
+        crossed.push(t.textContent);});
+      var g=t.getBBox();
+      svg.querySelectorAll('polyline').forEach(function(line){var p=line.points;
+        for(var k=0;k+1<p.numberOfItems;k++){var u=p.getItem(k),v=p.getItem(k+1);
+          for(var s=0;s<=20;s++){var x=u.x+(v.x-u.x)*s/20,y=u.y+(v.y-u.y)*s/20;
+            if(x>g.x+0.5&&x<g.x+g.width-0.5&&y>g.y+0.5&&y<g.y+g.height-0.5){crossed.push(t.textContent);return;}}}});});
     var marks=[].slice.call(svg.querySelectorAll('.bar-macs, .hover'));
-    out.charts.push({kind:svg.getAttribute('class'),texts:texts.length,overlaps:overlaps,outside:outside,
+    out.charts.push({kind:svg.getAttribute('class'),texts:texts.length,overlaps:overlaps,outside:outside,crossed:crossed,
       ticks:svg.querySelectorAll('.tick').length,tickLabels:[].slice.call(svg.querySelectorAll('.tick-label'))
       .map(function(t){return t.textContent;}),x:marks.length?[centre(marks[0]),centre(marks[marks.length-1])]:null,
       x0:svg.getAttribute('data-x0'),x1:svg.getAttribute('data-x1')});});
@@ -77,6 +87,8 @@ def _page(tmp_path, content: str):
 
 MODELS = {"demo": lambda corpus: fixture("demo"), "vgg19": lambda corpus: light("vgg19"),
           "resnet18": lambda corpus: corpus / "tv_resnet18.onnx", "densenet121": lambda corpus: light("densenet121"),
+          "resnet50": lambda corpus: light("resnet50"),
+          "detection": lambda corpus: fixture("detection/fasterrcnn_mobilenet_v3_large_320_fpn"),
           "swin": lambda corpus: corpus / "tv_swin_t.onnx"}  # Swin-T: 6,285 nodes
 
 
@@ -95,6 +107,7 @@ def test_report_page_in_a_real_browser(name, tmp_path, corpus_dir):
     assert (cost["kind"], memory["kind"]) == ("cost-chart", "memory-chart")
     for chart in (cost, memory):
         assert chart["overlaps"] == [], (chart["kind"], chart["overlaps"])  # no label covers another
+        assert chart["crossed"] == [], (chart["kind"], chart["crossed"])  # nor is crossed by a bar or the curve
         assert chart["outside"] == [], (chart["kind"], chart["outside"])  # nor leaves its chart
         assert chart["ticks"] >= 2 and chart["tickLabels"][0] == "0"  # axes with values...
     assert any("MACs" in t for t in cost["tickLabels"]) and any("params" in t for t in cost["tickLabels"])
@@ -117,10 +130,50 @@ def test_report_page_in_a_real_browser(name, tmp_path, corpus_dir):
         totals["params"], totals["macs"], totals["peak_activation_bytes"])
     assert match.group(4) == str(totals["complete"]).lower()
     assert dom.count("<tr id=\"onnxlint-1-layer-") == len(report.layers)
+    _chart_agrees_with_table_and_header(report, dom)
     if name == "demo":
         assert 'class="budget-line"' in dom and "budget 8.0 MiB" in dom
     if name == "vgg19":
         assert "n38 72% of params" in dom  # fc6, the largest params bar, is named
+
+
+def _chart_agrees_with_table_and_header(report, dom: str) -> None:
+    """One index for the chart's x-axis and the table's # column; the three largest costs labelled; bounded MACs
+    drawn (hatched) and tabled (≤) so that the bars add up to the header's total."""
+    from onnxlint import units
+    from onnxlint.reporters.charts import Axis
+
+    axis = Axis.of(report, {})
+    table = dict(re.findall(r'<tr id="onnxlint-1-layer-(\d+)" class="layer"><td data-v="(-?\d+)">', dom))
+    for i, layer in enumerate(report.layers):
+        if str(i) in table and id(layer) in axis.index:
+            assert int(table[str(i)]) == axis.index[id(layer)], layer.name  # the chart's x is the table's #
+    first = next(i for i, layer in enumerate(report.layers) if not layer.constant and layer.parent is None)
+    assert table[str(first)] == "0"  # the table's first data row is the chart's first position (was #239 on ResNet-50)
+    labels = re.findall(r'class="top-label"[^>]*>([^<]*)<', dom)
+    ranked = sorted(axis.bins, key=lambda b: -(b.macs + b.bound_macs))[:3]
+    for b in ranked:
+        if b.macs + b.bound_macs:
+            assert any(label.startswith(f"{b.labels[0]} ") for label in labels), (b.labels[0], labels)
+    t = report.totals
+    bound = re.findall(r'class="bar-bound" data-macs="(\d+)"', dom)
+    drawn = sum(b.macs for b in axis.bins) + sum(int(m) for m in bound)
+    assert drawn == (t.macs if t.macs_complete else t.macs_upper)  # the bars add up to the header
+    if not t.macs_complete:
+        assert f"≤ {units.count(t.macs_upper)}" in dom and "hatched: MACs at most" in dom
+        assert dom.count(">≤ ") >= len(t.bounds.layers)  # each bounded layer's row says ≤
+
+
+def test_a_page_of_several_models_opens_with_an_overview(tmp_path):
+    from conftest import run_cli
+
+    out = tmp_path / "r.html"
+    run_cli(fixture("demo"), fixture("clean"), "--format", "html", "-o", out)
+    page = out.read_text()
+    overview = page.split("<div class='onnxlint overview'>")[1].split("</table>")[0]
+    assert "href='#onnxlint-1'>fixtures/demo.onnx" in overview.replace(str(fixture("demo")), "fixtures/demo.onnx")
+    assert "1 warning, 3 suggestions (8 per node)" in overview and "href='#onnxlint-2'" in overview
+    assert page.index("class='onnxlint overview'") < page.index("id='onnxlint-1'")
 
 
 def test_two_reports_in_one_notebook_page_keep_their_ids_and_leave_its_style_alone(tmp_path):

@@ -72,7 +72,25 @@ def render(reports: list[Report], **_options) -> str:
     title = f"onnxlint: {', '.join(names)}" if len(names) <= 3 else f"onnxlint: {len(names):,} models"
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
             f"content='width=device-width, initial-scale=1'><title>{_e(title)}</title><style>{_PAGE_CSS}{_CSS}"
-            f"</style></head><body>{errors}{body}</body></html>\n")
+            f"</style></head><body>{_overview(reports) if len(reports) > 1 else ''}{errors}{body}</body></html>\n")
+
+
+def _overview(reports: list[Report]) -> str:
+    """A page of several models opens with one row per model (its totals, its findings as the text counts them),
+    each linked to its section."""
+    rows = []
+    for i, r in enumerate(reports, 1):
+        if r.error is not None:
+            rows.append(f"<tr><td class='l'>{_e(r.path)}</td><td class='l' colspan='4'>{_e(r.error)}</td></tr>")
+            continue
+        t = r.totals
+        rows.append(f"<tr><td class='l'><a href='#onnxlint-{i}'>{_e(r.path)}</a></td><td>{_e(units.count(t.params))}"
+                    f"</td><td>{_e(units.macs_total(t).removesuffix(' MACs').split(' (')[0])}</td><td>"
+                    f"{_e(units.peak_total(t).removeprefix('peak activations ').split(' (')[0])}</td><td class='l'>"
+                    f"{_e(r.count_text() if r.diagnostics else 'none')}</td></tr>")
+    return ("<div class='onnxlint overview'><h1>Overview</h1><table><thead><tr><th class='l'>model</th><th>params</th>"
+            "<th>MACs</th><th>peak activations</th><th class='l'>findings</th></tr></thead><tbody>"
+            f"{''.join(rows)}</tbody></table></div>")
 
 
 def fragment(report: Report) -> str:
@@ -91,9 +109,9 @@ def section(report: Report, prefix: str = "onnxlint-1") -> str:
             by_node.setdefault(f"{d.location}/{d.node}", []).append(d)
     axis = Axis.of(report, by_node)
     parts = [f"<div class='onnxlint' id='{prefix}'><h1>{_e(report.path)}</h1>", _header(report),
-             _findings(report, prefix), "<h2>Cost per layer, in execution order</h2>", cost_chart(axis),
+             _findings(report, prefix), "<h2>Cost per layer, in execution order</h2>", cost_chart(axis, prefix),
              "<h2>Live activation memory, on the same layers</h2>", timeline(report, axis), _modules(report),
-             "<h2>Layers</h2>", _table(report, by_node, prefix), f"<script>{_JS}</script></div>"]
+             "<h2>Layers</h2>", _table(report, by_node, prefix, axis), f"<script>{_JS}</script></div>"]
     return "".join(parts)
 
 
@@ -146,22 +164,31 @@ def _modules(report: Report) -> str:
     if not any(layer.origin is not None for layer in report.layers):
         return ""
     body = "".join(f"<tr><td class='l'>{_e(r[0])}</td><td class='l'>{_e(r[1])}</td><td data-v='{r[3]}'>"
-                   f"{units.count(r[3])}</td><td data-v='{r[4] if r[4] is not None else -1}'>{units.count(r[4])}</td>"
+                   f"{units.count(r[3])}</td><td data-v='{r[4] if r[4] is not None else r[7] or -1}'>"
+                   f"{units.count(r[4]) if r[4] is not None or r[7] is None else '≤ ' + units.count(r[7])}</td>"
                    f"<td data-v='{r[6] if r[6] is not None else -1}'>{units.nbytes(r[6])}</td></tr>"
                    for r in rows(report, depth=1, modules_only=True))
     return ("<h2>Modules</h2><table class='sortable modules'><thead><tr><th class='l'>module</th><th class='l'>ops</th>"
             f"<th>params</th><th>MACs</th><th>activation bytes</th></tr></thead><tbody>{body}</tbody></table>")
 
 
-def _table(report: Report, by_node: dict, prefix: str) -> str:
+def _table(report: Report, by_node: dict, prefix: str, axis: Axis) -> str:
+    """Every layer; `#` is its position on the charts' x-axis (a body's layers at the node that runs them;
+    constants and shape arithmetic, hidden until asked for, have none); a size the data decides at its bound."""
     total = report.totals.macs if report.totals.macs_complete and report.totals.macs else 0
+    bounds = report.totals.bounds
+    upper = {node: most for node, _, most, _ in bounds.layers} if bounds is not None else {}
     has_ms = any(layer.measured_ms is not None for layer in report.layers)
     rows = []
     for i, layer in enumerate(report.layers):
         plumbing = layer.constant and not layer.params and not layer.macs
         codes = ", ".join(sorted({d.code for d in by_node.get(layer.path, [])}))
-        cells = [(i, i), (layer.label, None), (layer.op_type, None), (units.shape(layer.output_shape), None),
-                 (layer.params, layer.params), (layer.macs, layer.macs),
+        position = axis.index.get(id(layer))
+        macs = layer.macs if layer.macs is not None or layer.name not in upper else \
+            f"≤ {units.count(upper[layer.name])}"
+        cells = [("" if position is None else position, -1 if position is None else position), (layer.label, None),
+                 (layer.op_type, None), (units.shape(layer.output_shape), None),
+                 (layer.params, layer.params), (macs, layer.macs if layer.macs is not None else upper.get(layer.name)),
                  (f"{100 * layer.macs / total:.1f}" if total and layer.macs else "", (layer.macs or 0) / total if total
                   else 0), (layer.output_bytes, layer.output_bytes),
                  (units.receptive_field(layer, report.inputs), None)]
@@ -170,7 +197,7 @@ def _table(report: Report, by_node: dict, prefix: str) -> str:
         cells.append((codes, None))
         html_cells = []
         for n, (text, value) in enumerate(cells):
-            shown = units.count(text) if n in (4, 5) and text is not None else units.nbytes(text) if n == 7 else (
+            shown = units.count(text) if n in (4, 5) and isinstance(text, int) else units.nbytes(text) if n == 7 else (
                 "?" if text is None else text)
             if n in (4, 5) and text == 0:
                 shown = ""

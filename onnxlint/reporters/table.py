@@ -13,11 +13,14 @@ HEADER = ["layer", "op", "output", "params", "MACs", "FLOPs (2×MACs)", "activat
 
 
 def rows(report: Report, depth: int | None = None, *, modules_only: bool = False) -> list[list]:
-    """[layer, op, output shape, params, MACs, FLOPs, output bytes] per layer (per module with `depth`); the
-    weight plumbing (Constant, ConstantOfShape) is left out, and with `modules_only` every layer that has no
-    module path; None marks what is unknown."""
+    """[layer, op, output shape, params, MACs, FLOPs, output bytes, MACs at most] per layer (per module with
+    `depth`); the weight plumbing (Constant, ConstantOfShape) is left out, and with `modules_only` every layer that
+    has no module path; None marks what is unknown; the last, where the data decides a size, the MACs at the bound
+    (None where they are exact or have no bound)."""
     out: list[list] = []
     groups: dict[str, list] = {}
+    bounds = report.totals.bounds if report.totals is not None else None
+    upper = {node: most for node, _, most, _ in bounds.layers} if bounds is not None else {}
     for layer in report.layers:
         if layer.op_type in ("Constant", "ConstantOfShape") and not layer.params and not layer.macs:
             continue
@@ -26,13 +29,16 @@ def rows(report: Report, depth: int | None = None, *, modules_only: bool = False
             continue
         if depth is None or origin is None:
             out.append([layer.label, layer.op_type, units.shape(layer.output_shape), layer.params, layer.macs,
-                        None if layer.macs is None else 2 * layer.macs, layer.output_bytes])
+                        None if layer.macs is None else 2 * layer.macs, layer.output_bytes,
+                        upper.get(layer.name) if layer.macs is None else None])
             continue
         key = ".".join(origin.module.split(".")[:depth]) if origin.module else "(root)"
         if key not in groups:
-            groups[key] = [key, [], None, 0, 0, 0, 0]
+            groups[key] = [key, [], None, 0, 0, 0, 0, 0]
             out.append(groups[key])
         group = groups[key]
+        most = layer.macs if layer.macs is not None else upper.get(layer.name)
+        group[7] = None if most is None or group[7] is None else group[7] + most
         group[1].append(layer.op_type)
         group[2] = units.shape(layer.output_shape)  # the module's output: its last layer's
         group[3] += layer.params
@@ -42,13 +48,15 @@ def rows(report: Report, depth: int | None = None, *, modules_only: bool = False
     for group in groups.values():
         ops = group[1]
         group[1] = ops[0] if len(ops) == 1 else f"{len(ops)} layers"
+        if group[4] is not None:
+            group[7] = None  # exact: no bound to give
     return out
 
 
 def _total_row(report: Report) -> list:
     t = report.totals
     return ["total", "", "", t.params, t.macs if t.macs_complete else None,
-            2 * t.macs if t.macs_complete else None, None]
+            2 * t.macs if t.macs_complete else None, None, None if t.macs_complete else t.macs_upper]
 
 
 def render_markdown(reports: list[Report], *, depth: int | None = None, **_options) -> str:
@@ -60,9 +68,10 @@ def render_markdown(reports: list[Report], *, depth: int | None = None, **_optio
         parts.append("| " + " | ".join(HEADER) + " |")
         parts.append("|---|---|---|---:|---:|---:|---:|")
         for row in rows(report, depth) + [_total_row(report)]:
+            at_most = f"≤ {row[7]:,}" if row[4] is None and row[7] is not None else None
             cells = [markdown_code(row[0]) if row[0] != "total" else "**total**", markdown(row[1]), row[2], _n(row[3]),
-                     _n(row[4]),
-                     _n(row[5]), units.nbytes(row[6]) if row[6] is not None else ("" if row[0] == "total" else "?")]
+                     at_most or _n(row[4]), f"≤ {2 * row[7]:,}" if at_most else _n(row[5]),
+                     units.nbytes(row[6]) if row[6] is not None else ("" if row[0] == "total" else "?")]
             parts.append("| " + " | ".join(str(c) for c in cells) + " |")
         if report.diagnostics:
             parts.append("\n**Findings**\n")
@@ -80,7 +89,7 @@ def render_csv(reports: list[Report], *, depth: int | None = None, **_options) -
     for report in reports:
         if report.error is None:
             for row in rows(report, depth):
-                writer.writerow([csv_cell(v) for v in (report.path, *("" if v is None else v for v in row))])
+                writer.writerow([csv_cell(v) for v in (report.path, *("" if v is None else v for v in row[:7]))])
     return buffer.getvalue()
 
 

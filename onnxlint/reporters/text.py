@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 from onnxlint import units
-from onnxlint.dtypes import tensor_nbytes
 from onnxlint.diagnostics import Group, Severity
+from onnxlint.dtypes import tensor_nbytes
 from onnxlint.escape import terminal as printable
 from onnxlint.report import Report
 from onnxlint.sources import shown
