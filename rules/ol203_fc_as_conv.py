@@ -99,9 +99,9 @@ class FcAsConv(Rule):
             f"{layer.op_type} {num(n_in)}→{num(n_out)} on the flattened {c}×{h}×{w} map is exactly a "
             f"{h}×{w} conv with {num(n_out)} filters, pad 0: the same {h}·{w}·{c}·{n_out} = {num(n_in * n_out)} weights"
             f"{f' (+{num(n_out)} bias)' if bias else ''}{tail}", layer,
-            suggestion=f"make the network fully convolutional{self.fix_hint()}: the weight count stays "
-                       "the same, but a larger input then yields a spatial map of scores in one pass instead of "
-                       "failing on the Flatten", match=(found[0], found[1], [layer, *later]))
+            suggestion="make the network fully convolutional: the weight count stays the same, but a larger input "
+                       f"then yields a spatial map of scores in one pass instead of failing on the Flatten"
+                       f"{self.fix_hint()}", match=(found[0], found[1], [layer, *later]))
 
     def fix(self, rw, match) -> None:
         """Flatten/Reshape + Gemm on N×C×H×W → a Conv with the reshaped weights (k = H×W); the FCs after it →
