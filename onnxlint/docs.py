@@ -18,13 +18,20 @@ def rule_doc(rule, heading: str = "##") -> str:
     return "\n".join(lines)
 
 
+def rules_table() -> list[str]:
+    """The table of every rule, from the catalog: docs/rules.md and the README hold it (a test checks both)."""
+    parts = ["| code | name | severity | default | fix | summary |", "|---|---|---|---|---|---|"]
+    for rule in all_rules():
+        parts.append(f"| {rule.code} | {rule.name} | {rule.severity} | "
+                     f"{'on' if rule.default_enabled else 'opt-in'} | {rule.applicability or ''} | "
+                     f"{rule.summary_text().replace('|', chr(92) + '|')} |")  # a | would end the cell
+    return parts
+
+
 def rules_markdown() -> str:
     """The content of docs/rules.md (a test fails when the committed file differs)."""
     parts = ["# onnxlint rules", "", "Generated from the rule docstrings by `python -m onnxlint.docs > docs/rules.md`.",
-             "", "| code | name | severity | default | summary |", "|---|---|---|---|---|"]
-    for rule in all_rules():
-        parts.append(f"| {rule.code} | {rule.name} | {rule.severity} | "
-                     f"{'on' if rule.default_enabled else 'opt-in'} | {rule.summary_text()} |")
+             "", *rules_table()]
     parts += ["", "## Settings", "", "Keys of `[tool.onnxlint]` in `pyproject.toml` (or `--config FILE`); command-line "
               "flags override them. Generated from `onnxlint.config.SETTINGS`.", "", "| key | what it sets |",
               "|---|---|"]
@@ -34,5 +41,22 @@ def rules_markdown() -> str:
     return "\n".join(parts)
 
 
-if __name__ == "__main__":
-    print(rules_markdown(), end="")
+README_RULES = ("<!-- rules: generated from the catalog by onnxlint.docs.rules_table; tests/test_readme.py holds it -->",
+                "<!-- /rules -->")
+
+
+def with_rules_table(readme: str) -> str:
+    """The README with its rules table made anew from the catalog, between its two markers."""
+    start, end = readme.index(README_RULES[0]) + len(README_RULES[0]), readme.index(README_RULES[1])
+    return readme[:start] + "\n" + "\n".join(rules_table()) + "\n" + readme[end:]
+
+
+if __name__ == "__main__":  # `python -m onnxlint.docs > docs/rules.md`; `--readme` rewrites the README's table
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:] == ["--readme"]:
+        readme = Path("README.md")
+        readme.write_text(with_rules_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        print(rules_markdown(), end="")

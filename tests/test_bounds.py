@@ -130,6 +130,7 @@ def test_keypoint_rcnn_loop_stacks_at_most_its_100_detections():
     assert "runs inside a loop" not in json.dumps(report.to_dict()["models"][0]["totals"]["unknown_layers"])
 
 
+@pytest.mark.slow  # runs onnxruntime or the command line in subprocesses
 def test_verify_finds_every_executed_size_within_its_bound(tmp_path):
     model = with_random_weights(DETECTION / "fasterrcnn_mobilenet_v3_large_320_fpn.onnx", tmp_path / "frcnn.onnx")
     report = onnxlint.lint(model, verify=True)
@@ -140,6 +141,7 @@ def test_verify_finds_every_executed_size_within_its_bound(tmp_path):
     assert report.totals.macs_upper == onnxlint.lint(model).totals.macs_upper  # the worst case stays in the report
 
 
+@pytest.mark.slow  # runs onnxruntime or the command line in subprocesses
 def test_the_text_and_json_say_bounded():
     path = DETECTION / "fasterrcnn_mobilenet_v3_large_320_fpn.onnx"
     out = run_cli(str(path)).stdout

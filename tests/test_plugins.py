@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import fixture
 
 PLUGIN = '''
@@ -127,6 +128,7 @@ FIXES = [
 '''
 
 
+@pytest.mark.slow  # runs onnxruntime or the command line in subprocesses
 def test_a_new_fixable_rule_is_its_module_and_its_case_table(tmp_path):
     """The whole of adding a fixable rule: a module (here a plugin package, through the entry-point group) and
     its case table; `check` runs it, `onnxlint fix` finds and applies its fix, the table's cases and fix cases

@@ -113,6 +113,7 @@ def test_unused_ignore_globs_are_warned_about():
     assert "OL201:conv*" not in result.stderr
 
 
+@pytest.mark.slow  # runs onnxruntime or the command line in subprocesses
 def test_a_baseline_accepts_todays_findings_and_fails_only_on_new_ones(tmp_path):
     shutil.copy(fixture("demo"), tmp_path / "demo.onnx")
     shutil.copy(fixture("torch/smallnet_torchscript"), tmp_path / "small.onnx")
