@@ -152,3 +152,42 @@ def test_the_text_and_json_say_bounded():
     assert totals["macs_upper"] == 2_872_931_200 and totals["bounded_tensors"] == 193
     assert [b["op_type"] for b in totals["bounded_layers"]] == ["Gemm"] * 4
     assert math.isclose(totals["peak_upper"] / 2**20, 35.9, abs_tol=0.05)
+
+
+def test_a_number_we_print_is_right_or_a_question_mark():
+    """Faster R-CNN's backbone reads a 3-D image batched inside the graph: its convs' receptive field cannot be
+    mapped onto the input (it printed 1 after a 3×3 conv); it is '?'. The per-layer table draws the data path, its
+    bounded rows and total as the header says them."""
+    from onnxlint import units
+    from onnxlint.reporters.text import layer_table
+
+    report = onnxlint.lint(FIXTURES / "detection" / "fasterrcnn_mobilenet_v3_large_320_fpn.onnx")
+    convs = [layer for layer in report.layers if layer.op_type == "Conv" and layer.name.startswith("/backbone")]
+    assert convs and {units.receptive_field(layer, report.inputs) for layer in convs} == {"?"}
+    rows = layer_table(report)
+    assert not any(" Constant " in row for row in rows)  # constants and shape arithmetic: --show-all
+    assert len(layer_table(report, show_all=True)) > len(rows)
+    fc6 = next(row for row in rows if row.startswith("roi_heads.box_head.fc6 "))
+    assert "≤ 150×1024" in fc6 and "≤ 1.9 G" in fc6 and "≤ 600.0 KiB" in fc6
+    assert "≤ 2.9 G" in rows[-1] and "peak ≤ 35.9 MiB" in rows[-1]  # as the header: ≤ 2.9 G MACs, ≤ 35.9 MiB
+
+
+def test_a_symbolic_image_resized_to_a_fixed_size_lints():
+    """[1,3,H,W] → Resize(sizes=[1,3,224,224]) → Conv, a common preprocessing-in-graph export: valid, and it
+    crashed every command (the receptive field assumed a known scale). Its conv counts exactly; its receptive field
+    in input pixels is unknown, and said so."""
+    from onnx import helper, parser
+
+    model = parser.parse_model("""
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,3,H,W] x) => (float[1,8,222,222] y) {
+      roi = Constant <value = float[0] {}> ()
+      scales = Constant <value = float[0] {}> ()
+      sizes = Constant <value = int64[4] {1, 3, 224, 224}> ()
+      r = Resize <mode = "linear"> (x, roi, scales, sizes)
+      y = Conv (r, w)
+    }""")
+    model.graph.initializer.append(helper.make_tensor("w", onnx.TensorProto.FLOAT, [8, 3, 3, 3], [0.1] * 216))
+    report = onnxlint.lint(model)
+    conv = next(layer for layer in report.layers if layer.op_type == "Conv")
+    assert conv.macs == 222 * 222 * 27 * 8 and conv.receptive_field is None

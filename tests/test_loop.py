@@ -115,3 +115,99 @@ def test_one_count_in_every_output(tmp_path):
     assert same.splitlines()[-1] == "  0 findings fixed, 0 new, 4 unchanged (8 per node)"
     html = report.to_html()
     assert "<b>1 warning, 3 suggestions (8 per node)</b>" in html
+
+
+def test_a_finding_offers_its_fix_only_where_fix_applies(tmp_path):
+    """On the light ResNet-50 (ConstantOfShape placeholder weights) OL401 names why `fix` cannot fold, and `fix`
+    then writes nothing and exits 1 so that a script stops; on a model whose weights carry no data, the pointer
+    says so, and `--verify` refuses it in one line, as `fix` does."""
+    from conftest import light
+
+    report = onnxlint.lint(light("resnet50"))
+    [group] = [g for g in report.groups if g.code == "OL401"]
+    assert "`onnxlint fix` cannot do it here: the Conv's weight is a ConstantOfShape placeholder" in group.suggestion
+    assert "--select OL401`" not in group.suggestion
+    assert all(d.fix is None and "placeholder" in d.fix_blocked for d in group.members)
+    out = tmp_path / "out.onnx"
+    nothing = run_cli("fix", light("resnet50"), "-o", out)
+    assert nothing.returncode == 1 and not out.exists()
+    assert "every fix was skipped; nothing written to" in nothing.stdout
+    qdq = fixture("quantized/resnet26d_qdq")
+    data = json.loads(run_cli(qdq, "--target", "ort-cpu", "--format", "json").stdout)["models"][0]
+    ol601 = [d for d in data["diagnostics"] if d["code"] == "OL601" and d["fix"] is not None]
+    assert ol601 and all(not d["fix"]["available"] and "carry no data" in d["fix"]["reason"] for d in ol601)
+    refused = run_cli(qdq, "--target", "ort-cpu", "--verify")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "the weights carry no data (30 initializers with dims only" in refused.stderr
+    assert "so --verify cannot run it" in refused.stderr and "tensorprotoutils" not in refused.stderr
+    offered = onnxlint.lint(fixture("demo"))
+    [fc] = [d for d in offered.diagnostics if d.code == "OL203"]
+    assert fc.fix == "exact" and fc.to_dict()["fix"] == {"available": True, "applicability": "exact"}
+
+
+def test_diff_never_counts_unknown_as_zero(tmp_path):
+    """A side whose sizes cannot be known prints `unknown` with why; a budget on it exits 2; a finding whose layer
+    has unknown shapes in NEW is 'not checked', never 'fixed'; a symbolic side is compared at the other's size."""
+    import onnx
+
+    model = onnx.load(fixture("demo"))
+    for i in (2, 3):
+        model.graph.input[0].type.tensor_type.shape.dim[i].dim_param = "size"
+    free = tmp_path / "free.onnx"
+    onnx.save(model, free)
+    compared = run_cli("diff", fixture("demo"), free)
+    assert "free.onnx has symbolic input sizes: compared at image=1,3,224,224" in compared.stdout
+    assert "±0 (±0.00%)" in compared.stdout and "0 findings fixed" in compared.stdout
+    blind = run_cli("diff", fixture("demo"), free, "--input-shape", "image=1,3,224,224")
+    assert blind.returncode == 0  # the user's sizes for both: no guessing, nothing unknown
+    one = tmp_path / "one.onnx"
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "channels"  # no size of its own to borrow
+    model.graph.input[0].name = "pixels"
+    for node in model.graph.node:
+        node.input[:] = ["pixels" if name == "image" else name for name in node.input]
+    onnx.save(model, one)
+    unknown = run_cli("diff", fixture("demo"), one, "--fail-on-increase", "macs=5%")
+    assert unknown.returncode == 2, unknown.stdout + unknown.stderr
+    macs = next(line for line in unknown.stdout.splitlines() if line.strip().startswith("MACs"))
+    assert macs.split()[1:] == ["191.4", "M", "unknown", "unknown"]  # NEW and the change: unknown, never 0
+    assert "MACs unknown in NEW" in unknown.stdout and "None" not in unknown.stdout
+    assert "the macs budget cannot be checked: NEW" in unknown.stdout
+    assert "not checked (shapes unknown in NEW)" in unknown.stdout
+    assert not re.search(r"^  fixed OL20[12]", unknown.stdout, re.M)  # their layers are there, sizes unknown
+
+
+def test_the_users_input_is_the_users(tmp_path):
+    """A typo in --input-shape is a usage error naming the flag; OL001's example keeps the declared fixed dims; a
+    configuration error is said once, with a suggestion; fix checks its arguments before importing onnx."""
+    typo = run_cli(fixture("demo"), "--input-shape", "image=1,4,224,224")
+    assert typo.returncode == 2 and "OL002" not in typo.stdout + typo.stderr
+    assert "--input-shape image=1,4,224,224: the model declares image [1,3,224,224], whose axis 1 is fixed at 3" \
+        in typo.stderr
+    assert run_cli(fixture("demo"), "--input-shape", "image=1,3,195,195").returncode == 0  # a spatial size: fine
+    silero = run_cli(fixture("silero/silero_vad_16k_op15"), "--select", "OL001").stdout
+    assert "--input-shape state=2,1,128" in silero and "--input-shape input=1,SEQUENCE" in silero
+    for name in ("a", "b", "c"):
+        shutil.copy(fixture("demo"), tmp_path / f"{name}.onnx")
+    (tmp_path / "pyproject.toml").write_text('[tool.onnxlint]\nselct = ["OL"]\n')
+    broken = run_cli(tmp_path)
+    assert broken.returncode == 2 and broken.stderr.count("unknown setting") == 1
+    assert "did you mean 'select'?" in broken.stderr and "(3 models not linted)" in broken.stderr
+    assert broken.stdout.splitlines()[-1] == "3 not linted (configuration error) in 3 models"
+    probe = ("import sys; from click.testing import CliRunner; from onnxlint.cli import main; "
+             "r = CliRunner().invoke(main, ['fix', sys.argv[1], '-o', '/nonexistent/x.onnx']); "
+             "print(r.exit_code, [m for m in ('numpy', 'onnx.helper', 'onnxruntime') if m in sys.modules])")
+    early = subprocess.run([sys.executable, "-c", probe, str(fixture("demo"))], capture_output=True, text=True)
+    assert early.stdout.split() == ["2", "[]"], early.stdout + early.stderr
+
+
+def test_quiet_where_there_is_nothing_to_do():
+    """A torchvision export: no line for its Identity nodes (onnxruntime removes them) and no note for its symbolic
+    batch unless -v; a severity other than the rule's says why on the same line."""
+    out = run_cli(fixture("torch/shuffle_torchscript"), "--input-shape", "image=1,3,64,64")
+    assert "OL402" not in out.stdout and "symbolic batch" not in out.stdout
+    verbose = run_cli(fixture("torch/shuffle_torchscript"), "--input-shape", "image=1,3,64,64", "-v")
+    assert verbose.stdout == out.stdout  # the size given: no batch assumed, nothing more to say
+    assert "symbolic batch dim 'batch' taken as 1" in run_cli(fixture("torch/shuffle_torchscript"), "-v").stdout
+    silero = run_cli(fixture("silero/silero_vad"), "--input-shape", "input=1,512", "--input-shape", "state=2,1,128")
+    branch = [line for line in silero.stdout.splitlines() if " OL004 " in line]
+    assert branch and all("(warning, not error: it fails only when that branch runs)" in line for line in branch)
