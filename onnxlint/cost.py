@@ -202,9 +202,12 @@ def runs_of(node: Node, shapes: Shapes, most: bool = False) -> tuple[int | None,
                 return None, None
             runs *= trips[0]
         elif parent.op_type == "Scan":
-            scanned = int(parent.attrs.get("num_scan_inputs", 1))
-            axes = parent.attrs.get("scan_input_axes") or [0]
-            dims = shapes.dims.get(parent.inputs[-scanned]) if len(parent.inputs) >= scanned else None
+            scanned = parent.attrs.get("num_scan_inputs", 1)
+            axes = parent.attrs.get("scan_input_axes") or (0,)
+            if type(scanned) is not int or not 1 <= scanned <= len(parent.inputs) or not isinstance(axes, tuple) \
+                    or type(axes[0]) is not int:
+                return None, None  # attributes of the wrong type or range: the schema check says so (OL006)
+            dims = shapes.dims.get(parent.inputs[-scanned])
             if dims is None or not -len(dims) <= axes[0] < len(dims) or dims[axes[0]] is None:
                 return None, None
             runs *= dims[axes[0]]

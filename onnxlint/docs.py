@@ -41,8 +41,9 @@ def rules_markdown() -> str:
     return "\n".join(parts)
 
 
-README_RULES = ("<!-- rules: generated from the catalog by onnxlint.docs.rules_table; tests/test_readme.py holds it -->",
-                "<!-- /rules -->")
+README_RULES = (
+    "<!-- rules: generated from the catalog by onnxlint.docs.rules_table; tests/test_readme.py holds it -->",
+    "<!-- /rules -->")
 
 
 def with_rules_table(readme: str) -> str:

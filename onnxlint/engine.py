@@ -106,8 +106,8 @@ def run_rules(ctx: Context, rules: list[Rule]) -> tuple[list[Diagnostic], list[G
         else:
             diagnostics.extend(d for d in rule.check_model(ctx) if not suppressor.drops(d))
     for layer in ctx.layers:
-        if layer.node in ctx.shapes.problems:
-            continue  # its shapes contradict each other (OL004): no other claim stands on them
+        if layer.node in ctx.shapes.problems or layer.node in ctx.shapes.invalid:
+            continue  # its shapes contradict each other (OL004), or it breaks its schema (OL006): no claim stands
         for rule in by_op.get(layer.op, ()):
             for d in rule.check_node(ctx, layer):
                 if not suppressor.drops(d):

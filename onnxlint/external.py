@@ -41,6 +41,8 @@ def _external_problem(tensor: TensorProto, base_dir: Path | None) -> str | None:
         return f"location '{display_name(location)}' is an in-memory address marker"
     if os.path.isabs(location) or location.startswith(("/", "\\")) or (len(location) > 1 and location[1] == ":"):
         return f"location '{display_name(location)}' is an absolute path"
+    if location.endswith(("/", "\\")):  # onnx's checker and onnxruntime: "is not regular file"
+        return f"location '{display_name(location)}' ends in a path separator: it names a folder, not a file"
     parts = location.replace("\\", "/").split("/")
     if ".." in parts:
         return f"location '{display_name(location)}' leaves the model's folder ('..')"

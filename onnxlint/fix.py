@@ -20,6 +20,7 @@ from onnxlint.api import lint
 from onnxlint.diagnostics import Severity
 from onnxlint.graph import MAIN
 from onnxlint.loader import load, weights_missing
+from onnxlint.proto import display_name
 from onnxlint.report import Report
 from onnxlint.rewriter import Rewriter
 from onnxlint.verify import Limits, referencing_the_file, run_child
@@ -75,6 +76,11 @@ def fix(source, *, output: str | os.PathLike | None = None, select=None, limits:
     if ctx.loaded.unsafe_external:  # the same refusal as --verify: nothing outside the model's folder is read
         raise FixError(f"refused: the model has unsafe external data (OL003: {ctx.loaded.unsafe_external[0]}); "
                        "nothing was read or written")
+    shapeless = [name for name, dims in ctx.shapes.input_dims.items() if dims is None]
+    if shapeless:  # no dense tensor to feed it: no run, so no rewrite could be verified
+        raise FixError(f"input '{display_name(shapeless[0])}' has no dense shape to feed (a sparse tensor, no type, "
+                       "or no dims: --input-shape gives them), so the fix cannot be verified by running the model; "
+                       "nothing was written")
     instances = {code: rules[code](settings.options.get(code)) for code in select if code in rules}
     findings = [d for d in before.diagnostics if d.code in instances and d.location == MAIN]  # not in subgraphs
     if not findings:

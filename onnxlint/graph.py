@@ -110,6 +110,8 @@ class Graph:
     stores: list = field(default_factory=list, repr=False)  # per graph level, the list its initializers are in
     held: list[Sequence[NodeProto]] = field(default_factory=list, repr=False)  # per graph level, its node list
     malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
+    # id(a node's attribute dict) → ((name, declared type), ...) as the file has them, duplicates included
+    attr_kinds: dict[int, tuple] = field(default_factory=dict, repr=False)
     # the input sizes `onnxlint fix` recorded for a model it made size-free (metadata `onnxlint.input_shapes`)
     designed: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
@@ -236,6 +238,8 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
     for start in range(0, len(held), _SLICE):
         read += [_read(proto, tables, shared, level, at)
                  for at, proto in enumerate(held[start:start + _SLICE], start)]
+    for items, table in shared.items():  # the declared attribute types, for the schema check
+        graph.attr_kinds[id(tables[table])] = tuple(zip((name for name, _ in items[1:]), items[0])) if items else ()
     bodies = {index: subgraphs(held[index]) for index, fields in enumerate(read) if fields[7]}
     reads = [fields[0] + tuple(_names(outer_names(held[i]))) if i in bodies else fields[0]
              for i, fields in enumerate(read)]

@@ -36,8 +36,8 @@ class ShapeContradiction(Rule):
     summary = "the shapes contradict each other at a node (inner dims, Reshape, Concat, broadcast): it cannot run"
 
     def check_model(self, ctx):
-        problems = ctx.shapes.problems
-        if not problems:
+        problems = {node: why for node, why in ctx.shapes.problems.items() if node not in ctx.shapes.invalid}
+        if not problems:  # a node that breaks its schema is OL006's: one root cause, one finding
             return
         declared = _runs_at_declared(ctx)
         for layer in ctx.layers:

@@ -10,6 +10,7 @@ unknown rank a None shape.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from onnxlint.graph import Graph, Node
 from onnxlint.proto import ModelProto, TensorProto, full
@@ -19,6 +20,7 @@ from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_
 from onnxlint.shapes.layout import HANDLERS as _LAYOUT_HANDLERS
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, UNARY, broadcast, matmul_shape
+from onnxlint.shapes.schema import schema_problems, unknown_elem_types
 from onnxlint.shapes.values import (
     MAX_ELEMENTS,
     NONDETERMINISTIC,
@@ -91,6 +93,9 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
                     constants.add(out)
                 continue
         _infer_node(node, shapes, graph, opsets, model.ir_version, executed or {})
+    if base is None and exact is None:  # the main pass: each node against its schema, once
+        shapes.invalid = schema_problems(graph, shapes)
+        shapes.invalid_types = unknown_elem_types(graph)
     return shapes
 
 
@@ -121,6 +126,11 @@ def _take(node: Node, base: Shapes, shapes: Shapes) -> None:
             getattr(shapes, table)[node] = getattr(base, table)[node]
 
 
+def _overflows(dims) -> bool:
+    """A size past int64, which no runtime can hold (a pad of 2^63 − 1)."""
+    return dims is not None and None not in dims and math.prod(dims) >= 2**63
+
+
 def _not_taken(node: Node, shapes: Shapes) -> bool:
     parent = node.parent
     if parent.op_type != "If" or (shapes.bounded and parent.inputs[0] in shapes.bounded):
@@ -141,6 +151,10 @@ def _infer_node(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_versi
             out = handler(node, shapes)
         except _MALFORMED:
             out = None  # malformed attributes: OL002 reports them, the walk goes on
+        if out is not None and any(_overflows(d) for d in out.dims):
+            out = replace(out, dims=(None,) * len(out.dims),
+                          problem="its output would hold 2^63 elements or more, past int64 (onnxruntime refuses it: "
+                                  "integer overflow); its attributes or input sizes are wrong")
     if out is None:
         out = _NOTHING
     elif count == 1 and len(out.dims) == 1 and out.problem is None and out.values is None and out.training is ... \

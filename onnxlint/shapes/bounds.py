@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from onnxlint.graph import Graph, Node
+from onnxlint.graph import AttributeRef, Graph, Node
 from onnxlint.shapes.facts import Shapes
 
 
@@ -138,7 +138,8 @@ def reads(node: Node, graph: Graph) -> list[str]:
     return."""
     if not node.attrs or node.op_type not in ("If", "Loop", "Scan"):
         return node.inputs
-    returned = [o.name for key in ("then_branch", "else_branch", "body") if key in node.attrs
+    returned = [o.name for key in ("then_branch", "else_branch", "body")
+                if isinstance(node.attrs.get(key), AttributeRef)  # a body that is no graph: the schema check's
                 for o in graph.attribute(node.attrs[key]).output]
     return [*node.inputs, *graph.outer_names(node), *returned]
 

@@ -1,0 +1,171 @@
+"""Each node against its operator's schema, as onnx's checker and onnxruntime check it: an op its domain does not
+have at the model's opset, attributes of the wrong type, given twice, unknown or required and missing, input and
+output counts, a required input left empty, input types outside the op's type constraints, and element types that
+do not exist. The schemas are onnx's own (`onnx.defs`), read from `schemas.json` beside this module, generated from
+the installed onnx by `python -m onnxlint.shapes.schema`: a schema never changes once its opset version is
+released, so the table holds for every model up to the opsets it covers, and the plain lint path need not import
+the onnx package. A newer opset than the table's is read from `onnx.defs` itself."""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from onnxlint.dtypes import dtype_name
+from onnxlint.graph import Graph, Node
+from onnxlint.proto import AttributeProto, TensorProto
+
+TABLE = Path(__file__).with_name("schemas.json")
+ONNX_DOMAINS = ("", "ai.onnx.ml", "ai.onnx.preview.training", "ai.onnx.preview")
+_KINDS = {v: k for k, v in AttributeProto.AttributeType.items()}  # 7 → "INTS"
+ELEM_TYPES = frozenset(TensorProto.DataType.values()) - {0}
+
+
+def _compact(schema) -> list:
+    """One schema as the table stores it: since, deprecated, (min, max) inputs and outputs, formal inputs
+    (option, type string, homogeneous), attributes {name: (type, required)}, constraints {type string: allowed}."""
+    def params(formal):
+        return [[int(p.option.value), p.type_str, bool(p.is_homogeneous)] for p in formal]
+    return [schema.since_version, bool(schema.deprecated), schema.min_input, schema.max_input, schema.min_output,
+            schema.max_output, params(schema.inputs),
+            {name: [_KINDS[int(a.type.value)], bool(a.required)] for name, a in schema.attributes.items()},
+            {c.type_param_str: sorted(c.allowed_type_strs) for c in schema.type_constraints}]
+
+
+def generate() -> dict:
+    """The table, from the installed onnx: every schema of every version, and each domain's newest opset."""
+    import onnx
+    from onnx import defs
+
+    ops: dict[str, list] = {}
+    opsets: dict[str, int] = {}
+    for schema in defs.get_all_schemas_with_history():
+        ops.setdefault(f"{schema.domain}:{schema.name}", []).append(_compact(schema))
+        opsets[schema.domain] = max(opsets.get(schema.domain, 0), schema.since_version)
+    # a domain's current opset may be past its newest schema (an opset that changed no op of it)
+    opsets[""] = max(opsets[""], defs.onnx_opset_version())
+    opsets["ai.onnx.ml"] = max(opsets["ai.onnx.ml"], defs.onnx_ml_opset_version())
+    for entries in ops.values():
+        entries.sort(key=lambda e: e[0])
+    return {"onnx": onnx.__version__, "opsets": dict(sorted(opsets.items())), "ops": dict(sorted(ops.items()))}
+
+
+@functools.cache
+def _table() -> dict:
+    return json.loads(TABLE.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def schema_for(domain: str, op: str, version: int) -> list | None:
+    """The compact schema (see _compact) of `op` in `domain` at opset `version`, or None when the domain has no
+    such op at that version."""
+    table = _table()
+    if version > table["opsets"].get(domain, 0):  # newer than the table: onnx's own registry decides
+        from onnx import defs
+
+        try:
+            return _compact(defs.get_schema(op, version, domain))
+        except defs.SchemaError:
+            return None
+    found = None
+    for entry in table["ops"].get(f"{domain}:{op}", ()):
+        if entry[0] <= version:
+            found = entry
+    return found
+
+
+def schema_problems(graph: Graph, shapes) -> dict[Node, str]:
+    """Node → what is wrong with it against its schema, in one sentence naming what onnx's checker says."""
+    opsets = shapes.opsets
+    seen: dict[tuple, str | None] = {}
+    found: dict[Node, str] = {}
+    kinds_of, dtype = graph.attr_kinds, shapes.dtype
+    for node in graph.nodes:
+        domain = "" if node.domain == "ai.onnx" else node.domain
+        if domain not in ONNX_DOMAINS or node.function is not None:
+            continue  # a custom domain's op is unknown, and said so; a function body has its own opsets
+        inputs = node.inputs
+        kinds = kinds_of.get(id(node.attrs))  # names and declared types: what the check reads of the attributes
+        key = (domain, node.op_type, kinds, len(node.outputs), inputs.count(""),
+               tuple([dtype.get(name, 0) if name else -1 for name in inputs]))
+        if key not in seen:
+            seen[key] = _check(node, domain, opsets.get(domain), kinds, key[5])
+        if seen[key] is not None:
+            found[node] = seen[key]
+    return found
+
+
+def _check(node: Node, domain: str, version: int | None, kinds, dtypes) -> str | None:
+    op = node.op_type
+    where = f"the {domain} domain" if domain else "the ONNX domain"
+    if version is None:
+        return f"{op} is an op of {where}, which the model does not import (no opset_import for '{domain}')"
+    schema = schema_for(domain, op, version)
+    if schema is None:
+        return f"{where} has no op {op} at opset {version} (onnx: 'No Op registered for {op} with domain_version " \
+               f"of {version}'; onnxruntime refuses the model)"
+    _, deprecated, min_in, max_in, min_out, max_out, formal, attributes, constraints = schema
+    if deprecated:
+        return f"{op} is deprecated at opset {version} of {where}: onnxruntime has no kernel for it"
+    if kinds is not None:
+        names = [name for name, _ in kinds]
+        for name, kind in kinds:
+            if names.count(name) > 1:
+                return f"attribute '{name}' is given {names.count(name)} times (onnx: 'Attribute '{name}' appeared " \
+                       "multiple times')"
+            if name not in attributes:
+                return f"{op} has no attribute '{name}' (onnx: 'Unrecognized attribute: {name} for operator {op}')"
+            expected = attributes[name][0]
+            if kind and _KINDS.get(kind) != expected:
+                return f"attribute '{name}' is {_KINDS.get(kind, kind)}, {op} takes {expected} (onnx: 'Mismatched " \
+                       f"attribute type in '{node.name} : {name}'')"
+        missing = [name for name, (_, required) in attributes.items() if required and name not in names]
+        if missing:
+            return f"{op} requires attribute '{missing[0]}', which is missing"
+    n_in, n_out = len(node.inputs), len(node.outputs)
+    if not min_in <= n_in <= max_in:
+        return f"{op} takes {_range(min_in, max_in)} inputs, this one has {n_in}"
+    if not min_out <= n_out <= max_out:
+        return f"{op} has {_range(min_out, max_out)} outputs, this one declares {n_out}"
+    bound: dict[str, int] = {}
+    for i, name in enumerate(node.inputs):
+        option, type_str, homogeneous = formal[min(i, len(formal) - 1)] if formal else (0, "", True)
+        if not name:
+            if option == 0:  # Single: a required input may not be left empty
+                return f"input {i} of {op} is required, and it is empty (onnx: 'Input {i} is marked single but " \
+                       "has an empty string in the graph')"
+            continue
+        elem = dtypes[i]
+        allowed = constraints.get(type_str, [type_str])
+        if not elem or not any(t.startswith("tensor(") for t in allowed):
+            continue
+        shown = f"tensor({_onnx_type(elem)})"
+        if shown not in allowed:
+            kinds_allowed = ", ".join(t[7:-1] for t in allowed if t.startswith("tensor("))
+            return f"input {i} '{name}' of {op} is {dtype_name(elem)}; it takes {kinds_allowed}"
+        if type_str in constraints and (option != 2 or homogeneous):
+            if bound.setdefault(type_str, elem) != elem:
+                return f"input {i} '{name}' of {op} is {dtype_name(elem)} where an earlier input of the same " \
+                       f"type {type_str} is {dtype_name(bound[type_str])}"
+    return None
+
+
+def _range(low: int, high: int) -> str:
+    return f"{low}" if low == high else f"{low} to {high}" if high < 2**31 - 1 else f"at least {low}"
+
+
+def _onnx_type(elem: int) -> str:
+    """The type name onnx's schemas use (float16, bfloat16, int8...): TensorProto's, lower case."""
+    return {TensorProto.FLOAT: "float", TensorProto.DOUBLE: "double"}.get(
+        elem, TensorProto.DataType.Name(elem).lower() if elem in ELEM_TYPES else str(elem))
+
+
+def unknown_elem_types(graph: Graph) -> list[str]:
+    """Every declared or stored tensor whose element type does not exist."""
+    bad = [(name, t.elem_type) for name, t in graph.declared.items() if t.elem_type and t.elem_type not in ELEM_TYPES]
+    bad += [(name, entry[1]) for name, entry in graph.initializers.items() if entry[1] not in ELEM_TYPES]
+    return [f"tensor '{name}' has element type {elem}, which does not exist" for name, elem in bad]
+
+
+if __name__ == "__main__":  # regenerate the table from the installed onnx
+    TABLE.write_text(json.dumps(generate(), separators=(",", ":")) + "\n", encoding="utf-8")
