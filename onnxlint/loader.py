@@ -29,7 +29,11 @@ class LoadError(Exception):
     """A model that cannot be analysed at all; the message is one line for the user."""
 
     def __init__(self, source: str, problem: str, *, lfs_pointer: bool = False) -> None:
-        super().__init__(f"{source}: {problem}")
+        from onnxlint.escape import terminal
+
+        # printable once, here: a library caller logs the message as it is (a name may hold control characters)
+        problem = terminal(problem)
+        super().__init__(f"{terminal(source)}: {problem}")
         self.source = source
         self.problem = problem
         self.lfs_pointer = lfs_pointer  # not a broken model: the real one was never fetched

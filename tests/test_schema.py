@@ -1,0 +1,160 @@
+"""Issue 32's smallest triggers: each once an internal error or a model onnxruntime refuses that linted clean, now a
+finding (OL006 schema-violation, OL004, OL003) or one line; and the schema table itself is onnx's."""
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+from conftest import ROOT
+from onnx import TensorProto, helper, numpy_helper, parser
+
+import onnxlint
+from onnxlint.api import lint_safely
+from onnxlint.config import Settings
+
+
+def _graph(nodes, inputs, outputs, inits=(), opset=17) -> onnx.ModelProto:
+    return helper.make_model(helper.make_graph(nodes, "g", inputs, outputs, list(inits)),
+                             opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _found(model, code: str) -> list[str]:
+    report = lint_safely(model.SerializeToString(), Settings(), name="m.onnx")
+    assert report.error_class != "InternalError", report.error
+    return [d.message for d in report.diagnostics if d.code == code]
+
+
+def _scan(value) -> onnx.ModelProto:
+    body = parser.parse_graph("body (float[2] s, float[2] xi) => (float[2] s2, float[2] yi) {\n"
+                              "  s2 = Add (s, xi)\n  yi = Identity (s2)\n}")
+    node = helper.make_node("Scan", ["s0", "xs"], ["sN", "ys"], body=body)
+    node.attribute.append(helper.make_attribute("num_scan_inputs", value))
+    return _graph([node], [helper.make_tensor_value_info("s0", 1, [2]), helper.make_tensor_value_info("xs", 1, [5, 2])],
+                  [helper.make_tensor_value_info("sN", 1, [2]), helper.make_tensor_value_info("ys", 1, [5, 2])])
+
+
+@pytest.mark.parametrize("value, code, piece", [([1, 2], "OL006", "'num_scan_inputs' is INTS, Scan takes INT"),
+                                                (None, "OL006", "'num_scan_inputs' is GRAPH, Scan takes INT"),
+                                                (-3, "OL004", "-3")])
+def test_scan_num_scan_inputs_of_the_wrong_type_or_range(value, code, piece):
+    if value is None:
+        value = parser.parse_graph("b (float[2] s) => (float[2] t) {\n  t = Identity (s)\n}")
+    assert any(piece in m for m in _found(_scan(value), code))
+
+
+def test_a_loop_body_that_is_not_a_graph():
+    node = helper.make_node("Loop", ["n", "c", "v"], ["vo"])
+    node.attribute.append(helper.make_attribute("body", 5))
+    model = _graph([node], [helper.make_tensor_value_info("n", TensorProto.INT64, []),
+                            helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+                            helper.make_tensor_value_info("v", 1, [2])], [helper.make_tensor_value_info("vo", 1, [2])])
+    assert _found(model, "OL006") == ["Loop: attribute 'body' is INT, Loop takes GRAPH (onnx: 'Mismatched attribute "
+                                      "type in 'Loop_0 : body'')"]
+
+
+def test_pads_past_int64_duplicated_or_not():
+    weight = [numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")]
+    io = [helper.make_tensor_value_info("x", 1, [1, 3, 8, 8])], [helper.make_tensor_value_info("y", 1, None)]
+    twice = helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])
+    twice.attribute.append(helper.make_attribute("pads", [2**63 - 1] * 4))
+    assert _found(_graph([twice], *io, weight), "OL006") == [
+        "Conv: attribute 'pads' is given 2 times (onnx: 'Attribute 'pads' appeared multiple times')"]
+    huge = _graph([helper.make_node("Conv", ["x", "w"], ["y"], pads=[2**63 - 1] * 4)], *io, weight)
+    [overflow] = _found(huge, "OL004")
+    assert "past int64" in overflow
+    report = onnxlint.lint(huge)
+    assert report.totals.params == 108 and not report.totals.macs_complete  # counted, never an absurd total
+
+
+def test_an_op_typo_and_an_element_type_that_does_not_exist():
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\n'
+                               "g (float[1,4] a) => (float[1,4] y) {\n  y = Rleu (a)\n}")
+    assert _found(model, "OL006") == ["Rleu: the ONNX domain has no op Rleu at opset 17 (onnx: 'No Op registered for "
+                                      "Rleu with domain_version of 17'; onnxruntime refuses the model)"]
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\n'
+                               "g (float[1,4] a) => (float[1,4] y) {\n  y = Relu (a)\n}")
+    model.graph.input[0].type.tensor_type.elem_type = 99
+    assert "tensor 'a' has element type 99, which does not exist" in _found(model, "OL006")
+
+
+def test_external_data_whose_location_names_a_folder(tmp_path):
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\n'
+                               "g (float[1,3,8,8] x) => (float[1,4,6,6] y) {\n  y = Conv (x, w)\n}")
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 3, 3, 3], data_location=TensorProto.EXTERNAL)
+    for key, value in (("location", "weights.bin/"), ("offset", "0"), ("length", "432")):
+        w.external_data.add(key=key, value=value)
+    model.graph.initializer.append(w)
+    (tmp_path / "weights.bin").write_bytes(bytes(432))
+    onnx.save(model, tmp_path / "m.onnx")
+    [problem] = [d.message for d in onnxlint.lint(tmp_path / "m.onnx").diagnostics if d.code == "OL003"]
+    assert "ends in a path separator: it names a folder, not a file" in problem
+
+
+def test_fix_on_an_input_with_no_dense_shape(tmp_path):
+    from onnxlint.fix import FixError, fix
+
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\n'
+                               "g (float[1,3,8,8] x) => (float[1,4,6,6] y) {\n  c = Conv (x, w)\n"
+                               "  y = BatchNormalization (c, s, b, m, v)\n}")
+    model.graph.initializer.extend([numpy_helper.from_array(np.full((4, 3, 3, 3), 0.1, np.float32), "w")] + [
+        numpy_helper.from_array(np.full(4, 0.5, np.float32), n) for n in "sbmv"])
+    for kind in ("sparse", "empty"):
+        copy = onnx.ModelProto()
+        copy.CopyFrom(model)
+        extra = onnx.ValueInfoProto(name="extra")
+        if kind == "sparse":
+            extra.type.sparse_tensor_type.elem_type = TensorProto.FLOAT
+        copy.graph.input.append(extra)
+        with pytest.raises(FixError, match="input 'extra' has no dense shape to feed"):
+            fix(copy.SerializeToString())
+
+
+def test_numpy_warnings_of_onnx_reference_code_never_reach_the_user():
+    """A shape computed through onnx's reference BatchNormalization with a negative variance: numpy warns of an
+    invalid sqrt inside it; the user sees onnxlint's lines only."""
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\n'
+                               "g (float[4] x) => (float[2,2] y) {\n"
+                               "  c = Constant <value = float[1,1] {4.0}> ()\n"
+                               "  s = Constant <value = float[1] {1.0}> ()\n"
+                               "  b = Constant <value = float[1] {0.0}> ()\n"
+                               "  m = Constant <value = float[1] {0.0}> ()\n"
+                               "  v = Constant <value = float[1] {-1.0}> ()\n"
+                               "  n = BatchNormalization (c, s, b, m, v)\n"
+                               "  i = Cast <to = 7> (n)\n"
+                               "  one = Constant <value = int64[1] {1}> ()\n"
+                               "  flat = Reshape (i, one)\n"
+                               "  k = Constant <value = int64[1] {2}> ()\n"
+                               "  shape = Concat <axis = 0> (k, flat)\n"
+                               "  q = Reshape (x, shape)\n"
+                               "  y = Identity (q)\n}")
+    path = ROOT / "build" / "negative_variance.onnx"
+    path.parent.mkdir(exist_ok=True)
+    onnx.save(model, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that escapes fails here
+        onnxlint.lint(model)
+    done = subprocess.run([sys.executable, "-m", "onnxlint", str(path)], capture_output=True, text=True)
+    assert done.stderr == "" and "Warning" not in done.stdout
+    path.unlink()
+
+
+def test_a_load_error_is_printable_for_a_library_caller():
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\n'
+                               "g (float[1,4] a) => (float[1,4] y) {\n  y = Relu (a)\n}")
+    model.graph.output[0].name = "y\x1dz"
+    with pytest.raises(onnxlint.LoadError) as raised:
+        onnxlint.lint(model)
+    assert "\x1d" not in str(raised.value) and "y\\x1dz" in str(raised.value)
+
+
+def test_the_schema_table_is_onnxs():
+    """The committed table holds every schema the installed onnx has, for every opset the table covers."""
+    from onnxlint.shapes.schema import _table, generate
+
+    committed, installed = _table(), generate()
+    for key, entries in installed["ops"].items():
+        domain = key.split(":")[0]
+        covered = [e for e in entries if e[0] <= committed["opsets"].get(domain, 0)]
+        assert committed["ops"].get(key, [])[:len(covered)] == covered, key
