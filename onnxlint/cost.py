@@ -193,6 +193,8 @@ def runs_of(node: Node, shapes: Shapes, most: bool = False) -> tuple[int | None,
     runs, branch, child, parent = 1, None, node, node.parent
     while parent is not None:
         if parent.op_type == "If":
+            if child.branch not in ("then_branch", "else_branch") or not parent.inputs:
+                return None, None  # a body an If does not have: its schema's (OL006)
             if branch is None and not shapes.known(parent.inputs[0]):
                 branch = (parent, child.branch)
         elif parent.op_type == "Loop":

@@ -14,6 +14,8 @@ def tensor_nbytes(elem_type: int, count: int) -> int | None:
     return None if bits is None else (count * bits + 7) // 8
 
 
+ELEM_TYPES = frozenset(TensorProto.DataType.values()) - {0}  # the element types that exist (UNDEFINED is none)
+
 _DTYPE_NAMES = {value: {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "float16"}.get(name, name.lower())
                 for name, value in TensorProto.DataType.items()}
 

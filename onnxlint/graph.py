@@ -110,6 +110,9 @@ class Graph:
     stores: list = field(default_factory=list, repr=False)  # per graph level, the list its initializers are in
     held: list[Sequence[NodeProto]] = field(default_factory=list, repr=False)  # per graph level, its node list
     malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
+    untyped: list[str] = field(default_factory=list)  # graph inputs and outputs declared with no (element) type
+    ir_version: int = 0
+    sparse_dims: dict[str, tuple] = field(default_factory=dict)  # a sparse initializer's dense dims, by its name
     # id(a node's attribute dict) → ((name, declared type), ...) as the file has them, duplicates included
     attr_kinds: dict[int, tuple] = field(default_factory=dict, repr=False)
     # the input sizes `onnxlint fix` recorded for a model it made size-free (metadata `onnxlint.input_shapes`)
@@ -174,11 +177,28 @@ def build_graph(model: ModelProto, source: str) -> Graph:
         if name not in graph.initializers:
             t = tensor_type(vi)
             graph.inputs[name] = t if t is not None else TensorType(0, None)
+    for vi in [*g.input, *g.output]:  # onnx's checker requires a complete type on each
+        if not _complete(vi.type):
+            graph.untyped.append(display_name(vi.name))
+    graph.ir_version = model.ir_version
+    graph.sparse_dims = {display_name(s.values.name): tuple(s.dims) for s in g.sparse_initializer}
     for name in graph.outputs:
         if name not in graph.inputs and name not in graph.initializers and name not in graph.producer:
             raise LoadError(source, f"graph output '{display_name(name)}' is produced by no node")
     graph.designed = designed_sizes(model)
     return graph
+
+
+def _complete(t) -> bool:
+    """A TypeProto with its value set and, down to its tensors, an element type."""
+    kind = t.WhichOneof("value")
+    if kind in ("tensor_type", "sparse_tensor_type"):
+        return getattr(t, kind).elem_type != 0
+    if kind in ("sequence_type", "optional_type"):
+        return _complete(getattr(t, kind).elem_type)
+    if kind == "map_type":
+        return t.map_type.key_type != 0 and _complete(t.map_type.value_type)
+    return False
 
 
 DESIGNED = "onnxlint.input_shapes"  # model metadata: `image=1,3,224,224;mask=1,1,224,224`

@@ -48,6 +48,8 @@ def _problems(w) -> tuple[str, ...]:
                 problems.append(f"dilation {a.dilation} on axis {i}")
             if a.pad_begin < 0 or a.pad_end < 0:
                 problems.append(f"negative pads {a.pad_begin}/{a.pad_end} on axis {i}")
+        if w.kind == "pool" and (a.pad_begin >= a.kernel or a.pad_end >= a.kernel):  # onnxruntime: pad < kernel
+            problems.append(f"pads {a.pad_begin}/{a.pad_end} not smaller than the kernel {a.kernel} on axis {i}")
         if w.kind != "transpose" and a.span is not None and a.span < 0 and a.dilation > 0:
             problems.append(f"kernel {a.k_eff} (dilated) is larger than the padded input "
                             f"{a.size} + {a.pad_begin + a.pad_end} on axis {i}")

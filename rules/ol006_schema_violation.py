@@ -36,9 +36,7 @@ class SchemaViolation(Rule):
     def check_model(self, ctx):
         for message in ctx.shapes.invalid_types:
             yield self.report(message, suggestion="write a TensorProto.DataType that exists (onnx.TensorProto)")
-        for layer in ctx.layers:
-            problem = ctx.shapes.invalid.get(layer.node)
-            if problem is not None:
-                yield self.report(f"{layer.op_type}: {problem}", layer,
-                                  suggestion="fix the exporter or graph edit that wrote this node; onnxruntime "
-                                             "refuses the model")
+        for node, problem in ctx.shapes.invalid.items():  # a node of a branch that never runs too: onnx checks it
+            yield self.report(f"{node.op_type}: {problem}", ctx.layer(node), node=node,
+                              suggestion="fix the exporter or graph edit that wrote this node; onnxruntime refuses "
+                                         "the model")

@@ -2,6 +2,7 @@
 already holds: the exact shape of every op of the default domain that has no own handler."""
 from __future__ import annotations
 
+from onnxlint.dtypes import ELEM_TYPES
 from onnxlint.graph import Node, tensor_type
 from onnxlint.proto import TypeProto, ValueInfoProto, full
 from onnxlint.shapes.facts import Shapes
@@ -26,7 +27,7 @@ def has_schema(node: Node, opsets: dict[str, int]) -> bool:
 
 def _type_proto(shapes: Shapes, name: str) -> TypeProto | None:
     dtype = shapes.dtype.get(name)
-    if not dtype:
+    if not dtype or dtype not in ELEM_TYPES:  # an element type that does not exist is the schema check's
         return None
     proto = TypeProto()
     proto.tensor_type.elem_type = dtype

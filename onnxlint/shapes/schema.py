@@ -11,14 +11,13 @@ import functools
 import json
 from pathlib import Path
 
-from onnxlint.dtypes import dtype_name
+from onnxlint.dtypes import ELEM_TYPES, dtype_name
 from onnxlint.graph import Graph, Node
 from onnxlint.proto import AttributeProto, TensorProto
 
 TABLE = Path(__file__).with_name("schemas.json")
 ONNX_DOMAINS = ("", "ai.onnx.ml", "ai.onnx.preview.training", "ai.onnx.preview")
 _KINDS = {v: k for k, v in AttributeProto.AttributeType.items()}  # 7 → "INTS"
-ELEM_TYPES = frozenset(TensorProto.DataType.values()) - {0}
 
 
 def _compact(schema) -> list:
@@ -82,20 +81,35 @@ def schema_problems(graph: Graph, shapes) -> dict[Node, str]:
     kinds_of, dtype = graph.attr_kinds, shapes.dtype
     for node in graph.nodes:
         domain = "" if node.domain == "ai.onnx" else node.domain
-        if domain not in ONNX_DOMAINS or node.function is not None:
-            continue  # a custom domain's op is unknown, and said so; a function body has its own opsets
+        if node.function is not None:
+            continue  # a function body has its own opsets
+        if domain not in ONNX_DOMAINS:  # a custom domain's op is unknown, and said so, if the model imports it
+            if domain not in opsets:
+                found[node] = f"its domain '{domain}' is not imported by the model (onnx: 'No opset import for " \
+                              f"domain '{domain}'')"
+            continue
+        for key in _TYPE_ATTRIBUTES.get(node.op_type, ()):
+            value = node.attrs.get(key)
+            if type(value) is int and value not in ELEM_TYPES:
+                found[node] = f"attribute '{key}' = {value} names an element type that does not exist"
         inputs = node.inputs
         kinds = kinds_of.get(id(node.attrs))  # names and declared types: what the check reads of the attributes
         key = (domain, node.op_type, kinds, len(node.outputs), inputs.count(""),
                tuple([dtype.get(name, 0) if name else -1 for name in inputs]))
         if key not in seen:
-            seen[key] = _check(node, domain, opsets.get(domain), kinds, key[5])
+            seen[key] = _check(node, domain, opsets.get(domain), kinds, key[5], graph.ir_version >= 2)
         if seen[key] is not None:
-            found[node] = seen[key]
+            found.setdefault(node, seen[key])
     return found
 
 
-def _check(node: Node, domain: str, version: int | None, kinds, dtypes) -> str | None:
+# attributes that name an element type, by op
+_TYPE_ATTRIBUTES = {"Cast": ("to",), "EyeLike": ("dtype",), "RandomNormal": ("dtype",), "RandomUniform": ("dtype",),
+                    "RandomNormalLike": ("dtype",), "RandomUniformLike": ("dtype",), "Multinomial": ("dtype",),
+                    "Bernoulli": ("dtype",), "DequantizeLinear": ("output_dtype",), "QuantizeLinear": ("output_dtype",)}
+
+
+def _check(node: Node, domain: str, version: int | None, kinds, dtypes, untyped_refused: bool) -> str | None:
     op = node.op_type
     where = f"the {domain} domain" if domain else "the ONNX domain"
     if version is None:
@@ -116,6 +130,8 @@ def _check(node: Node, domain: str, version: int | None, kinds, dtypes) -> str |
             if name not in attributes:
                 return f"{op} has no attribute '{name}' (onnx: 'Unrecognized attribute: {name} for operator {op}')"
             expected = attributes[name][0]
+            if not kind and untyped_refused:
+                return f"attribute '{name}' has no type (onnx: 'Field 'type' of 'attr' is required but missing')"
             if kind and _KINDS.get(kind) != expected:
                 return f"attribute '{name}' is {_KINDS.get(kind, kind)}, {op} takes {expected} (onnx: 'Mismatched " \
                        f"attribute type in '{node.name} : {name}'')"
@@ -150,6 +166,13 @@ def _check(node: Node, domain: str, version: int | None, kinds, dtypes) -> str |
     return None
 
 
+def _product(dims) -> int:
+    total = 1
+    for d in dims:
+        total *= d
+    return total
+
+
 def _range(low: int, high: int) -> str:
     return f"{low}" if low == high else f"{low} to {high}" if high < 2**31 - 1 else f"at least {low}"
 
@@ -160,11 +183,26 @@ def _onnx_type(elem: int) -> str:
         elem, TensorProto.DataType.Name(elem).lower() if elem in ELEM_TYPES else str(elem))
 
 
-def unknown_elem_types(graph: Graph) -> list[str]:
-    """Every declared or stored tensor whose element type does not exist."""
-    bad = [(name, t.elem_type) for name, t in graph.declared.items() if t.elem_type and t.elem_type not in ELEM_TYPES]
-    bad += [(name, entry[1]) for name, entry in graph.initializers.items() if entry[1] not in ELEM_TYPES]
-    return [f"tensor '{name}' has element type {elem}, which does not exist" for name, elem in bad]
+def unknown_elem_types(graph: Graph, shapes) -> list[str]:
+    """Tensors onnxruntime refuses for their type: an element type that does not exist, a graph input or output
+    with no type, a declared type that contradicts the one its node computes."""
+    bad = [f"tensor '{name}' has element type {t.elem_type}, which does not exist"
+           for name, t in graph.declared.items() if t.elem_type and t.elem_type not in ELEM_TYPES]
+    bad += [f"tensor '{name}' has element type {entry[1]}, which does not exist"
+            for name, entry in graph.initializers.items() if entry[1] not in ELEM_TYPES]
+    bad += [f"sparse initializer '{name}' of dims {list(dims)} holds 2^63 bytes or more, past int64 (onnxruntime: "
+            "'SafeIntExceptionHandler')" for name, dims in graph.sparse_dims.items()
+            if _product(dims) * 16 >= 2**63 or any(d < 0 for d in dims)]
+    bad += [f"graph input or output '{name}' has no type (onnx: 'Field 'type' of 'value_info' is required but "
+            "missing')" for name in graph.untyped]
+    for name, declared in graph.declared.items():
+        computed = shapes.dtype.get(name, 0)
+        producer = graph.producer.get(name)
+        if declared.elem_type in ELEM_TYPES and computed in ELEM_TYPES and computed != declared.elem_type \
+                and producer is not None and producer not in shapes.invalid:  # one root cause, one finding
+            bad.append(f"tensor '{name}' is declared {dtype_name(declared.elem_type)}, and its node computes "
+                       f"{dtype_name(computed)} (onnxruntime: 'Type Error: … does not match')")
+    return bad
 
 
 if __name__ == "__main__":  # regenerate the table from the installed onnx
