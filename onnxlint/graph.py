@@ -112,6 +112,7 @@ class Graph:
     malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
     untyped: list[str] = field(default_factory=list)  # graph inputs and outputs declared with no (element) type
     ir_version: int = 0
+    function_problems: list[str] = field(default_factory=list)  # what onnx's checker refuses outside any node
     sparse_dims: dict[str, tuple] = field(default_factory=dict)  # a sparse initializer's dense dims, by its name
     # id(a node's attribute dict) → ((name, declared type), ...) as the file has them, duplicates included
     attr_kinds: dict[int, tuple] = field(default_factory=dict, repr=False)
@@ -181,6 +182,18 @@ def build_graph(model: ModelProto, source: str) -> Graph:
         if not _complete(vi.type):
             graph.untyped.append(display_name(vi.name))
     graph.ir_version = model.ir_version
+    for f in model.functions:  # a function whose body leaves an output unmade: onnx's checker, onnxruntime refuse
+        made = {o for n in f.node for o in n.output} | set(f.input)
+        graph.function_problems += [f"function {display_name(f.domain)}.{display_name(f.name)} never makes its "
+                                    f"output '{display_name(o)}'" for o in f.output if o not in made]
+    init_dims = {display_name(t.name): tuple(t.dims) for t in g.initializer}
+    for name, t in graph.declared.items():  # an initializer also listed as a graph input (IR < 4), other dims
+        if name in init_dims and t.dims is not None and all(isinstance(d, int) for d in t.dims) \
+                and tuple(t.dims) != init_dims[name]:
+            graph.function_problems.append(f"graph input '{name}' is declared {list(t.dims)}, its initializer holds "
+                                           f"{list(init_dims[name])}")
+    if model.ir_version < 3 and len(model.opset_import):
+        graph.function_problems.append(f"IR version {model.ir_version} cannot have opset_import (onnx's checker)")
     graph.sparse_dims = {display_name(s.values.name): tuple(s.dims) for s in g.sparse_initializer}
     for name in graph.outputs:
         if name not in graph.inputs and name not in graph.initializers and name not in graph.producer:

@@ -58,6 +58,8 @@ def transpose(node: Node, shapes: Shapes) -> Out | None:
         return None
     perm = node.attrs.get("perm")
     perm = list(range(len(x)))[::-1] if perm is None else [int(p) for p in perm]
+    if sorted(perm) != list(range(len(x))):  # onnxruntime: "Attribute perm for Transpose has repeated value"
+        return Out([None], problem=f"perm {perm} is not a permutation of the {len(x)} axes of its input")
     return Out([tuple(x[p] for p in perm)])
 
 

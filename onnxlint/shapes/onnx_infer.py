@@ -37,7 +37,7 @@ def _type_proto(shapes: Shapes, name: str) -> TypeProto | None:
         shape.SetInParent()
         for d in dims:
             dim = shape.dim.add()
-            if d is not None:
+            if d is not None and 0 <= d < 2**63:  # past int64: left unknown (the size check says so)
                 dim.dim_value = d
     return proto
 

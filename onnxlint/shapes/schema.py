@@ -88,6 +88,11 @@ def schema_problems(graph: Graph, shapes) -> dict[Node, str]:
                 found[node] = f"its domain '{domain}' is not imported by the model (onnx: 'No opset import for " \
                               f"domain '{domain}'')"
             continue
+        problem = _axis_problem(node, shapes) if node.op_type in _AXIS_OPS else None
+        if problem is None and node.op_type == "If":
+            problem = _branches_problem(node, graph)
+        if problem is not None:
+            found[node] = problem
         for key in _TYPE_ATTRIBUTES.get(node.op_type, ()):
             value = node.attrs.get(key)
             if type(value) is int and value not in ELEM_TYPES:
@@ -101,6 +106,36 @@ def schema_problems(graph: Graph, shapes) -> dict[Node, str]:
         if seen[key] is not None:
             found.setdefault(node, seen[key])
     return found
+
+
+# ops whose `axis` must name an axis of their first input: [-r, r − 1] (Flatten: [-r, r])
+_AXIS_OPS = {"Softmax", "LogSoftmax", "Hardmax", "Gather", "GatherElements", "Concat", "Split", "ArgMax", "ArgMin",
+             "LpNormalization", "Flatten", "CumSum"}
+
+
+def _axis_problem(node: Node, shapes) -> str | None:
+    axis = node.attrs.get("axis")
+    dims = shapes.dims.get(node.inputs[0]) if node.inputs and node.inputs[0] else None
+    if type(axis) is not int or dims is None:
+        return None
+    rank = len(dims) + (node.op_type == "Flatten")
+    if not -rank <= axis < rank:
+        return f"axis {axis} is outside [{-rank}, {rank - 1}] for its rank-{len(dims)} input (onnx: \"'axis' must be " \
+               f"in [{-rank} , {rank - 1}]\")"
+    return None
+
+
+def _branches_problem(node: Node, graph: Graph) -> str | None:
+    from onnxlint.graph import AttributeRef
+
+    refs = [node.attrs.get(b) for b in ("then_branch", "else_branch")]
+    if not all(isinstance(r, AttributeRef) for r in refs):
+        return None
+    counts = [len(graph.attribute(r).output) for r in refs]
+    if counts[0] != counts[1] or counts[0] != len(node.outputs):
+        return f"then_branch and else_branch produce {counts[0]} and {counts[1]} outputs for its {len(node.outputs)}" \
+               " (onnx: 'then_branch and else_branch produce different number of outputs')"
+    return None
 
 
 # attributes that name an element type, by op
@@ -193,6 +228,7 @@ def unknown_elem_types(graph: Graph, shapes) -> list[str]:
     bad += [f"sparse initializer '{name}' of dims {list(dims)} holds 2^63 bytes or more, past int64 (onnxruntime: "
             "'SafeIntExceptionHandler')" for name, dims in graph.sparse_dims.items()
             if _product(dims) * 16 >= 2**63 or any(d < 0 for d in dims)]
+    bad += graph.function_problems
     bad += [f"graph input or output '{name}' has no type (onnx: 'Field 'type' of 'value_info' is required but "
             "missing')" for name in graph.untyped]
     for name, declared in graph.declared.items():
