@@ -210,7 +210,7 @@ def reduce(node: Node, shapes: Shapes) -> Out | None:
             return Out([x])
         axes = range(len(x))
     axes = {a + len(x) if a < 0 else a for a in axes}
-    if node.attrs.get("keepdims", 1):
+    if node.attrs.get("keepdims", 1) == 1:  # as onnx and onnxruntime read it: any other value drops the axes
         return Out([tuple(1 if i in axes else d for i, d in enumerate(x))])
     return Out([tuple(d for i, d in enumerate(x) if i not in axes)])
 
