@@ -97,7 +97,7 @@ class Report:
             return (-item.severity, item.worth is None, -(item.worth or 0), position.get(id(first), 0))
         return sorted(items, key=key)
 
-    def model_dict(self) -> dict:
+    def model_dict(self, with_records: bool = True) -> dict:
         data: dict = {"path": self.path}
         if self.error is not None:
             data.update(error=self.error, error_class=self.error_class, diagnostics=[
@@ -121,8 +121,10 @@ class Report:
                                        for node, op, most, by in (b.layers if b is not None else ())],
                     "unplaced_initializers": [{"name": name, "elements": n, "copies": copies}
                                               for name, n, copies in t.unplaced]},
-            layers=[layer_dict(layer, b.dims if b is not None else {}) for layer in self.layers],
-            diagnostics=[d.to_dict() for d in self.diagnostics], groups=[g.to_dict() for g in self.groups],
+            layers=[layer_dict(layer, b.dims if b is not None else {}) for layer in self.layers]
+            if with_records else [],
+            diagnostics=[d.to_dict() for d in self.diagnostics] if with_records else [],
+            groups=[g.to_dict() for g in self.groups],
             verification=self.verification, notes=self.notes + self.info)
         if self.deployment is not None:
             data["deployment"] = self.deployment
@@ -154,9 +156,11 @@ def count_text(report: Report, diagnostics: list[Diagnostic]) -> str:
     return (", ".join(parts) or "no findings") + per_node
 
 
-def envelope(reports: list[Report]) -> dict:
+def envelope(reports: list[Report], *, with_records: bool = True) -> dict:
+    """The JSON document; `with_records=False` leaves each model's layer and finding records out
+    (reporters/json.py streams them in)."""
     return {"schema_version": SCHEMA_VERSION, "onnxlint_version": __version__,
-            "models": [r.model_dict() for r in reports]}
+            "models": [r.model_dict(with_records) for r in reports]}
 
 
 def layer_dict(layer: Layer, bounded: dict) -> dict:

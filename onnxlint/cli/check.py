@@ -245,6 +245,16 @@ def _render(reports: list, flags: dict) -> None:
     from onnxlint.reporters.text import statistics_lines
 
     fmt, output = flags["fmt"], flags["output"]
+    if fmt == "json":  # streamed: each layer's record written and dropped in turn (a 200k-node model's report)
+        from onnxlint.reporters.json import chunks
+
+        with common.opened(output) as out:
+            for piece in chunks(reports, statistics=flags["statistics"]):
+                if output is not None:
+                    out.write(piece)
+                else:
+                    echo(piece, nl=False)
+        return
     color = output is None and fmt == "text" and common.color_wanted(flags["color"])
     width = shutil.get_terminal_size().columns if output is None and fmt == "text" and sys.stdout.isatty() else None
     rendered = renderer(fmt)(reports, color=color, summary=flags["summary"], statistics=flags["statistics"],
