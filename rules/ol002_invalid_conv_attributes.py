@@ -9,9 +9,10 @@ class InvalidConvAttributes(Rule):
     """Conv/ConvTranspose/pooling attributes that make the node invalid.
 
     What it checks
-        Stride or dilation ≤ 0, negative pads, `group` that does not divide the input or output
-        channels, weight channels ≠ C_in / group, and a kernel larger than the padded input
-        (I + P < k_eff, no valid output position).
+        Stride or dilation ≤ 0, negative pads, a pool's pads not smaller than its kernel
+        (onnxruntime: "Pad should be smaller than kernel"), `group` that does not divide the input
+        or output channels, weight channels ≠ C_in / group, and a kernel larger than the padded
+        input (I + P < k_eff, no valid output position).
 
     Why it matters
         onnxruntime rejects such a node when the session is created or fails when it runs; the

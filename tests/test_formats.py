@@ -5,6 +5,8 @@ from pathlib import Path
 import jsonschema
 from conftest import ROOT, fixture, run_cli
 
+import onnxlint
+
 SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
 
 
@@ -57,3 +59,20 @@ def test_statistics_count_what_is_shown_and_what_is_behind_it():
     assert lines[-1] == f"{warnings} warning, {suggestions} suggestions in 1 model (8 per node)"
     assert (warnings, suggestions) == (1, 3)
     assert "OL201" not in result.stdout.split("shown")[0] and result.returncode == 1
+
+
+def test_the_streamed_json_is_the_whole_document():
+    """--format json is written record by record; what it writes is json.dumps of the report's dict, to the byte,
+    for models with findings, bounds and groups, an unreadable one, and --statistics."""
+    from onnxlint.report import envelope
+    from onnxlint.reporters.json import chunks
+
+    reports = [onnxlint.lint(fixture(name)) for name in ("demo", "clean", "detection/ssdlite320_mobilenet_v3_large")]
+    from onnxlint.api import lint_safely
+    from onnxlint.config import Settings
+
+    reports.append(lint_safely(b"not a model", Settings(), name="broken.onnx"))
+    whole = json.dumps(envelope(reports), indent=2, ensure_ascii=False) + "\n"
+    assert "".join(chunks(reports)) == whole
+    with_statistics = json.loads("".join(chunks(reports, statistics=True)))
+    assert with_statistics["statistics"]["OL104"] == 1 and with_statistics["models"] == json.loads(whole)["models"]
