@@ -182,10 +182,7 @@ def build_graph(model: ModelProto, source: str) -> Graph:
         if not _complete(vi.type):
             graph.untyped.append(display_name(vi.name))
     graph.ir_version = model.ir_version
-    for f in model.functions:  # a function whose body leaves an output unmade: onnx's checker, onnxruntime refuse
-        made = {o for n in f.node for o in n.output} | set(f.input)
-        graph.function_problems += [f"function {display_name(f.domain)}.{display_name(f.name)} never makes its "
-                                    f"output '{display_name(o)}'" for o in f.output if o not in made]
+    graph.function_problems += _function_problems(model, graph)
     init_dims = {display_name(t.name): tuple(t.dims) for t in g.initializer}
     for name, t in graph.declared.items():  # an initializer also listed as a graph input (IR < 4), other dims
         if name in init_dims and t.dims is not None and all(isinstance(d, int) for d in t.dims) \
@@ -200,6 +197,37 @@ def build_graph(model: ModelProto, source: str) -> Graph:
             raise LoadError(source, f"graph output '{display_name(name)}' is produced by no node")
     graph.designed = designed_sizes(model)
     return graph
+
+
+_RUNTIME_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "com.microsoft", "com.microsoft.nchwc", "ai.onnx.preview.training"}
+
+
+def _function_problems(model: ModelProto, graph: Graph) -> list[str]:
+    """What onnx's checker and onnxruntime refuse in model-local functions: a body that leaves an output unmade, a
+    call into a domain only the model's functions define that names no function, a function that calls itself."""
+    defined = {(f.domain, f.name): f for f in model.functions}
+    domains = {domain for domain, _ in defined} - _RUNTIME_DOMAINS
+    problems = []
+    for (domain, name), f in defined.items():
+        made = {o for n in f.node for o in n.output} | set(f.input)
+        problems += [f"function {display_name(domain)}.{display_name(name)} never makes its output "
+                     f"'{display_name(o)}'" for o in f.output if o not in made]
+    calls = [(n.domain, n.op_type) for f in model.functions for n in f.node] + [
+        (node.domain, node.op_type) for node in graph.nodes if node.function is None]
+    problems += [f"{display_name(d)}.{display_name(op)} is called, and the model defines no such function (its "
+                 f"domain '{display_name(d)}' is the model's functions')" for d, op in sorted(set(calls))
+                 if d in domains and (d, op) not in defined]
+
+    def reaches(start, target, seen) -> bool:
+        for n in defined[start].node:
+            callee = (n.domain, n.op_type)
+            if callee == target or (callee in defined and callee not in seen
+                                    and reaches(callee, target, seen | {callee})):
+                return True
+        return False
+    problems += [f"function {display_name(d)}.{display_name(n)} calls itself" for d, n in defined
+                 if reaches((d, n), (d, n), {(d, n)})]
+    return problems
 
 
 def _complete(t) -> bool:
