@@ -183,12 +183,16 @@ def build_graph(model: ModelProto, source: str) -> Graph:
             graph.untyped.append(display_name(vi.name))
     graph.ir_version = model.ir_version
     graph.function_problems += _function_problems(model, graph)
-    init_dims = {display_name(t.name): tuple(t.dims) for t in g.initializer}
-    for name, t in graph.declared.items():  # an initializer also listed as a graph input (IR < 4), other dims
-        if name in init_dims and t.dims is not None and all(isinstance(d, int) for d in t.dims) \
-                and tuple(t.dims) != init_dims[name]:
-            graph.function_problems.append(f"graph input '{name}' is declared {list(t.dims)}, its initializer holds "
-                                           f"{list(init_dims[name])}")
+    stored = {display_name(t.name): (tuple(t.dims), t.data_type) for t in g.initializer}
+    listed = {display_name(vi.name): tensor_type(vi) for vi in g.input}
+    for name, t in listed.items():  # an initializer also listed as a graph input (IR < 4): the same tensor
+        if name in stored and t is not None and (t.elem_type != stored[name][1] or (
+                t.dims is not None and all(isinstance(d, int) for d in t.dims) and tuple(t.dims) != stored[name][0])):
+            graph.function_problems.append(f"graph input '{name}' is declared {t.elem_type}/{list(t.dims or ())}, "
+                                           f"its initializer holds {stored[name][1]}/{list(stored[name][0])}")
+    if model.ir_version < 4:  # onnx's checker: before IR 4 every initializer is a graph input too
+        graph.function_problems += [f"initializer '{name}' is not a graph input, as IR version {model.ir_version} "
+                                    "requires" for name in stored if name not in listed]
     if model.ir_version < 3 and len(model.opset_import):
         graph.function_problems.append(f"IR version {model.ir_version} cannot have opset_import (onnx's checker)")
     graph.sparse_dims = {display_name(s.values.name): tuple(s.dims) for s in g.sparse_initializer}

@@ -96,6 +96,11 @@ class Context:
         """The Layer of a graph node (None for a node of a branch that never runs)."""
         return self._layer_of.get(node)
 
+    def invalid(self, layer: Layer) -> bool:
+        """Whether the layer breaks its schema (OL006) or its shapes contradict each other (OL004): nothing a rule
+        would say of it, or of what it makes, stands."""
+        return layer.node in self.shapes.invalid or layer.node in self.shapes.problems
+
     def producer(self, tensor: str) -> Layer | None:
         """The layer that produces `tensor` (None for an input, a weight, or a node of a branch that never runs)."""
         return self._layer_of.get(self.graph.producer.get(tensor))

@@ -9,7 +9,7 @@ def flattened_map(ctx, layer):
     a conv or pool made (through ops that keep positions and channels), else None: a 4-D tensor of heads ×
     tokens × features in attention is no map."""
     flat = walk_back(ctx.producer, layer.inputs[0], NO_OPS)
-    if flat is None or flat.op_type not in ("Flatten", "Reshape"):
+    if flat is None or flat.op_type not in ("Flatten", "Reshape") or not flat.inputs or ctx.invalid(flat):
         return None
     made_by = walk_back(ctx.producer, flat.inputs[0], MAP_PRESERVING)
     if made_by is None or made_by.op not in FEATURE_MAP_OPS:

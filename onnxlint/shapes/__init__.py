@@ -133,7 +133,7 @@ def _overflows(dims) -> bool:
 
 def _not_taken(node: Node, shapes: Shapes) -> bool:
     parent = node.parent
-    if parent.op_type != "If" or (shapes.bounded and parent.inputs[0] in shapes.bounded):
+    if parent.op_type != "If" or not parent.inputs or (shapes.bounded and parent.inputs[0] in shapes.bounded):
         return False  # a condition on a bounded value is not known: either branch may run
     cond = shapes.value(parent.inputs[0])
     if cond is None or cond.size != 1:
