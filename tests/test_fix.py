@@ -111,7 +111,7 @@ def test_fix_refuses_what_it_cannot_verify_in_one_line(tmp_path, corpus_dir):
         "undefined attribute type": (_conv_dropout([undefined]), "Field 'type' of 'attr' is required"),
         "strides as a string, pads as floats": (
             _conv_dropout([helper.make_attribute("strides", "1,1"), helper.make_attribute("pads", [0.0] * 4)]),
-            "refused: lint reports error OL004 at conv"),
+            "refused: lint reports error OL006 at conv"),
         "an output without a shape": (_conv_dropout(shaped_output=False),
                                       "the model fails, before any rewrite, onnx.checker (Field 'shape'"),
     }

@@ -169,7 +169,7 @@ def after(node: Node, shapes: Shapes, exact: Shapes) -> None:
                 shapes.pending.pop(name, None)
                 if node.op_type in _VALUE_SIZED:
                     shapes.dims[name] = None  # its size read the dropped value
-    source = SOURCES.get(node.op_type) if not node.domain else None
+    source = SOURCES.get(node.op_type) if not node.domain and node not in exact.invalid else None
     if source is not None and any(_dims(shapes, o) is None for o in node.outputs if o):
         found = source(node, shapes)
         if found:
