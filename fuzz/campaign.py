@@ -69,6 +69,11 @@ def main() -> None:
     parser.add_argument("--cli-every", type=int, default=25, help="every Nth mutant also through the command line")
     parser.add_argument("--write-cases", action="store_true", help="write minimized failures to fuzz/cases/")
     args = parser.parse_args()
+    import resource
+
+    # onnx's full checker, run in this process on every mutant, can try to allocate without bound (a campaign of
+    # 5,000 was once killed at 24 GiB by it): past 8 GiB it raises MemoryError instead, which counts as a refusal
+    resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30))
     rng = random.Random(args.seed)
     pool = seeds()
     names = sorted(pool)
