@@ -1,13 +1,7 @@
 from cases import Case
+from table_ol004 import CONV  # a conv whose input type and attributes each case sets
 
 RULE = "OL006"
-CONV = """
-<ir_version: 8, opset_import: ["" : 17]>
-g ({x_type}[1,4,8,8] x) => (float y) {{
-  s = Constant <value = int64[4] {{4, 4, 3, 3}}> ()
-  w = ConstantOfShape <value = float[1] {{0.01}}> (s)
-  y = {op} <{attrs}> (x, w)
-}}"""
 TWO = """
 <ir_version: 8, opset_import: ["" : 17]>
 g (float[1,4] a, {b_type}[1,4] b) => (float[1,4] y) {{
