@@ -158,3 +158,17 @@ def test_the_schema_table_is_onnxs():
         domain = key.split(":")[0]
         covered = [e for e in entries if e[0] <= committed["opsets"].get(domain, 0)]
         assert committed["ops"].get(key, [])[:len(covered)] == covered, key
+
+
+@pytest.mark.parametrize("text, code, piece", [
+    ("y = Constant ()", "OL006", "a Constant takes exactly one value attribute, this one has 0"),
+    ("y = Dropout (x, x)", "OL004", "its ratio 'x' is not a scalar"),
+    ("y = BatchNormalization (x, s, s, s, s)", "OL004", "'s' holds 5 values for 3 channels"),
+])
+def test_what_the_long_campaign_found_last(text, code, piece):
+    """Three classes of mutant onnx's checker and onnxruntime refuse that linted clean in the 5,000-mutant campaign."""
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\n'
+                               "g (float[1,3,4,4] x) => (float[1,3,4,4] y) {\n"
+                               "  s = Constant <value = float[5] {1, 1, 1, 1, 1}> ()\n"
+                               f"  {text}\n}}")
+    assert any(piece in m for m in _found(model, code)), _found(model, code)

@@ -174,12 +174,21 @@ def qlinear_binary(node: Node, shapes: Shapes) -> Out | None:
 def batchnorm(node: Node, shapes: Shapes) -> Out | None:
     x = shapes.shape(node.inputs[0])
     channel = (x[1],) if x is not None and len(x) > 1 else None
+    for name in node.inputs[1:5]:  # scale, bias, mean, variance: one per channel (onnxruntime: "Dimension mismatch")
+        dims = shapes.dims.get(name) if name else None
+        if channel is not None and channel[0] is not None and dims is not None and len(dims) == 1 \
+                and dims[0] is not None and dims[0] != channel[0]:
+            return Out([None] * len(node.outputs), problem=f"'{name}' holds {dims[0]:,} values for {channel[0]:,} "
+                                                             "channels")
     return Out([x] + [channel] * (len(node.outputs) - 1), training=bool(node.attrs.get("training_mode", 0)))
 
 
 def dropout(node: Node, shapes: Shapes) -> Out | None:
     x = shapes.shape(node.inputs[0])
     mask = BOOL if shapes.opset >= 10 else shapes.dtype.get(node.inputs[0], 0)  # before opset 10 the mask has T
+    ratio = shapes.dims.get(node.inputs[1]) if len(node.inputs) > 1 and node.inputs[1] else ()
+    if ratio is not None and len(ratio) > 0 and shapes.opset >= 12:  # onnxruntime: "Ratio of Dropout must be a scalar"
+        return Out([None] * len(node.outputs), problem=f"its ratio '{node.inputs[1]}' is not a scalar")
     training = False
     if len(node.inputs) > 2 and node.inputs[2]:  # training_mode as an input (opset 12): known only as a value
         value = shapes.value(node.inputs[2])

@@ -89,6 +89,9 @@ def schema_problems(graph: Graph, shapes) -> dict[Node, str]:
                               f"domain '{domain}'')"
             continue
         problem = _axis_problem(node, shapes) if node.op_type in _AXIS_OPS else None
+        if node.op_type == "Constant" and domain == "" and len(node.attrs) != 1:
+            problem = (f"a Constant takes exactly one value attribute, this one has {len(node.attrs)} (onnx: 'One and "
+                       "only one of the attributes 'value', 'value_*' or 'sparse_value' must be specified')")
         if problem is None and node.op_type == "If":
             problem = _branches_problem(node, graph)
         if problem is not None:
