@@ -9,6 +9,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from onnxlint.dtypes import dtype_name
 from onnxlint.inline import inline
 from onnxlint.loader import LoadError
 from onnxlint.origin import MalformedMetadata, Origin, name_origin, origin
@@ -112,7 +113,7 @@ class Graph:
     malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
     untyped: list[str] = field(default_factory=list)  # graph inputs and outputs declared with no (element) type
     ir_version: int = 0
-    function_problems: list[str] = field(default_factory=list)  # what onnx's checker refuses outside any node
+    model_problems: list[str] = field(default_factory=list)  # what onnx's checker refuses outside any node
     sparse_dims: dict[str, tuple] = field(default_factory=dict)  # a sparse initializer's dense dims, by its name
     # id(a node's attribute dict) → ((name, declared type), ...) as the file has them, duplicates included
     attr_kinds: dict[int, tuple] = field(default_factory=dict, repr=False)
@@ -182,19 +183,24 @@ def build_graph(model: ModelProto, source: str) -> Graph:
         if not _complete(vi.type):
             graph.untyped.append(display_name(vi.name))
     graph.ir_version = model.ir_version
-    graph.function_problems += _function_problems(model, graph)
-    stored = {display_name(t.name): (tuple(t.dims), t.data_type) for t in g.initializer}
-    listed = {display_name(vi.name): tensor_type(vi) for vi in g.input}
-    for name, t in listed.items():  # an initializer also listed as a graph input (IR < 4): the same tensor
-        if name in stored and t is not None and (t.elem_type != stored[name][1] or (
-                t.dims is not None and all(isinstance(d, int) for d in t.dims) and tuple(t.dims) != stored[name][0])):
-            graph.function_problems.append(f"graph input '{name}' is declared {t.elem_type}/{list(t.dims or ())}, "
-                                           f"its initializer holds {stored[name][1]}/{list(stored[name][0])}")
+    if len(model.functions):
+        graph.model_problems += _function_problems(model, graph)
+    listed = set()
+    for vi in g.input:  # an initializer also listed as a graph input (IR < 4): the same tensor, declared alike
+        name = display_name(vi.name)
+        listed.add(name)
+        stored, t = graph.initializers.get(name), graph.declared.get(name)
+        if stored is not None and t is not None and (t.elem_type != stored[1] or (
+                t.dims is not None and all(isinstance(d, int) for d in t.dims) and tuple(t.dims) != stored[0])):
+            graph.model_problems.append(f"graph input '{name}' is declared {dtype_name(t.elem_type)} "
+                                        f"{list(t.dims or ())}, its initializer holds {dtype_name(stored[1])} "
+                                        f"{list(stored[0])}")
     if model.ir_version < 4:  # onnx's checker: before IR 4 every initializer is a graph input too
-        graph.function_problems += [f"initializer '{name}' is not a graph input, as IR version {model.ir_version} "
-                                    "requires" for name in stored if name not in listed]
+        graph.model_problems += [f"initializer '{display_name(t.name)}' is not a graph input, as IR version "
+                                 f"{model.ir_version} requires" for t in g.initializer
+                                 if display_name(t.name) not in listed]
     if model.ir_version < 3 and len(model.opset_import):
-        graph.function_problems.append(f"IR version {model.ir_version} cannot have opset_import (onnx's checker)")
+        graph.model_problems.append(f"IR version {model.ir_version} cannot have opset_import (onnx's checker)")
     graph.sparse_dims = {display_name(s.values.name): tuple(s.dims) for s in g.sparse_initializer}
     for name in graph.outputs:
         if name not in graph.inputs and name not in graph.initializers and name not in graph.producer:
@@ -218,8 +224,8 @@ def _function_problems(model: ModelProto, graph: Graph) -> list[str]:
                      f"'{display_name(o)}'" for o in f.output if o not in made]
     calls = [(n.domain, n.op_type) for f in model.functions for n in f.node] + [
         (node.domain, node.op_type) for node in graph.nodes if node.function is None]
-    problems += [f"{display_name(d)}.{display_name(op)} is called, and the model defines no such function (its "
-                 f"domain '{display_name(d)}' is the model's functions')" for d, op in sorted(set(calls))
+    problems += [f"{display_name(d)}.{display_name(op)} is called, and the model defines no such function (the "
+                 f"domain '{display_name(d)}' holds only the model's own functions)" for d, op in sorted(set(calls))
                  if d in domains and (d, op) not in defined]
 
     def reaches(start, target, seen) -> bool:

@@ -231,7 +231,7 @@ def unknown_elem_types(graph: Graph, shapes) -> list[str]:
     bad += [f"sparse initializer '{name}' of dims {list(dims)} holds 2^63 bytes or more, past int64 (onnxruntime: "
             "'SafeIntExceptionHandler')" for name, dims in graph.sparse_dims.items()
             if _product(dims) * 16 >= 2**63 or any(d < 0 for d in dims)]
-    bad += graph.function_problems
+    bad += graph.model_problems
     bad += [f"graph input or output '{name}' has no type (onnx: 'Field 'type' of 'value_info' is required but "
             "missing')" for name in graph.untyped]
     for name, declared in graph.declared.items():
