@@ -10,7 +10,7 @@ from typing import Any
 
 from onnxlint.graph import MAIN, Graph, Node
 from onnxlint.memory import dims_nbytes, peak_activation, tensor_bytes
-from onnxlint.params import NORMS, RNN_GATES, Placement
+from onnxlint.params import AFFINE_OPS, NORMS, RNN_GATES, Placement
 from onnxlint.shapes import Shapes, WindowFacts
 
 # Ops after which every output position sees the whole spatial input.
@@ -22,7 +22,7 @@ _MS_NO_MACS = set("Gelu FastGelu BiasGelu QuickGelu QLinearAdd QLinearMul QLinea
                   "NhwcMaxPool".split())
 _COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger",
                 "QLinearMatMul", "Einsum", *RNN_GATES}
-_PRICED = _COMPUTE_OPS | NORMS | {"Add"}  # the default-domain ops that may have parameters (a MatMul's bias) or MACs
+_PRICED = _COMPUTE_OPS | NORMS | AFFINE_OPS  # the default-domain ops that may have parameters (a bias, an affine) or MACs
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import math
 
 from onnxlint.dtypes import tensor_nbytes
 from onnxlint.graph import Graph, Node
-from onnxlint.lookthrough import WEIGHT_PLUMBING
+from onnxlint.lookthrough import WEIGHT_PLUMBING, walk_back_channels
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes, WindowFacts
 from onnxlint.shapes.windows import weight_and_bias
@@ -129,7 +129,86 @@ def parameter_inputs(node: Node, graph: Graph, shapes: Shapes, window: WindowFac
             if producer is not None and producer in shapes.matmuls and stored_weight(graph, bias) is not None \
                     and len(shapes.dims.get(bias) or ()) == 1:
                 return [bias]
+    if node.op_type in AFFINE_OPS:
+        affine = layer_affine(node, graph, shapes)
+        return [affine[0]] if affine is not None else []
     return []
+
+
+# a layer's affine written out as element-wise ops on its output: a BatchNorm left as Mul → Add (tf2onnx),
+# a conv bias added apart (paddle2onnx), a LayerNorm's γ and β after its basic ops, LayerScale
+AFFINE_OPS = frozenset(("Mul", "Add", "Sub", "Div"))
+_LAYERS = frozenset(("Conv", "ConvTranspose", "Gemm", "MatMul")) | NORMS
+
+
+def layer_affine(node: Node, graph: Graph, shapes: Shapes) -> tuple[str, str] | None:
+    """(the stored vector, the tensor it scales or shifts) when `node` is a constant per-channel Mul/Add/Sub/Div
+    on a layer's output: a stored floating-point tensor along one axis only (one element only in a scale and
+    shift pair, paddle's learnable affine block a·x + b: a lone constant such as HardSwish's x + 3 is none), whose
+    other operand comes, through such ops, from a conv, a fully-connected layer or a normalization (torch's or
+    written as (x − mean(x)) / …). A preprocessing constant on the input, a scalar or a positional table (more
+    than one axis) is none."""
+    if len(node.inputs) != 2 or not all(node.inputs):
+        return None
+    for x, vector in (node.inputs, node.inputs[::-1]):
+        if (node.op_type in ("Sub", "Div") and vector == node.inputs[0]) or x in shapes.constants:
+            continue
+        stored = stored_weight(graph, vector)
+        dims = shapes.dims.get(vector)
+        if stored is None or dims is None or None in dims or shapes.dtype.get(vector) not in _FLOATING \
+                or sum(1 for d in dims if d != 1) > 1:
+            continue
+        if math.prod(dims) == 1 and not _scalar_affine(graph, shapes, node) \
+                and tuple((shapes.dims.get(x) or ())[1:2]) != (1,):  # nor a one-channel map's bias
+            continue
+        if _from_layer(graph, shapes, x):
+            return vector, x
+    return None
+
+
+def _scalar_affine(graph: Graph, shapes: Shapes, node: Node) -> bool:
+    """Whether `node` is half of a·x + b with one-element constants: a Mul whose one reader is such an Add, or
+    an Add made by such a Mul."""
+    def scalar_other(n: Node, tensor: str) -> bool:
+        other = [i for i in n.inputs if i != tensor]
+        return len(n.inputs) == 2 and len(other) == 1 and other[0] in shapes.constants \
+            and math.prod(shapes.dims.get(other[0]) or (0,)) == 1
+    if node.op_type == "Mul":
+        reader = graph.readers.get(node.outputs[0])
+        return type(reader) is not list and reader is not None and reader.op_type == "Add" \
+            and scalar_other(reader, node.outputs[0])
+    if node.op_type == "Add":
+        made = [graph.producer.get(i) for i in node.inputs]
+        return any(m is not None and m.op_type == "Mul" and scalar_other(node, m.outputs[0])
+                   and any(scalar_other(m, i) for i in m.inputs) for m in made)
+    return False
+
+
+def _from_layer(graph: Graph, shapes: Shapes, tensor: str) -> bool:
+    """Whether `tensor` is a layer's output through ops that keep its channels (activations and gates such as
+    a HardSwish written out, the rest of its affine; lookthrough.walk_back_channels) and transposes (ConvNeXt's
+    LayerScale multiplies the Linear's output permuted back to channels first)."""
+    for _ in range(8):
+        node = walk_back_channels(graph.producer.get, shapes.constants, shapes.dims, tensor)
+        if node is None:
+            return False
+        if node.op_type in _LAYERS or node in shapes.windows or node in shapes.matmuls:
+            return True
+        if node.op_type == "Div":
+            return _normalized(graph, node)
+        if node.op_type != "Transpose":
+            return False
+        tensor = node.inputs[0]
+    return False
+
+
+def _normalized(graph: Graph, div: Node) -> bool:
+    """Whether a Div is a norm written out: (x − mean(x)) / …"""
+    centred = graph.producer.get(div.inputs[0])
+    if centred is None or centred.op_type != "Sub" or len(centred.inputs) != 2:
+        return False
+    mean = graph.producer.get(centred.inputs[1])
+    return mean is not None and mean.op_type == "ReduceMean" and mean.inputs[:1] == centred.inputs[:1]
 
 
 def _group_norm_affine(node: Node, graph: Graph) -> list[str] | None:
@@ -206,7 +285,9 @@ def unplaced_initializers(graph: Graph, shapes: Shapes, placed: set[str],
         readers = readers if type(readers) is list else [readers]
         if _only_state(graph, name, readers, 6) or all(
                 r.op_type in NORMS and _absent_affine(shapes, name, r.inputs.index(name))
-                or r.op_type in _QUANTIZERS and name not in r.inputs[:1] for r in readers):  # a scale, zero point
+                or r.op_type in _QUANTIZERS and name not in r.inputs[:1]  # a scale, zero point
+                or r.op_type in _RESIZES and name not in r.inputs[:1]  # the scales or sizes of a resize
+                or r.op_type in AFFINE_OPS and _preprocessing(graph, shapes, r) for r in readers):
             continue
         copies = sum(1 for r in readers if r.op_type == "Identity" and r.outputs and r.outputs[0] not in counted)
         found.append((name, math.prod(dims), copies))
@@ -214,3 +295,19 @@ def unplaced_initializers(graph: Graph, shapes: Shapes, placed: set[str],
 
 
 _QUANTIZERS = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
+_RESIZES = {"Resize", "Upsample"}
+_LAYOUT = {"Transpose", "Cast", "Identity", "Reshape", "Unsqueeze"}
+
+
+def _preprocessing(graph: Graph, shapes: Shapes, node: Node) -> bool:
+    """Whether an element-wise op with a constant normalizes the model's input (a mean, a standard deviation,
+    Keras's Normalization layer): its variable operand comes from a graph input through such ops and layout
+    ops alone. Those constants are data statistics, not learned."""
+    for _ in range(8):
+        variable = [n for n in node.inputs if n and n not in shapes.constants]
+        if len(variable) != 1 or node.op_type not in AFFINE_OPS | _LAYOUT:
+            return False
+        node = graph.producer.get(variable[0])
+        if node is None:
+            return variable[0] in graph.inputs
+    return False
