@@ -120,7 +120,8 @@ def _deliver(rewriter: Rewriter, result: FixResult, output, original: set[Path],
             designed = {**{n: tuple(d) for n, d in ctx.shapes.input_dims.items()},
                         **lint_options.get("input_shapes", {})}
             options = {**lint_options, "input_shapes": designed}  # the inputs' height and width may be free now
-            maps = _larger_run(staged.model_path, rewriter.maps, designed, options) if rewriter.maps else None
+            maps = _larger_run(staged.model_path, rewriter.maps, designed, rewriter.spatial, options) \
+                if rewriter.maps else None
             # what is verified is what is delivered: the files written, read back from disk
             run = _verify_equal(ctx, staged.model_path, result, limits, Path(tmp), maps)
             if maps:
@@ -213,10 +214,11 @@ def _verify_equal(ctx, fixed: Path, result: FixResult, limits: Limits, tmp: Path
     return fixed_run
 
 
-def _larger_run(path: Path, maps: list[str], designed: dict, options: dict) -> dict:
-    """A run at twice the designed height and width, for the fully convolutional model: its inputs, and the
-    shape onnxlint's own conv arithmetic gives each score map there."""
-    larger = {name: (*dims[:2], 2 * dims[2], 2 * dims[3]) if len(dims) == 4 else tuple(dims)
+def _larger_run(path: Path, maps: list[str], designed: dict, spatial: dict, options: dict) -> dict:
+    """A run at twice the designed height and width (`spatial`: each freed input's axes, NCHW's or NHWC's), for
+    the fully convolutional model: its inputs, and the shape onnxlint's own conv arithmetic gives each score
+    map there."""
+    larger = {name: tuple(2 * d if axis in spatial.get(name, ()) else d for axis, d in enumerate(dims))
               for name, dims in designed.items()}
     report = lint(str(path), **{**options, "input_shapes": larger})
     predicted = {o: layer.output_shape for layer in report.layers for o in layer.outputs[:1] if o in maps}

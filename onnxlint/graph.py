@@ -113,6 +113,7 @@ class Graph:
     malformed_metadata: int = 0  # nodes whose exporter metadata was ignored (oversized or not a list)
     untyped: list[str] = field(default_factory=list)  # graph inputs and outputs declared with no (element) type
     ir_version: int = 0
+    producer_name: str = ""  # the exporter the file names (tf2onnx, pytorch, PaddlePaddle...)
     model_problems: list[str] = field(default_factory=list)  # what onnx's checker refuses outside any node
     sparse_dims: dict[str, tuple] = field(default_factory=dict)  # a sparse initializer's dense dims, by its name
     # id(a node's attribute dict) → ((name, declared type), ...) as the file has them, duplicates included
@@ -183,6 +184,7 @@ def build_graph(model: ModelProto, source: str) -> Graph:
         if not _complete(vi.type):
             graph.untyped.append(display_name(vi.name))
     graph.ir_version = model.ir_version
+    graph.producer_name = model.producer_name
     if len(model.functions):
         graph.model_problems += _function_problems(model, graph)
     listed = set()

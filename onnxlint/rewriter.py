@@ -9,6 +9,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from onnxlint.graph import DESIGNED, MAIN
+from onnxlint.shapes.inputs import spatial_axes
 from onnxlint.walk import outer_names
 from onnxlint.write import with_data
 
@@ -38,6 +39,7 @@ class Rewriter:
         self.first: list = []  # nodes placed before every other (constants)
         self.stale: set[str] = set()  # tensors whose declared shape the rewrites made wrong
         self.maps: list[str] = []  # score maps made graph outputs: checked at a larger input (score_map)
+        self.spatial: dict[str, tuple[int, ...]] = {}  # input → the height and width axes score_map freed
 
     # -- reading --------------------------------------------------------------------------------
     def changed(self, what: str) -> None:
@@ -177,7 +179,8 @@ class Rewriter:
         for value in self.graph.input:
             dims = value.type.tensor_type.shape.dim
             if value.name not in self.inits and len(dims) == 4:
-                dims[2].dim_param, dims[3].dim_param = "height", "width"
+                height, width = self.spatial[value.name] = spatial_axes(self.ctx.graph, value.name, 4)
+                dims[height].dim_param, dims[width].dim_param = "height", "width"
                 size = self.ctx.shapes.input_dims.get(value.name)
                 if size is not None and None not in size:
                     designed.append(f"{value.name}={','.join(map(str, size))}")

@@ -36,7 +36,20 @@ class SchemaViolation(Rule):
     def check_model(self, ctx):
         for message in ctx.shapes.invalid_types:
             yield self.report(message, suggestion="write a TensorProto.DataType that exists (onnx.TensorProto)")
+        exporter = _EXPORTER_LOGS.get(ctx.graph.producer_name)
         for node, problem in ctx.shapes.invalid.items():  # a node of a branch that never runs too: onnx checks it
-            yield self.report(f"{node.op_type}: {problem}", ctx.layer(node), node=node,
-                              suggestion="fix the exporter or graph edit that wrote this node; onnxruntime refuses "
-                                         "the model")
+            unknown = " has no op " in problem
+            yield self.report(f"{node.op_type}: {problem}"
+                              f"{f'; {exporter[0]}' if unknown and exporter else ''}", ctx.layer(node), node=node,
+                              suggestion=exporter[1] if unknown and exporter else
+                              "fix the exporter or graph edit that wrote this node; onnxruntime refuses the model")
+
+
+# an op unknown to its domain, written by an exporter that logs the ops it could not convert: what it logged,
+# and what to do about it
+_EXPORTER_LOGS = {
+    "tf2onnx": ("tf2onnx wrote the TensorFlow op as it found it: its log says 'Tensorflow op [...] is not "
+                "supported' and 'Unsupported ops: ...'",
+                "rewrite that layer with ops tf2onnx converts (a grouped conv as separate convs, exact GELU as "
+                "0.5·x·(1 + erf(x/√2))), or pass tf2onnx a custom op handler; onnxruntime refuses the model"),
+}

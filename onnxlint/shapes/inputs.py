@@ -85,6 +85,15 @@ def channel_axis(graph: Graph, name: str, rank: int) -> int | None:
     return 1
 
 
+def spatial_axes(graph: Graph, name: str, rank: int) -> tuple[int, ...]:
+    """The spatial axes of an image-like input: those after the channels (NCHW), or between the batch and the
+    channels when the graph transposes it to NCHW first (NHWC); () for an input of rank < 3."""
+    channels = channel_axis(graph, name, rank)
+    if channels is None:
+        return ()
+    return tuple(range(1, rank - 1)) if channels == rank - 1 else tuple(range(2, rank))
+
+
 def _fixed_axis_changed(graph: Graph, name: str, declared, given) -> int | None:
     """The first axis whose fixed declared size --input-shape changes and no model runs at another size of: any
     but the batch (axis 0) and, of an image-like input, the spatial axes; None when the override may stand."""
