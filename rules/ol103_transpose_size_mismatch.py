@@ -11,7 +11,7 @@ class TransposeSizeMismatch(Rule):
     What it checks
         ConvTranspose with stride > 1 and neither `output_padding` nor `output_shape`, whose
         output O = s·(I − 1) + k_eff − P either (a) is combined (Concat/Add/Sub/Mul) with a
-        tensor of a different spatial size, or (b) falls short of s·I by less than s, the
+        tensor of a different spatial size (one that broadcasts, with a size of 1, is none), or (b) falls short of s·I by less than s, the
         size an upsampling by s clearly meant.
 
     Why it matters
@@ -50,6 +50,8 @@ class TransposeSizeMismatch(Rule):
                 if other == layer.outputs[0] or dims is None or len(dims) != len(out) or None in dims[2:]:
                     continue
                 target = tuple(dims[2:])
+                if consumer.op_type != "Concat" and 1 in target:
+                    continue  # a tensor that broadcasts (paddle2onnx's [1,C,1,1] bias) is no size to match
                 if target != sizes:
                     yield self._mismatch(layer, formula, sizes, target, f"the {axes_label(target)} tensor "
                                          f"'{other}' it meets in {consumer.label} ({consumer.op_type})")

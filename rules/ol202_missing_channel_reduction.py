@@ -8,20 +8,33 @@ from onnxlint.units import layer_label, num, savings_text
 def reduced_by_1x1(ctx, tensor: str) -> bool:
     """Whether `tensor` comes from a 1×1 conv, looking through what keeps its channels (lookthrough: BatchNorm,
     activations, gates, constant affines, norms); also through the spatial convs of a branch that a 1×1 conv
-    reduced (Inception's 1×1 → 3×3 → 3×3)."""
-    through_spatial = False
+    reduced (Inception's 1×1 → 3×3 → 3×3), and a Split of the channels (a part of a reduced tensor is reduced)."""
+    through_spatial, width = False, None  # width: the channels a Split on the way kept
     for _ in range(32):
         producer = walk_back_channels(ctx.producer, ctx.shapes.constants, ctx.shapes.dims, tensor)
+        if producer is not None and _channel_split(ctx, producer):  # YOLOv8's C2f: 1×1 conv → Split in halves
+            kept = (ctx.shapes.dims.get(tensor) or (None, None))[1]
+            width = kept if width is None or kept is None else min(width, kept)
+            tensor = producer.inputs[0]
+            continue
         if producer is None or producer.op != "Conv":  # QLinearConv, ConvInteger too
             return False
         w = producer.window
         if w is None or w.group != 1 or w.c_in is None or w.c_out is None:
             return False
         if all(k == 1 for k in w.kernel):
-            return not through_spatial or w.c_out < w.c_in
+            return not through_spatial or min(w.c_out, width or w.c_out) < w.c_in
         through_spatial = True
         tensor = producer.inputs[0]
     return False
+
+
+def _channel_split(ctx, node) -> bool:
+    """Whether `node` splits a feature map along its channels (axis 1)."""
+    dims = ctx.shapes.dims.get(node.inputs[0]) if node.inputs else None
+    if node.op_type != "Split" or dims is None or len(dims) < 3:
+        return False
+    return node.attrs.get("axis", 0) % len(dims) == 1
 
 
 class MissingChannelReduction(Rule):
@@ -33,8 +46,8 @@ class MissingChannelReduction(Rule):
         ConvInteger; looking through BatchNorm,
         activations, activations written as products such as SiLU's x·sigmoid(x) in YOLO,
         GroupNorm as exported (Reshape → InstanceNormalization → Reshape), constant scale/shift,
-        and the spatial convs of a branch that a 1×1 conv reduced, as in Inception's 1×1 → 3×3 →
-        3×3). It prices a 1×1 conv C_in → C_in/`reduction`
+        a Split of the channels (YOLOv8's C2f: 1×1 conv → Split in halves → 3×3 convs), and the
+        spatial convs of a branch that a 1×1 conv reduced, as in Inception's 1×1 → 3×3 → 3×3). It prices a 1×1 conv C_in → C_in/`reduction`
         before the k×k conv and fires when that saves at least `min-saving` of the layer's MACs and
         `min-model-saving` of the model's.
 
