@@ -119,7 +119,7 @@ def _deliver(rewriter: Rewriter, result: FixResult, output, original: set[Path],
                        base_dir=ctx.loaded.base_dir)
         try:
             designed = {**{n: tuple(d) for n, d in ctx.shapes.input_dims.items()},
-                        **lint_options.get("input_shapes", {})}
+                        **(lint_options.get("input_shapes") or {})}
             options = {**lint_options, "input_shapes": designed}  # the inputs' height and width may be free now
             maps = _larger_run(staged.model_path, rewriter.maps, designed, rewriter.spatial, options) \
                 if rewriter.maps else None

@@ -31,6 +31,8 @@ WEIGHT_PLUMBING = frozenset(("Identity", "Reshape", "Transpose", "Cast", "Quanti
 CHANNEL_NORMS = frozenset(("InstanceNormalization", "LayerNormalization", "GroupNormalization"))
 # ops that only add or drop leading axes (or change nothing): between a Pad and the 1-D conv that reads it
 LEADING_AXES = frozenset(("Unsqueeze", "Reshape", "Squeeze", "Identity", "Cast"))
+# ... and the quantize/dequantize pair a QDQ graph puts between a Pad and the pool or conv that reads it
+PAD_PLUMBING = LEADING_AXES | {"QuantizeLinear", "DequantizeLinear"}
 
 
 def walk_back(producer: Callable, tensor: str, through: frozenset | set):

@@ -3,7 +3,7 @@ One attribute parser and one validity guard serve them all (DOMAIN.md §1, §2, 
 from __future__ import annotations
 
 from onnxlint.graph import Node
-from onnxlint.lookthrough import LEADING_AXES
+from onnxlint.lookthrough import PAD_PLUMBING
 from onnxlint.proto import TensorProto
 from onnxlint.shapes.facts import AxisWindow, Out, Shapes, WindowFacts, axis_window
 
@@ -65,9 +65,9 @@ def _window_attrs(node: Node, rank: int):
 
 def padded_by(shapes: Shapes, tensor: str, rank: int) -> Node | None:
     """The Pad node that made `tensor`'s last `rank` axes, directly or through ops that only add or drop
-    leading axes (the Unsqueeze before a 1-D STFT conv), else None."""
+    leading axes (the Unsqueeze before a 1-D STFT conv) or quantize (a QDQ graph's Q → DQ), else None."""
     node = shapes.graph.producer.get(tensor)
-    while node is not None and node.op_type in LEADING_AXES and node.inputs and node.inputs[0]:
+    while node is not None and node.op_type in PAD_PLUMBING and node.inputs and node.inputs[0]:
         before, after = shapes.shape(node.inputs[0]), shapes.shape(tensor)
         if before is None or after is None or len(before) < rank or before[-rank:] != after[-rank:]:
             return None
