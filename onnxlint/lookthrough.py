@@ -35,6 +35,17 @@ LEADING_AXES = frozenset(("Unsqueeze", "Reshape", "Squeeze", "Identity", "Cast")
 PAD_PLUMBING = LEADING_AXES | {"QuantizeLinear", "DequantizeLinear"}
 
 
+def to_channels_last(node) -> bool:
+    """Whether a node is the Transpose(0, 2, 3, 1) that turns an N×C×H×W map channels last (Keras's Flatten as
+    tf2onnx exports it)."""
+    return node.op_type == "Transpose" and tuple(node.attrs.get("perm") or ()) == (0, 2, 3, 1)
+
+
+def split_axis(node, rank: int) -> int | None:
+    """The axis (0 ≤ axis < rank) a Split node splits, None for another node."""
+    return node.attrs.get("axis", 0) % rank if node.op_type == "Split" and rank else None
+
+
 def walk_back(producer: Callable, tensor: str, through: frozenset | set):
     """The node (or layer) that produces `tensor`, looking back through the ops in `through` (by the float op
     each computes, following their first input); `producer` maps a tensor to what produces it, or None."""

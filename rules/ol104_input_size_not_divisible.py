@@ -74,8 +74,7 @@ def _advice(ctx, name, dims, spatial) -> str:
         fixed = [declared.dims[a] for a in spatial] if declared is not None and declared.dims is not None \
             and len(declared.dims) == len(dims) else []
         pinned_by_file = "" if not fixed or not all(isinstance(d, int) and d > 0 for d in fixed) else (
-            f" (the file fixes '{name}' at {axes_label(fixed)}: re-export at that size, or make its height and width "
-            "symbolic)")
+            f" (re-exported at that size: the file fixes {axes_label(fixed)})")
         return f"feed {options}: every stage is exact there and the model runs{pinned_by_file}"
     if pinned:
         return (f"no other input size runs ({pinned}): pad or crop inside the model, or fix the padding of the "

@@ -1,6 +1,6 @@
 from onnxlint.cost import ConvSpec
 from onnxlint.diagnostics import Severity
-from onnxlint.lookthrough import walk_back_channels
+from onnxlint.lookthrough import split_axis, walk_back_channels
 from onnxlint.rule import Option, Rule, share
 from onnxlint.units import layer_label, num, savings_text
 
@@ -32,9 +32,7 @@ def reduced_by_1x1(ctx, tensor: str) -> bool:
 def _channel_split(ctx, node) -> bool:
     """Whether `node` splits a feature map along its channels (axis 1)."""
     dims = ctx.shapes.dims.get(node.inputs[0]) if node.inputs else None
-    if node.op_type != "Split" or dims is None or len(dims) < 3:
-        return False
-    return node.attrs.get("axis", 0) % len(dims) == 1
+    return dims is not None and len(dims) >= 3 and split_axis(node, len(dims)) == 1
 
 
 class MissingChannelReduction(Rule):

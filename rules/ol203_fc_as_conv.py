@@ -1,5 +1,5 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.lookthrough import FEATURE_MAP_OPS, MAP_PRESERVING, NO_OPS, PASSTHROUGH, walk_back
+from onnxlint.lookthrough import FEATURE_MAP_OPS, MAP_PRESERVING, NO_OPS, PASSTHROUGH, to_channels_last, walk_back
 from onnxlint.rule import Rule
 from onnxlint.units import num
 
@@ -15,8 +15,7 @@ def flattened_map(ctx, layer):
         return None
     tensor, channels_last = flat.inputs[0], False
     transpose = ctx.producer(tensor)
-    if transpose is not None and transpose.op_type == "Transpose" \
-            and tuple(transpose.attrs.get("perm") or ()) == (0, 2, 3, 1):
+    if transpose is not None and to_channels_last(transpose):
         tensor, channels_last = transpose.inputs[0], True
     made_by = walk_back(ctx.producer, tensor, MAP_PRESERVING)
     if made_by is None or made_by.op not in FEATURE_MAP_OPS:

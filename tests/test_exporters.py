@@ -118,14 +118,15 @@ def test_input_size_advice_reads_nhwc_axes(layout):
              if d.code == "OL104"]
     assert len(found) == 1
     assert found[0].message.startswith("input 'image' is 64×64; with the network's total stride 4,")
-    assert found[0].suggestion == ("feed 62×62: every stage is exact there and the model runs (the file fixes "
-                                   "'image' at 64×64: re-export at that size, or make its height and width symbolic)")
+    assert found[0].suggestion == ("feed 62×62: every stage is exact there and the model runs (re-exported at "
+                                   "that size: the file fixes 64×64)")
 
 
 @pytest.mark.slow
 def test_the_suggested_nhwc_size_runs_in_onnxruntime_once_height_and_width_are_free(tmp_path):
-    """As the advice says: the file fixes 64×64, so onnxruntime refuses 62×62 until its height and width (axes 1
-    and 2 of the NHWC input, never the last two) are symbolic; then 62×62 gives one row of logits."""
+    """As the advice says: the file fixes 64×64, so onnxruntime refuses 62×62 until the file takes that size (here
+    its height and width, axes 1 and 2 of the NHWC input, never the last two, made symbolic); then 62×62 gives
+    one row of logits."""
     import numpy as np
     import onnxruntime as ort
 

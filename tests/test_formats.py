@@ -42,7 +42,8 @@ def test_github_annotations():
     # the one warning is the root cause; the folded one names it and gives its advice, not a contradicting one
     assert [line.split(" ", 1)[0] for line in out].count("::warning") == 1
     assert "a consequence of OL104" in first and first.endswith("→ feed 195×195: every stage is exact there and "
-                                                                "the model runs")
+                                                                "the model runs (re-exported at that size: the file "
+                                                                "fixes 224×224)")
 
 
 def test_statistics_count_what_is_shown_and_what_is_behind_it():
