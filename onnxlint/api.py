@@ -19,6 +19,7 @@ from onnxlint.proto import ModelProto
 from onnxlint.report import Report
 from onnxlint.rule import Context
 from onnxlint.shapes import InputShapeError, bound_shapes, infer_shapes
+from onnxlint.weights import WeightReader
 from onnxlint.worstcase import worst_case
 
 Source = str | os.PathLike | bytes | ModelProto
@@ -144,7 +145,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
         measure = measurer(what_if)
     ctx = Context(loaded.source, graph, shapes, layers, totals, settings, loaded.unsafe_external,
                   reinfer=lambda overrides: infer_shapes(loaded.model, graph, overrides, base=shapes), loaded=loaded,
-                  execution=executed, measure=measure, deployment=deployment)
+                  execution=executed, measure=measure, deployment=deployment, weights=WeightReader(loaded, graph))
     rules = [rule(settings.options.get(rule.code)) for rule in active]
     diagnostics, groups, suppressed = run_rules(ctx, rules)
     report = Report(path=loaded.source, opset=shapes.opset or None, totals=totals,

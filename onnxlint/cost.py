@@ -22,7 +22,8 @@ _MS_NO_MACS = set("Gelu FastGelu BiasGelu QuickGelu QLinearAdd QLinearMul QLinea
                   "NhwcMaxPool".split())
 _COMPUTE_OPS = {"Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger",
                 "QLinearMatMul", "Einsum", *RNN_GATES}
-_PRICED = _COMPUTE_OPS | NORMS | AFFINE_OPS  # the default-domain ops that may have parameters (a bias, an affine) or MACs
+# the default-domain ops that may have parameters (a bias, an affine) or MACs
+_PRICED = _COMPUTE_OPS | NORMS | AFFINE_OPS
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from onnx import helper, numpy_helper
 from onnxlint.graph import DESIGNED, MAIN
 from onnxlint.shapes.inputs import spatial_axes
 from onnxlint.walk import outer_names
-from onnxlint.write import with_data
+from onnxlint.weights import values
 
 
 class Rewriter:
@@ -65,14 +65,17 @@ class Rewriter:
     def value(self, name: str) -> np.ndarray:
         """The value of a constant tensor: initializer, Constant or ConstantOfShape of a constant."""
         if name in self.inits:
-            return numpy_helper.to_array(with_data(self.inits[name], self.ctx.loaded.base_dir))
+            found = values(self.inits[name], None, self.ctx.loaded.base_dir)
+            if found is None:
+                raise ValueError(f"'{name}' holds no data (dims only): it cannot be rewritten")
+            return found
         producer = self.producer(name)
         if producer is None:
             raise ValueError(f"'{name}' is a model input, not a constant: it cannot be rewritten")
         if producer.op_type == "Constant":
-            return numpy_helper.to_array(producer.attribute[0].t)
+            return values(producer.attribute[0].t)
         if producer.op_type == "ConstantOfShape":
-            fill = next((numpy_helper.to_array(a.t) for a in producer.attribute if a.name == "value"),
+            fill = next((values(a.t) for a in producer.attribute if a.name == "value"),
                         np.zeros(1, np.float32))
             return np.full(self.value(producer.input[0]).astype(np.int64), fill.reshape(-1)[0], fill.dtype)
         raise ValueError(f"'{name}' is not a constant")
@@ -83,7 +86,7 @@ class Rewriter:
         producer = self.producer(name)
         if producer is None or producer.op_type != "ConstantOfShape":
             return None
-        value = next((numpy_helper.to_array(a.t) for a in producer.attribute if a.name == "value"),
+        value = next((values(a.t) for a in producer.attribute if a.name == "value"),
                      np.zeros(1, np.float32))
         return value.reshape(-1)[:1], [int(d) for d in self.value(producer.input[0])]
 

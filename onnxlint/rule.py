@@ -88,6 +88,13 @@ class Context:
     deployment: Any = None  # onnxlint.deploy.Deployment, with --target: how the target runs each layer
     # --what-if: times a layer and its replacement, (layer, ConvSpecs) → onnxlint.whatif.Timing; None when not asked
     measure: Callable | None = None
+    weights: Any = None  # onnxlint.weights.WeightReader: one stored tensor's values, read on request
+
+    def weight(self, name: str):
+        """The values of a stored tensor (an initializer or a Constant's value) as a numpy array, read from the
+        file only now and only that tensor's bytes; None when the file holds no data for it (a stripped
+        export) or `name` is computed. Nothing is cached: read each weight once."""
+        return self.weights.read(name) if self.weights is not None else None
 
     def __post_init__(self) -> None:
         self._layer_of = {layer.node: layer for layer in self.layers}  # a dead branch's nodes have none

@@ -23,6 +23,7 @@ from onnx import numpy_helper
 
 from onnxlint.dtypes import tensor_nbytes
 from onnxlint.proto import GraphProto, ModelProto, TensorProto
+from onnxlint.weights import data_reference, read_bytes
 from onnxlint.wire import encode_varint as _varint
 
 PROTOBUF_LIMIT = 2**31 - 1  # the largest message protobuf parses
@@ -150,11 +151,7 @@ def with_data(tensor: TensorProto, base_dir: Path | None) -> TensorProto:
     if tensor.data_location != TensorProto.EXTERNAL:
         return tensor
     file, offset, length = _reference(tensor, base_dir)
-    with open(file, "rb") as f:
-        f.seek(offset)
-        data = f.read(length)
-    if len(data) != length:
-        raise ValueError(f"tensor '{tensor.name}': its external data ends early")
+    data = read_bytes(file, offset, length, tensor.name)
     loaded = _without(tensor, _PAYLOAD_FIELDS)
     loaded.raw_data = data
     return loaded
@@ -189,13 +186,7 @@ def files_read_by(path: Path) -> set[Path]:
 
 def _reference(tensor: TensorProto, base_dir: Path | None) -> tuple[Path, int, int]:
     """(file, offset, length) of a tensor's external data."""
-    info = {e.key: e.value for e in tensor.external_data}
-    if base_dir is None or not info.get("location"):
-        raise ValueError(f"tensor '{tensor.name}' keeps its data in an external file that cannot be found")
-    file = Path(base_dir) / info["location"]
-    offset = int(info.get("offset", 0))
-    length = int(info["length"]) if "length" in info else os.path.getsize(file) - offset
-    return file, offset, length
+    return data_reference(tensor, None, base_dir)
 
 
 def _copy_range(file: Path, offset: int, length: int, out) -> None:

@@ -11,8 +11,8 @@ class TransposeSizeMismatch(Rule):
     What it checks
         ConvTranspose with stride > 1 and neither `output_padding` nor `output_shape`, whose
         output O = s·(I − 1) + k_eff − P either (a) is combined (Concat/Add/Sub/Mul) with a
-        tensor of a different spatial size (one that broadcasts, with a size of 1, is none), or (b) falls short of s·I by less than s, the
-        size an upsampling by s clearly meant.
+        tensor of a different spatial size (one that broadcasts, with a size of 1, is none), or
+        (b) falls short of s·I by less than s, the size an upsampling by s clearly meant.
 
     Why it matters
         With s > 1, s different input sizes of the matching strided conv produce the same

@@ -39,15 +39,13 @@ class MissingChannelReduction(Rule):
     """An expensive spatial conv on a wide input with no 1×1 channel reduction before it.
 
     What it checks
-        Dense (group = 1) Convs with a k×k kernel, k ≥ 3, whose input has at least
-        `min-channels` channels and does not come from a 1×1 conv (a float or quantized one: QLinearConv,
-        ConvInteger; looking through BatchNorm,
-        activations, activations written as products such as SiLU's x·sigmoid(x) in YOLO,
-        GroupNorm as exported (Reshape → InstanceNormalization → Reshape), constant scale/shift,
-        a Split of the channels (YOLOv8's C2f: 1×1 conv → Split in halves → 3×3 convs), and the
-        spatial convs of a branch that a 1×1 conv reduced, as in Inception's 1×1 → 3×3 → 3×3). It prices a 1×1 conv C_in → C_in/`reduction`
-        before the k×k conv and fires when that saves at least `min-saving` of the layer's MACs and
-        `min-model-saving` of the model's.
+        Dense (group = 1) Convs with a k×k kernel, k ≥ 3, whose input has at least `min-channels` channels and does
+        not come from a 1×1 conv (a float or quantized one: QLinearConv, ConvInteger; looking through BatchNorm,
+        activations, activations written as products such as SiLU's x·sigmoid(x) in YOLO, GroupNorm as exported
+        (Reshape → InstanceNormalization → Reshape), constant scale/shift, a Split of the channels (YOLOv8's C2f: 1×1
+        conv → Split in halves → 3×3 convs), and the spatial convs of a branch that a 1×1 conv reduced, as in
+        Inception's 1×1 → 3×3 → 3×3). It prices a 1×1 conv C_in → C_in/`reduction` before the k×k conv and fires when
+        that saves at least `min-saving` of the layer's MACs and `min-model-saving` of the model's.
 
     Why it matters
         A 1×1 conv changes depth, not resolution: it is the cheap way to shrink channels before

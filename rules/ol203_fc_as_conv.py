@@ -5,7 +5,8 @@ from onnxlint.units import num
 
 
 def flattened_map(ctx, layer):
-    """(the Flatten/Reshape layer, (C, H, W), the N×C×H×W map's tensor, channels_last) when this FC layer reads,
+    """(the Flatten/Reshape layer, (C, H, W), the layer that reads the N×C×H×W map (that one, or the Transpose
+    before it), channels_last) when this FC layer reads,
     through one, an N×C×H×W feature map that a conv or pool made (through ops that keep positions and
     channels), else None. Keras's Flatten reads the map channels last: tf2onnx exports it as
     Transpose(0,2,3,1) → Reshape, flattening in H, W, C order. A 4-D tensor of heads × tokens × features in
@@ -13,10 +14,11 @@ def flattened_map(ctx, layer):
     flat = walk_back(ctx.producer, layer.inputs[0], NO_OPS)
     if flat is None or flat.op_type not in ("Flatten", "Reshape") or not flat.inputs or ctx.invalid(flat):
         return None
-    tensor, channels_last = flat.inputs[0], False
-    transpose = ctx.producer(tensor)
+    reader, channels_last = flat, False
+    transpose = ctx.producer(flat.inputs[0])
     if transpose is not None and to_channels_last(transpose):
-        tensor, channels_last = transpose.inputs[0], True
+        reader, channels_last = transpose, True
+    tensor = reader.inputs[0]
     made_by = walk_back(ctx.producer, tensor, MAP_PRESERVING)
     if made_by is None or made_by.op not in FEATURE_MAP_OPS:
         return None
@@ -26,7 +28,7 @@ def flattened_map(ctx, layer):
         return None
     if out[1] != source[1] * source[2] * source[3] or source[2] * source[3] <= 1:
         return None
-    return flat, tuple(source[1:]), tensor, channels_last
+    return flat, tuple(source[1:]), reader, channels_last
 
 
 def fc_weight(ctx, layer):
@@ -135,15 +137,18 @@ class FcAsConv(Rule):
                        f"{self.fix_hint()}", match=(found[0], found[1], found[2], found[3], [layer, *later]))
 
     def fix(self, rw, match) -> None:
-        """Flatten/Reshape + Gemm (or MatMul + bias Add) on N×C×H×W → a Conv with the reshaped weights (k = H×W;
-        a channels-last Flatten's weight rows permuted from H, W, C to C, H, W); the FCs after it → 1×1 convs; one Flatten at the end, so the original outputs are unchanged at the designed input size
-        (exact). The model becomes fully convolutional: the input's height and width are left free and the
-        conv's N×K×h×w score map is a new output (`<logits>_spatial`); `onnxlint fix` runs the written model
-        at twice the input size and checks the map against the conv arithmetic."""
+        """Flatten/Reshape + Gemm (or MatMul + bias Add) on N×C×H×W → a Conv with the reshaped weights (k = H×W; a
+        channels-last Flatten's weight rows permuted from H, W, C to C, H, W); the FCs after it → 1×1 convs; one
+        Flatten at the end, so the original outputs are unchanged at the designed input size (exact). The model
+        becomes fully convolutional: the input's height and width are left free and the conv's N×K×h×w score map is a
+        new output (`<logits>_spatial`); `onnxlint fix` runs the written model at twice the input size and checks the
+        map against the conv arithmetic."""
         import numpy as np
         from onnx import helper
 
-        flat_layer, (c, h, w), map_tensor, channels_last, fcs = match
+        flat_layer, (c, h, w), map_reader, channels_last, fcs = match
+        map_tensor = rw.node(map_reader).input[0]  # as the rewrite has it now (an earlier fix may rename it)
+        kernel = rw.ctx.shapes.dims.get(map_reader.inputs[0])[2:]
         big = next((fc for fc in fcs if fc.param_bytes >= 2**31), None)
         if big is not None:  # measured with onnxruntime 1.32: its optimizer re-lays out a conv weight as one
             # embedded initializer, refused past 2 GiB ("exceeds the 2147483648 byte limit")
@@ -159,7 +164,7 @@ class FcAsConv(Rule):
                 weight_name = rw.add_fill((value * attrs.get("alpha", 1.0)).astype(value.dtype),
                                             [n_out, c, h, w] if i == 0 else [n_out, dims[0] * dims[1] // n_out, 1, 1],
                                             f"{fc.input[1]}_as_conv")
-                _to_conv(rw, fc, fc_layer, map_tensor, i, weight_name, n_out, value.dtype, attrs)
+                _to_conv(rw, fc, fc_layer, map_tensor, kernel, i, weight_name, n_out, value.dtype, attrs)
                 continue
             transposed, alpha = fc.op_type == "Gemm" and attrs.get("transB", 0), attrs.get("alpha", 1.0)
             n_in, n_out, _ = fc_weight(rw.ctx, fc_layer)
@@ -177,7 +182,7 @@ class FcAsConv(Rule):
                 if i == 0 and channels_last:  # the rows of a channels-last Flatten are in H, W, C order
                     weight = weight.reshape(n_out, h, w, c).transpose(0, 3, 1, 2)
                 weight_name = rw.add_initializer(np.ascontiguousarray(weight).reshape(dims), f"{fc.input[1]}_as_conv")
-            _to_conv(rw, fc, fc_layer, map_tensor, i, weight_name, n_out, dtype, attrs)
+            _to_conv(rw, fc, fc_layer, map_tensor, kernel, i, weight_name, n_out, dtype, attrs)
         # the map now stays 4-D through the former FCs and their activations: flatten once at the end
         last = fc_end(rw.ctx, fcs[-1])
         flat_out = f"{last}_spatial"
@@ -188,7 +193,8 @@ class FcAsConv(Rule):
         rw.score_map(flat_out, last)  # the N×K×h×w map an input larger than the designed one gives
 
 
-def _to_conv(rw, fc, fc_layer, map_tensor: str, i: int, weight_name: str, n_out: int, dtype, attrs: dict) -> None:
+def _to_conv(rw, fc, fc_layer, map_tensor: str, map_kernel, i: int, weight_name: str, n_out: int, dtype,
+             attrs: dict) -> None:
     """Replace the FC node (and the bias Add after a MatMul) by the Conv reading `weight_name` (the first on
     the 4-D map, later ones 1×1)."""
     import numpy as np
@@ -204,7 +210,7 @@ def _to_conv(rw, fc, fc_layer, map_tensor: str, i: int, weight_name: str, n_out:
     if bias is not None:
         bias = np.broadcast_to(bias, (n_out,)).astype(dtype)
         inputs.append(rw.add_initializer(np.ascontiguousarray(bias), f"{fc.input[1]}_as_conv_bias"))
-    kernel = rw.ctx.shapes.dims.get(map_tensor)[2:] if i == 0 else (1, 1)
+    kernel = map_kernel if i == 0 else (1, 1)
     out = (add or fc_layer).outputs[0]
     conv = helper.make_node("Conv", inputs, [out], name=f"{fc_layer.name}_conv", kernel_shape=list(kernel))
     if add is not None:

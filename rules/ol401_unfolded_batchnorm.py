@@ -32,7 +32,7 @@ class UnfoldedBatchnorm(Rule):
     code = "OL401"
     name = "unfolded-batchnorm"
     severity = Severity.SUGGESTION
-    summary = "a BatchNorm (node, or per-channel Mul/Add) directly after a Conv in an inference graph (foldable exactly)"
+    summary = "a BatchNorm (a node, or per-channel Mul/Add) right after a Conv in an inference graph (foldable exactly)"
     op_types = ("BatchNormalization", *_AFFINE)
     applicability = "exact"
 
@@ -136,7 +136,8 @@ class UnfoldedBatchnorm(Rule):
 
 def affine_chain(ctx, layer):
     """(the chain of per-channel Mul/Add/Sub/Div layers ending at `layer`, the Conv/ConvTranspose before it,
-    its output channels, whether every constant is one value) when `layer` ends such a chain that is the only use of the conv's output, else None.
+    its output channels, whether every constant is one value) when `layer` ends such a chain that is the only
+    use of the conv's output, else None.
     Each link has one variable input (the one before it; Sub and Div by the constant, not of it) and one
     stored constant that broadcasts per output channel (or is a scalar); only the last link's output may
     have other readers."""

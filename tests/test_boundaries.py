@@ -101,7 +101,7 @@ def _modules() -> dict[str, Path]:
 # The pipeline drawing (docs/architecture.md), lowest first: a module imports only from its own layer or below.
 LAYERS = [
     "version proto dtypes units escape diagnostics lookthrough walk sandbox sources discovery baseline",  # basics
-    "wire external loader",  # load: safe parse
+    "wire external loader weights",  # load: safe parse, one weight read on request
     "origin inline graph",  # graph: nodes in execution order
     "shapes",  # shapes: dims, dtypes, values, typed facts
     "params memory cost worstcase",  # cost: params, MACs, bytes, peak

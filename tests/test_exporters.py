@@ -177,7 +177,8 @@ def test_folding_the_written_out_batchnorms_is_verified_on_the_delivered_file(fo
 def test_a_broadcast_bias_after_a_conv_transpose_is_no_size_mismatch():
     """PP-OCRv4 det: paddle2onnx adds each ConvTranspose's bias apart as a [1,C,1,1] tensor: not a 1×1 size the
     upsampling must meet (OL103 warned twice and failed the run)."""
-    report = onnxlint.lint(FIXTURES / "paddle" / "ch_PP-OCRv4_det_infer.onnx", input_shapes=SIZES["ch_PP-OCRv4_det_infer"])
+    name = "ch_PP-OCRv4_det_infer"
+    report = onnxlint.lint(FIXTURES / "paddle" / f"{name}.onnx", input_shapes=SIZES[name])
     assert not [d for d in report.diagnostics if d.code == "OL103"]
     assert report.failing(onnxlint.Severity.WARNING) == []  # the default run passes (exit 0)
 

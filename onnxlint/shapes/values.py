@@ -9,6 +9,7 @@ import math
 import sys
 from dataclasses import dataclass
 
+from onnxlint import weights
 from onnxlint.graph import Node
 from onnxlint.proto import TensorProto
 
@@ -100,10 +101,8 @@ def tensor_value(tensor: TensorProto):
     """The value of a small embedded tensor, or None (large, external, string or malformed)."""
     if not small(tensor):
         return None
-    from onnx import numpy_helper
-
     try:
-        return numpy_helper.to_array(tensor)
+        return weights.values(tensor)
     except Exception:  # malformed data: the value stays unknown (the loader reports what it can)
         return None
 

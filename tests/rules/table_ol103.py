@@ -16,7 +16,8 @@ PADDLE_BIAS = """
 g (float[1,24,160,160] x) => (float y) {
   s = Constant <value = int64[4] {24, 24, 2, 2}> ()
   w = ConstantOfShape <value = float[1] {0.01}> (s)
-  b = Constant <value = float[1,24,1,1] {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}> ()
+  bs = Constant <value = int64[4] {1, 24, 1, 1}> ()
+  b = ConstantOfShape <value = float[1] {0.1}> (bs)
   up = ConvTranspose <strides = [2, 2]> (x, w)
   y = Add (up, b)
 }"""

@@ -57,7 +57,8 @@ g (float[1,256,10,10] x) => (float y) {
   y = Conv <pads = [1, 1, 1, 1]> (m2, w3)
 }"""
 SPLIT_ROWS = C2F.replace("Split <axis = 1>", "Split <axis = 2>").replace("{128, 128}> ()", "{5, 5}> ()") \
-    .replace("{128, 128, 3, 3}", "{128, 256, 3, 3}").replace("y = Conv <pads = [1, 1, 1, 1]> (m2, w3)", "y = Identity (m2)")
+    .replace("{128, 128, 3, 3}", "{128, 256, 3, 3}") \
+    .replace("y = Conv <pads = [1, 1, 1, 1]> (m2, w3)", "y = Identity (m2)")
 CASES = [
     Case("YOLOv8 C2f: 1×1 256→256, SiLU, Split in channel halves, then two 3×3 convs on 128", C2F),
     Case("near miss: a Split of the rows keeps all 256 channels", SPLIT_ROWS,
