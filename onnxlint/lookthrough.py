@@ -41,6 +41,11 @@ def to_channels_last(node) -> bool:
     return node.op_type == "Transpose" and tuple(node.attrs.get("perm") or ()) == (0, 2, 3, 1)
 
 
+def norm_epsilon(node) -> float:
+    """A BatchNormalization's ε (its default, 1e-5, when the file leaves it out)."""
+    return float(node.attrs.get("epsilon", 1e-5))
+
+
 def split_axis(node, rank: int) -> int | None:
     """The axis (0 ≤ axis < rank) a Split node splits, None for another node."""
     return node.attrs.get("axis", 0) % rank if node.op_type == "Split" and rank else None

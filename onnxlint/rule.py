@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from onnxlint.cost import ConvSpec, Layer, Totals, replacement_cost
 from onnxlint.diagnostics import Diagnostic, Savings, Severity
 from onnxlint.graph import Graph, Node
+from onnxlint.params import stored_weight
 from onnxlint.shapes import Shapes
 from onnxlint.units import count, nbytes, parse_size, pct
 
@@ -89,6 +90,11 @@ class Context:
     # --what-if: times a layer and its replacement, (layer, ConvSpecs) → onnxlint.whatif.Timing; None when not asked
     measure: Callable | None = None
     weights: Any = None  # onnxlint.weights.WeightReader: one stored tensor's values, read on request
+
+    def stored(self, name: str) -> str | None:
+        """The stored tensor (initializer or Constant) that `name` is, through Identity, Cast, Q/DQ and reshapes
+        that keep its elements (a QDQ weight: the int8 initializer); None for a computed tensor."""
+        return stored_weight(self.graph, name)
 
     def weight(self, name: str):
         """The values of a stored tensor (an initializer or a Constant's value) as a numpy array, read from the

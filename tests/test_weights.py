@@ -1,0 +1,185 @@
+"""Weights as facts (issue 33). The design step: one lazy per-tensor reader (onnxlint/weights.py) that reads only
+the bytes of the tensor asked for, embedded, left in a large file or external; the plain path never reads one.
+Then the weight rules, each number checked against what onnxruntime's own quantizer writes."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from conftest import FIXTURES
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxlint
+from onnxlint.graph import build_graph
+from onnxlint.loader import load
+from onnxlint.weights import WeightReader, values
+
+DET = FIXTURES / "paddle" / "ch_PP-OCRv4_det_infer.onnx"
+
+
+def _stack(folder, external: bool, width: int = 256, convs: int = 4):
+    """`convs` 3×3 convs width→width with random weights (2.25 MiB each at 256), embedded or in weights.bin."""
+    rng = np.random.default_rng(0)
+    nodes, inits, x = [], [], "x"
+    blob = bytearray()
+    for i in range(convs):
+        values = rng.standard_normal((width, width, 3, 3)).astype(np.float32)
+        tensor = numpy_helper.from_array(values, f"w{i}")
+        if external:
+            tensor.ClearField("raw_data")
+            tensor.data_location = TensorProto.EXTERNAL
+            for key, value in (("location", "weights.bin"), ("offset", str(len(blob))), ("length", str(values.nbytes))):
+                tensor.external_data.add(key=key, value=value)
+            blob += values.tobytes()
+        inits.append(tensor)
+        nodes.append(helper.make_node("Conv", [x, f"w{i}"], [f"y{i}"], name=f"conv{i}", pads=[1, 1, 1, 1]))
+        x = f"y{i}"
+    graph = helper.make_graph(nodes, "stack", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, width, 8, 8])],
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)], inits)
+    if external:
+        (folder / "weights.bin").write_bytes(bytes(blob))
+    path = folder / "model.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    return path
+
+
+def _reader(path):
+    loaded = load(path)
+    return WeightReader(loaded, build_graph(loaded.model, str(path)))
+
+
+@pytest.mark.parametrize("external", [False, True])
+def test_the_reader_reads_exactly_one_tensor(tmp_path, external):
+    path = _stack(tmp_path, external)
+    expected = numpy_helper.to_array(onnx.load(path).graph.initializer[2], base_dir=str(tmp_path))
+    reader = _reader(path)
+    got = reader.read("w2")
+    assert np.array_equal(got, expected) and got.shape == (256, 256, 3, 3)
+    assert reader.tensors_read == 1 and reader.bytes_from_files == (got.nbytes if external else 0)
+    assert reader.read("x") is None and reader.read("y0") is None  # an input and a computed tensor: no weight
+
+
+def test_the_reader_reads_a_payload_the_loader_left_in_a_large_file(tmp_path):
+    """Over 64 MiB the loader parses the model without its payloads; one tensor is then read from the file at its
+    offset (36 KiB of a 72 MiB file), and only that."""
+    path = _stack(tmp_path, False, width=1024, convs=2)
+    reader = _reader(path)
+    assert reader.loaded.payloads_skipped
+    got = reader.read("w1")
+    assert np.array_equal(got, numpy_helper.to_array(onnx.load(path).graph.initializer[1]))
+    assert reader.bytes_from_files == got.nbytes == 1024 * 1024 * 9 * 4
+
+
+def test_the_reader_follows_no_unsafe_reference_and_checks_lengths(tmp_path):
+    path = _stack(tmp_path, True, convs=2)
+    model = onnx.load(path, load_external_data=False)
+    model.graph.initializer[0].external_data[0].value = "../weights.bin"  # outside the model's folder
+    model.graph.initializer[1].external_data[2].value = "100"  # not the 2.25 MiB its dims give
+    onnx.save(model, tmp_path / "bad.onnx")
+    reader = _reader(tmp_path / "bad.onnx")
+    assert reader.read("w0") is None and reader.read("w1") is None  # OL003 says why; nothing is opened
+    assert reader.bytes_from_files == 0
+    problems = [d.message for d in onnxlint.lint(tmp_path / "bad.onnx").diagnostics if d.code == "OL003"]
+    assert len(problems) == 2 and any("100" in p for p in problems)
+    assert values(model.graph.initializer[1], None, tmp_path) is None  # the reader checks again, on its own
+
+
+def test_a_stripped_weight_reads_as_none():
+    report_model = FIXTURES / "keras" / "resnet50_dynamic_nhwc.onnx"  # initializers with dims only
+    reader = _reader(report_model)
+    stripped = next(t.name for t in onnx.load(report_model).graph.initializer if t.doc_string == "zoo:stripped")
+    assert reader.read(stripped) is None
+
+
+_READ = """
+import json, sys, onnxlint
+report = onnxlint.lint(sys.argv[1], select=sys.argv[2].split(",") if sys.argv[2] else None)
+io = dict(line.split(": ") for line in open("/proc/self/io").read().splitlines())
+print(json.dumps({"rchar": int(io["rchar"]), "codes": sorted({d.code for d in report.diagnostics})}))
+"""
+
+
+@pytest.mark.slow
+def test_the_plain_path_reads_no_weight_and_a_weight_rule_reads_each_once(tmp_path):
+    """Measured on the process, not on the reader: the bytes a whole lint reads (/proc/self/io), of a model with
+    36 MiB of external weights. A plain lint reads what Python and the model file take; --select OL701 reads
+    the weights once more, no more."""
+    path = _stack(tmp_path, True, width=1024, convs=4)
+    weights = (tmp_path / "weights.bin").stat().st_size
+    runs = {}
+    for select in ("", "OL701"):
+        out = subprocess.run([sys.executable, "-c", _READ, str(path), select], capture_output=True, text=True)
+        runs[select] = json.loads(out.stdout)
+    assert runs["OL701"]["rchar"] - runs[""]["rchar"] >= weights
+    assert runs["OL701"]["rchar"] - runs[""]["rchar"] < 1.2 * weights
+    assert runs[""]["rchar"] < weights / 2  # imports and the 1 KiB model file: no weight
+
+
+def _quantized(model, tmp_path, per_channel: bool, shape=(1, 3, 320, 320)):
+    """The model as onnxruntime's quantize_static writes it (QDQ, symmetric int8 weights), after the level-1
+    optimizations a deployer's pipeline runs first (onnxruntime folds BatchNorm, Mul and Add into the convs)."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+    class Images(CalibrationDataReader):
+        def __init__(self):
+            rng = np.random.default_rng(0)
+            self.batches = iter([{"x": rng.random(shape, dtype=np.float32)} for _ in range(2)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    out = tmp_path / f"int8_{'channel' if per_channel else 'tensor'}.onnx"
+    quantize_static(str(tmp_path / "optimized.onnx"), str(out), Images(), quant_format=QuantFormat.QDQ,
+                    per_channel=per_channel)
+    return out
+
+
+def _zeroed_int8_channels(path) -> dict:
+    model = onnx.load(path)
+    inits = {t.name: t for t in model.graph.initializer}
+    producer = {o: n for n in model.graph.node for o in n.output}
+    found = {}
+    for node in model.graph.node:
+        dq = producer.get(node.input[1]) if node.op_type == "Conv" else None
+        if dq is not None and dq.op_type == "DequantizeLinear" and dq.input[0] in inits:
+            weight = numpy_helper.to_array(inits[dq.input[0]])
+            zero = int(np.all(weight.reshape(weight.shape[0], -1) == 0, axis=1).sum())
+            if zero:
+                found[node.name] = zero
+    return found
+
+
+@pytest.mark.slow
+def test_int8_zeroed_channels_are_what_quantize_static_writes(tmp_path):
+    """PP-OCRv4 det with its real weights: the channels OL701 predicts, per conv, from the float weights (its
+    scalar affines and BatchNorms folded as onnxruntime folds them) are exactly the all-zero int8 channels of
+    quantize_static's per-tensor model (34 in 9 layers); per-channel zeroes none. On the quantized model OL701
+    reads the same facts from the stored int8 weights."""
+    shapes = {"x": [1, 3, 320, 320]}
+    report = onnxlint.lint(DET, select=["OL701"], input_shapes=shapes)
+    predicted = {d.node: d.match[0] for d in report.diagnostics if d.code == "OL701"}
+    written = _zeroed_int8_channels(_quantized(DET, tmp_path, per_channel=False))
+    assert predicted == written and sum(written.values()) == 34 and len(written) == 9
+    assert _zeroed_int8_channels(_quantized(DET, tmp_path, per_channel=True)) == {}
+    assert all(d.match[2] == d.match[0] for d in report.diagnostics)  # per-channel keeps every one
+    qdq = onnxlint.lint(tmp_path / "int8_tensor.onnx", select=["OL701"], input_shapes=shapes)
+    assert {d.node: int(d.message.split(" has ")[1].split(" of ")[0]) for d in qdq.diagnostics} == written
+
+
+def test_int8_zeroed_channels_message_and_group():
+    report = onnxlint.lint(DET, select=["OL701"], input_shapes={"x": [1, 3, 320, 320]})
+    (group,) = [g for g in report.groups if g.code == "OL701"]
+    assert group.message == ("per-tensor int8 zeroes 34 output channels in 9 conv layers (18 near-dead anyway); "
+                             "per-channel int8 keeps 34")
+    first = next(d for d in report.diagnostics if d.node == "p2o.Conv.22")
+    assert "zeroes 7 of 48 output channels (max|w_c| ≤ max|W|/254 = 0.00431)" in first.message
+    assert "6 of them near-dead anyway" in first.message
+    assert "OL701" not in {d.code for d in onnxlint.lint(DET, input_shapes={"x": [1, 3, 320, 320]}).diagnostics}
