@@ -183,3 +183,118 @@ def test_int8_zeroed_channels_message_and_group():
     assert "zeroes 7 of 48 output channels (max|w_c| ≤ max|W|/254 = 0.00431)" in first.message
     assert "6 of them near-dead anyway" in first.message
     assert "OL701" not in {d.code for d in onnxlint.lint(DET, input_shapes={"x": [1, 3, 320, 320]}).diagnostics}
+
+
+def _optimized(model, tmp_path):
+    """The model as onnxruntime's level-1 optimizations leave it (BatchNorm, Mul and Add folded into the convs)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return onnx.load(tmp_path / "optimized.onnx")
+
+
+def test_range_spread_is_the_spread_onnxruntime_folds_into_the_weight(tmp_path):
+    """The mobile direction classifier (paddle2onnx, real weights): OL702's spread after folding is that of the
+    weight onnxruntime writes after its ConvBNFusion, and before folding that of the file's own weight."""
+    cls = FIXTURES / "paddle" / "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+    report = onnxlint.lint(cls, select=["OL702"])
+    found = {d.node: d.message for d in report.diagnostics if d.code == "OL702"}
+    assert len(found) == 3 and all("before folding the BatchNormalization after it" in m for m in found.values())
+    optimized = _optimized(cls, tmp_path)
+    inits = {t.name: numpy_helper.to_array(t) for t in optimized.graph.initializer}
+    checked = 0
+    for node in optimized.graph.node:
+        if node.name in found:
+            ranges = np.abs(inits[node.input[1]]).reshape(inits[node.input[1]].shape[0], -1).max(axis=1)
+            spread = ranges.max() / ranges[ranges > 0].min()
+            assert f"weight ranges spread {spread:.3g}× (" in found[node.name], (node.name, spread)
+            checked += 1
+    assert checked == 3
+    assert "spread 41.8× (1.57× before folding" in found["Conv@7"]
+
+
+def test_fp16_counts_are_what_onnxruntimes_cast_does():
+    """OL703 on PP-OCRv4 det's real weights: per layer, the weights onnxruntime's Cast to float16 turns into ±inf,
+    into 0, and into subnormals are the rule's counts."""
+    import onnxruntime as ort
+
+    cast = helper.make_model(helper.make_graph(
+        [helper.make_node("Cast", ["w"], ["h"], to=TensorProto.FLOAT16)], "cast",
+        [helper.make_tensor_value_info("w", TensorProto.FLOAT, ["n"])],
+        [helper.make_tensor_value_info("h", TensorProto.FLOAT16, ["n"])]), opset_imports=[helper.make_opsetid("", 17)])
+    session = ort.InferenceSession(cast.SerializeToString(), providers=["CPUExecutionProvider"])
+    report = onnxlint.lint(DET, select=["OL703"], input_shapes={"x": [1, 3, 320, 320]})
+    reader = _reader(DET)
+    found = {d.node: d.match for d in report.diagnostics}
+    assert len(found) == 39
+    layers = {layer.name: layer for layer in report.layers}
+    for name, counts in found.items():
+        weight = reader.read(layers[name].inputs[1]).astype(np.float32).reshape(-1)
+        (half,) = session.run(None, {"w": weight})
+        tiny = np.abs(half) < np.float16(2.0 ** -14)
+        assert counts == (int(np.isinf(half).sum()), int(((half == 0) & (weight != 0)).sum()),
+                          int((tiny & (half != 0)).sum())), name
+
+
+def _conv_bn_relu(tmp_path, weight, gamma):
+    """Conv 3×3 (its weight given) → BatchNormalization (γ given, real statistics) → Relu, as a file."""
+    c_out = weight.shape[0]
+    rng = np.random.default_rng(3)
+    inits = [numpy_helper.from_array(weight.astype(np.float32), "w"),
+             numpy_helper.from_array(rng.standard_normal(c_out).astype(np.float32) * 0.1, "b"),
+             numpy_helper.from_array(gamma.astype(np.float32), "gamma"),
+             numpy_helper.from_array(rng.standard_normal(c_out).astype(np.float32) * 0.1 - 0.05, "beta"),
+             numpy_helper.from_array(rng.standard_normal(c_out).astype(np.float32) * 0.1, "mean"),
+             numpy_helper.from_array(rng.uniform(0.5, 1.5, c_out).astype(np.float32), "var")]
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["n"], name="bn"),
+             helper.make_node("Relu", ["n"], ["y"], name="relu")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 320, 320])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, c_out, 320, 320])], inits)
+    path = tmp_path / "conv_bn_relu.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+@pytest.mark.slow
+def test_per_channel_int8_zeroes_a_channel_whose_scale_underflows(tmp_path):
+    """onnxruntime takes scale 1.0 for a range whose scale max|w_c|/127 is below float32's smallest normal: such a
+    channel (weights around 1e-39, as PP-OCRv4 rec has 55) rounds to zero per channel too. OL701 counts it as
+    one per-channel does not keep; the per-tensor count is quantize_static's as well."""
+    rng = np.random.default_rng(4)
+    weight = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    weight[2] *= np.float32(1e-39)  # denormal: its per-channel scale underflows
+    weight[5] *= np.float32(1e-3)  # rounds to zero per tensor only
+    model = _conv_bn_relu(tmp_path, weight, np.ones(8))
+    (finding,) = [d for d in onnxlint.lint(model, select=["OL701"]).diagnostics]
+    per_tensor = _zeroed_int8_channels(_quantized(model, tmp_path, per_channel=False))
+    per_channel = _zeroed_int8_channels(_quantized(model, tmp_path, per_channel=True))
+    assert finding.match[0] == per_tensor["conv"] == 2
+    assert finding.match[0] - finding.match[2] == per_channel["conv"] == 1
+
+
+@pytest.mark.slow
+def test_dead_channels_are_the_constant_outputs_onnxruntime_computes(tmp_path):
+    """An all-zero filter and a BatchNorm γ of 0: OL704 names exactly the output channels onnxruntime computes as
+    constant over two random inputs, and says which the ReLU makes 0."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(5)
+    weight = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    weight[1] = 0
+    gamma = np.ones(8)
+    gamma[6] = 0
+    model = _conv_bn_relu(tmp_path, weight, gamma)
+    (finding,) = onnxlint.lint(model, select=["OL704"]).diagnostics
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    runs = [session.run(None, {"x": rng.standard_normal((1, 3, 320, 320)).astype(np.float32)})[0] for _ in range(2)]
+    constant = [c for c in range(8) if np.ptp(runs[0][0, c]) == 0 and np.array_equal(runs[0][0, c], runs[1][0, c])]
+    assert constant == [1, 6] and finding.match[0] == 2
+    zero = sum(1 for c in constant if not runs[0][0, c].any())
+    assert "2 of 8 output channels are constant" in finding.message
+    assert (f"{zero} of them 0 after the ReLU" in finding.message) == (zero > 0)
+    layer = next(x for x in onnxlint.lint(model).layers if x.name == "conv")
+    assert finding.match[1] == layer.macs // 4  # two of eight channels: a quarter of the layer's MACs
