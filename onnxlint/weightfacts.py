@@ -86,3 +86,26 @@ def _vector(ctx, name, channels, out):
     if value is None or value.size not in (1, channels) or value.dtype.kind != "f":
         return None
     return np.broadcast_to(value.astype(np.float32).reshape(-1), (channels,))
+
+
+def int8_scale(peak):
+    """onnxruntime's symmetric int8 scale for the range [-peak, peak]: peak/127 in float32, or 1.0 when that is
+    below float32's smallest normal (its quant_utils.compute_scale_zp)."""
+    import numpy as np
+
+    scale = np.float32(np.float32(peak) / np.float32(127))
+    return scale if scale >= np.finfo(np.float32).tiny else np.float32(1.0)
+
+
+def per_tensor_zeroed(weight):
+    """Which output channels symmetric per-tensor int8 rounds to all zeros (a bool per channel)."""
+    import numpy as np
+
+    rows = weight.reshape(weight.shape[0], -1)
+    return np.all(np.round(rows / int8_scale(np.max(np.abs(rows)))) == 0, axis=1)
+
+
+def range_spread(ranges) -> float | None:
+    """max r / min r over the non-zero ranges; None with fewer than two."""
+    ranges = ranges[ranges > 0]
+    return float(ranges.max() / ranges.min()) if len(ranges) > 1 else None

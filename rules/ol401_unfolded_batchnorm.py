@@ -95,6 +95,8 @@ class UnfoldedBatchnorm(Rule):
 
         chain, conv_layer = match
         conv = rw.node(conv_layer)
+        if any(id(rw.node(layer)) in rw.removed for layer in chain):  # OL705 folded it as it equalized
+            return
         if rw.fill(conv.input[1]) is not None:
             rw.skip(f"OL401 {chain[0].name}: not folded; the Conv's weight is a ConstantOfShape placeholder, and "
                     "folding would write every weight out in full")

@@ -1,7 +1,7 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Rule
 from onnxlint.units import layer_label, num
-from onnxlint.weightfacts import as_onnxruntime_folds, conv_weight
+from onnxlint.weightfacts import as_onnxruntime_folds, conv_weight, int8_scale, per_tensor_zeroed
 
 _NEAR_DEAD = 1e-4  # a channel whose largest weight is below this share of the layer's largest does next to nothing
 
@@ -63,8 +63,8 @@ class PerTensorInt8ZeroesChannels(Rule):
         folded, how, _, _ = as_onnxruntime_folds(ctx, layer, weight)
         rows = folded.reshape(folded.shape[0], -1)
         peak = np.float32(np.max(np.abs(rows)))
-        scale = _scale(peak)
-        zeroed = np.all(np.round(rows / scale) == 0, axis=1)
+        scale = int8_scale(peak)
+        zeroed = per_tensor_zeroed(folded)
         if not zeroed.any():
             return
         channel_max = np.max(np.abs(rows), axis=1)
@@ -96,11 +96,3 @@ class PerTensorInt8ZeroesChannels(Rule):
                 f"{f' ({num(dead)} near-dead anyway)' if dead else ''}; per-channel int8 keeps {num(kept)}",
                 "quantize with per-channel weights, or equalize the channel ranges first; --show-all lists each layer")
 
-
-def _scale(peak):
-    """onnxruntime's symmetric int8 scale for a range [-peak, peak]: peak/127 in float32, or 1.0 when that is below
-    float32's smallest normal (quant_utils.compute_scale_zp)."""
-    import numpy as np
-
-    scale = np.float32(peak / np.float32(127))
-    return scale if scale >= np.finfo(np.float32).tiny else np.float32(1.0)

@@ -1,7 +1,7 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Option, Rule
 from onnxlint.units import layer_label
-from onnxlint.weightfacts import as_onnxruntime_folds, conv_weight
+from onnxlint.weightfacts import as_onnxruntime_folds, conv_weight, range_spread
 
 
 class Int8RangeSpread(Rule):
@@ -60,11 +60,8 @@ class Int8RangeSpread(Rule):
             layer, suggestion="quantize this layer per channel, or equalize its channel ranges first")
 
 
+
 def _spread(weight) -> float | None:
-    """max_c r_c / min_c r_c over the output channels with a non-zero range r_c = max|w_c|; None with fewer than
-    two such channels."""
     import numpy as np
 
-    ranges = np.max(np.abs(weight.reshape(weight.shape[0], -1)), axis=1)
-    ranges = ranges[ranges > 0]
-    return float(ranges.max() / ranges.min()) if len(ranges) > 1 else None
+    return range_spread(np.max(np.abs(weight.reshape(weight.shape[0], -1)), axis=1))

@@ -298,3 +298,33 @@ def test_dead_channels_are_the_constant_outputs_onnxruntime_computes(tmp_path):
     assert (f"{zero} of them 0 after the ReLU" in finding.message) == (zero > 0)
     layer = next(x for x in onnxlint.lint(model).layers if x.name == "conv")
     assert finding.match[1] == layer.macs // 4  # two of eight channels: a quarter of the layer's MACs
+
+
+@pytest.mark.slow
+def test_cross_layer_equalization_is_exact_in_float_and_helps_per_tensor_int8(tmp_path):
+    """PP-OCR's mobile direction classifier, real weights: OL705 equalizes its one ReLU pair whose first conv's
+    channel ranges spread 41.8× (BatchNorm folded first). The written file computes the same function in
+    onnxruntime; quantized per-tensor by quantize_static (same calibration and inputs), its output SQNR
+    against the float model rises (20.9 → 22.6 dB measured); no channel is zeroed either way."""
+    from onnxlint.fix import fix
+
+    cls = FIXTURES / "paddle" / "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+    shape = (1, 3, 48, 192)
+    result = fix(cls, output=tmp_path / "equalized.onnx", select=["OL705"], input_shapes={"x": list(shape)})
+    assert result.changes == ["OL705 equalized Conv@7 → Relu@4 → Conv@8 (BatchNorm folded)"]
+    rng = np.random.default_rng(7)
+    feed = {"x": rng.random(shape, dtype=np.float32)}
+    import onnxruntime as ort
+
+    outputs = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+               for p in (cls, tmp_path / "equalized.onnx")]
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-6)
+    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
+    from bench_cle import optimized, quantized, sqnr, zeroed_channels
+
+    quality = {}
+    for label, model in (("before", cls), ("after", tmp_path / "equalized.onnx")):
+        int8 = quantized(optimized(model, tmp_path / f"{label}_opt.onnx"), tmp_path / f"{label}_int8.onnx", shape)
+        quality[label] = (zeroed_channels(int8), sqnr(cls, int8, shape))
+    assert quality["before"][0] == quality["after"][0] == 0
+    assert quality["after"][1] > quality["before"][1] + 1.0
