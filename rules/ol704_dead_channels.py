@@ -25,9 +25,10 @@ class DeadChannels(Rule):
         them 0 after the ReLU): 9.4% of the layer's MACs, 14.2 M.
 
     What to do
-        Remove the channels (and the next layer's input channels they feed, folding their constant into
-        its bias), in the training code or with a pruning tool. Opt-in: `--select OL704` reads every conv
-        weight (one at a time).
+        `onnxlint fix MODEL -o OUT.onnx --select OL704` removes them where that is exact: the channels
+        feed one dense conv (through a ReLU or nothing), which takes their constant into its bias, and
+        that conv pads no border where the constant is not 0. Or prune them in the training code.
+        Opt-in: `--select OL704` reads every conv weight (one at a time).
     """
     code = "OL704"
     name = "dead-channels"
@@ -35,6 +36,7 @@ class DeadChannels(Rule):
     summary = "a conv's output channels whose folded weights are all zero: constant outputs, exact MAC savings"
     op_types = ("Conv",)
     default_enabled = False  # reads weights: never on the plain path
+    applicability = "exact"
 
     def check_node(self, ctx, layer):
         import numpy as np
@@ -54,13 +56,110 @@ class DeadChannels(Rule):
             f"; {int((dead & (bias == 0)).sum())} of them 0" if bias is not None and (bias[dead] == 0).any() else ""
         saved = layer.macs * n // c if layer.macs else None
         cost = f": {100 * n / c:.2g}% of the layer's MACs, {num(saved)}" if saved else ": their MACs unknown"
+        removal = _removal(ctx, layer, made, dead, bias)
         yield self.report(
             f"{layer_label(layer)}: {n} of {c} output channels are constant (all-zero weights"
             f"{how.replace(', after', ' after')}){after}{cost}", layer,
-            suggestion="remove them, folding their constant into the next layer's bias (retrain-free where no "
-                       "padding reads them)", match=(n, saved or 0))
+            suggestion=f"remove them, folding their constant into the next layer's bias{self.fix_hint()}",
+            match=(n, saved or 0, removal))
+
+    def fix_blocked(self, ctx, match):
+        return match[2] if isinstance(match[2], str) else None
+
+    def fix(self, rw, match) -> None:
+        """Fold the BatchNorm (or Mul/Add) after the conv into it, drop the dead output channels from its weight and
+        bias and the matching input channels from the next conv's weight, whose bias takes their constant
+        (act(b_c) · Σ of its weights over the kernel; nothing when that constant is 0)."""
+        import numpy as np
+
+        if not isinstance(match[2], tuple):
+            return
+        layer, chain, act, second, keep, constants = match[2]
+        first, nxt = rw.node(layer), rw.node(second)
+        if any(id(rw.node(n)) in rw.removed for n in chain):
+            rw.skip(f"OL704 {layer.name}: not pruned; the nodes after it were already rewritten")
+            return
+        weight = rw.value(first.input[1])
+        folded, bias = _fold(rw, layer, first, chain, weight)
+        w2 = rw.value(nxt.input[1])
+        b2 = rw.value(nxt.input[2]).astype(np.float64) if len(nxt.input) > 2 and nxt.input[2] \
+            else np.zeros(w2.shape[0])
+        dead = ~keep
+        b2 = b2 + (w2[:, dead].astype(np.float64).sum(axis=tuple(range(2, w2.ndim))) * constants[dead]).sum(axis=1)
+        dtype = weight.dtype
+        rw.set_input(first, 1, rw.add_initializer(folded[keep].astype(dtype), f"{first.input[1]}_pruned"))
+        rw.set_input(first, 2, rw.add_initializer(bias[keep].astype(dtype), f"{first.output[0]}_pruned_bias"))
+        rw.set_input(nxt, 1, rw.add_initializer(np.ascontiguousarray(w2[:, keep]), f"{nxt.input[1]}_pruned"))
+        rw.set_input(nxt, 2, rw.add_initializer(b2.astype(dtype), f"{nxt.output[0]}_pruned_bias"))
+        if chain:
+            last = chain[-1].outputs[0]
+            rw.rename_output(first, first.output[0], last)
+            for link in chain:
+                rw.remove(rw.node(link))
+        for tensor in [first.output[0], *([act.outputs[0]] if act is not None else [])]:
+            rw.forget_shape(tensor)
+        rw.changed(f"OL704 removed {int(dead.sum())} constant channels of {layer.name} (and {second.name}'s inputs)")
 
     def summarize(self, members, ctx):
         channels, saved = sum(d.match[0] for d in members), sum(d.match[1] for d in members)
         return (f"{num(channels)} constant output channels in {len(members)} conv layers: {num(saved)} MACs an exact "
-                "saving", "remove them, folding their constant into the next layer's bias; --show-all lists each layer")
+                "saving", f"remove them, folding their constant into the next layer's bias{self.fix_hint()}; "
+                "--show-all lists each layer")
+
+
+_ACTIVATIONS = ("Relu", "LeakyRelu", "Identity")  # element-wise, between the conv and the next: removable past
+
+
+def _removal(ctx, layer, made, dead, bias):
+    """What the fix needs — (conv, its fold chain, the activation or None, the next conv, the channels kept, each
+    channel's constant after the activation) — or why the channels cannot be removed exactly (a sentence)."""
+    import numpy as np
+
+    if bias is None:
+        return "the conv's bias is not stored"
+    chain, tensor = [], layer.outputs[0]
+    while tensor != made:
+        (node,) = ctx.consumers(tensor)
+        chain.append(node)
+        tensor = node.outputs[0]
+    readers = ctx.consumers(made)
+    act = readers[0] if len(readers) == 1 and readers[0].op_type in _ACTIVATIONS else None
+    if act is not None:
+        tensor = act.outputs[0]
+        readers = ctx.consumers(tensor)
+    if len(readers) != 1 or readers[0].op_type != "Conv" or tensor in ctx.graph.outputs or made in ctx.graph.outputs \
+            or readers[0].inputs[0] != tensor or readers[0].window is None or readers[0].window.group != 1:
+        return "the channels feed something other than one dense conv"
+    second = readers[0]
+    if len(second.inputs) < 2 or second.inputs[1] not in ctx.shapes.constants or len(second.inputs) > 2 \
+            and second.inputs[2] and second.inputs[2] not in ctx.shapes.constants:
+        return "the next conv's weights are not stored"
+    constants = bias.astype(np.float64)
+    if act is not None and act.op_type == "Relu":
+        constants = np.maximum(constants, 0)
+    elif act is not None and act.op_type == "LeakyRelu":
+        return "a LeakyReLU's slope is not read here"
+    padded = any(a.pad_begin or a.pad_end for a in second.window.axes)
+    if padded and (constants[dead] != 0).any():
+        return "the next conv pads the channels' constant with zeros at the borders"
+    return layer, chain, act, second, ~dead, constants
+
+
+def _fold(rw, layer, node, chain, weight):
+    """The conv's weight and bias with its BatchNorm (or Mul/Add) chain folded in, in float64."""
+    import numpy as np
+
+    channels = weight.shape[0]
+    bias = rw.value(node.input[2]).astype(np.float64) if len(node.input) > 2 and node.input[2] else np.zeros(channels)
+    scale = np.ones(channels)
+    for link in chain:
+        proto = rw.node(link)
+        if proto.op_type == "BatchNormalization":
+            gamma, beta, mean, var = (rw.value(n).astype(np.float64) for n in proto.input[1:5])
+            factor = gamma / np.sqrt(var + link.attrs.get("epsilon", 1e-5))
+            scale, bias = scale * factor, (bias - mean) * factor + beta
+        else:
+            value = np.broadcast_to(rw.value(next(n for n in link.inputs if n in rw.ctx.shapes.constants))
+                                    .astype(np.float64).reshape(-1), (channels,))
+            scale, bias = (scale * value, bias * value) if proto.op_type == "Mul" else (scale, bias + value)
+    return weight.astype(np.float64) * scale.reshape(-1, *([1] * (weight.ndim - 1))), bias
