@@ -1,4 +1,5 @@
 from onnxlint.diagnostics import Severity
+from onnxlint.lookthrough import norm_epsilon
 from onnxlint.rule import Rule
 from onnxlint.units import layer_label, num
 from onnxlint.weightfacts import as_onnxruntime_folds, conv_weight
@@ -156,7 +157,7 @@ def _fold(rw, layer, node, chain, weight):
         proto = rw.node(link)
         if proto.op_type == "BatchNormalization":
             gamma, beta, mean, var = (rw.value(n).astype(np.float64) for n in proto.input[1:5])
-            factor = gamma / np.sqrt(var + link.attrs.get("epsilon", 1e-5))
+            factor = gamma / np.sqrt(var + norm_epsilon(link))
             scale, bias = scale * factor, (bias - mean) * factor + beta
         else:
             value = np.broadcast_to(rw.value(next(n for n in link.inputs if n in rw.ctx.shapes.constants))
