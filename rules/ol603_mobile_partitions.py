@@ -1,4 +1,4 @@
-"""A rule over the deployment view (--target nnapi|coreml: onnxlint.mobile's partitions)."""
+"""A rule over the deployment view (--target nnapi|coreml: onnxlint.deploy.mobile's partitions)."""
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Option, Rule
 

@@ -105,7 +105,7 @@ LAYERS = [
     "origin inline graph",  # graph: nodes in execution order
     "shapes",  # shapes: dims, dtypes, values, typed facts
     "params memory cost worstcase",  # cost: params, MACs, bytes, peak
-    "verify whatif deploy precision mobile",  # execution and deployment: facts from onnxruntime
+    "verify whatif deploy",  # execution and deployment: facts from onnxruntime
     "rule rules catalog weightfacts",  # the rules and their catalog; facts computed from weights
     "engine config docs",  # running the rules; settings
     "report",  # the Report

@@ -10,6 +10,7 @@ import click
 
 from onnxlint.cli import common
 from onnxlint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, echo, fail, split
+from onnxlint.deploy import TARGETS
 from onnxlint.escape import terminal as printable
 from onnxlint.reporters import FORMATS
 
@@ -71,7 +72,7 @@ _FINDING_FORMATS = ("text", "json", "sarif", "github", "gitlab", "html", "jsonl"
               help="Colour the text output (NO_COLOR is respected).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Lint models in N parallel processes.")
-@click.option("--target", type=click.Choice(["ort-cpu", "nnapi", "coreml"]),
+@click.option("--target", type=click.Choice(list(TARGETS)),
               help="Say how this target will run the model: ort-cpu (which layers run in int8/fp16 on onnxruntime's "
                    "CPU provider, which fall back to float), nnapi or coreml (partitions); with --verify, proved "
                    "against onnxruntime's optimized graph.")

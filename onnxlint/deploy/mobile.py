@@ -18,6 +18,11 @@ from onnxlint.shapes import Shapes
 TABLES = {"nnapi": ("nnapi_supported_ops.md", 999), "coreml": ("coreml_supported_mlprogram_ops.md", 5)}
 
 
+def predict(graph: Graph, shapes: Shapes, found) -> None:
+    """The partitions of the graph between the provider and the CPU, in `found.mobile`."""
+    found.mobile = partitions(graph, shapes, found.target)
+
+
 @cache
 def supported_ops(target: str) -> dict[str, str]:
     """'domain:Op' → its caveat, from the installed onnxruntime's table for `target` ({} without one)."""

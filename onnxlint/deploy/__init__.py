@@ -1,0 +1,75 @@
+"""The deployment view (`--target`): how a target will run the model, predicted from the model's own graph by the
+target's own rules, before the rules run (a stage of facts, like execution: rules/ol6* read them), and proved by
+the target itself with `--verify` where it can run here.
+
+One table of targets. Each declares what it predicts, where its facts come from, and how `--verify` proves it;
+its module (in this package) has `predict(graph, shapes, deployment)`, which fills the Deployment, and, when the
+target can be proved here, `prove(loaded, shapes, limits)`, which returns what the target itself did (from the
+sandboxed child) or why not. Adding a target is one entry here and one module: docs/architecture.md."""
+from __future__ import annotations
+
+import importlib
+import platform
+from dataclasses import dataclass
+
+from onnxlint.deploy.facts import INT8_RUNS, QOPERATOR, Deployment, Run, runtime_version
+from onnxlint.graph import Graph
+from onnxlint.proto import TensorProto
+from onnxlint.shapes import Shapes
+
+__all__ = ["INT8_RUNS", "TARGETS", "Deployment", "Run", "Target", "deployment", "prove", "runtime_version"]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # the --target value
+    module: str  # onnxlint.deploy.<module>: predict(), and prove() when it can be proved here
+    predicts: str  # what the view says
+    facts: str  # where the prediction's facts come from
+    proof: str  # how --verify proves it (or why it cannot here)
+
+
+TARGETS = {t.name: t for t in (
+    Target("ort-cpu", "ort_cpu",
+           "per Conv, Gemm and MatMul: int8 or float (a quantized model), fp16 or fp32 (an fp16 model), and the "
+           "reason of each fallback",
+           "onnxruntime's QDQ selectors (ported, by version) and the installed onnxruntime's CPU kernel registry",
+           "the graph onnxruntime's optimizer makes (ORT_ENABLE_EXTENDED) in the sandboxed child: OL604 where a "
+           "layer differs"),
+    Target("nnapi", "mobile",
+           "the partitions between NNAPI and the CPU, and why each CPU node stays there",
+           "the installed onnxruntime's tools/mobile_helpers/nnapi_supported_ops.md, partitioned by its "
+           "usability checker's algorithm",
+           "none here: NNAPI runs on Android devices only"),
+    Target("coreml", "mobile",
+           "the partitions between CoreML (ML Program) and the CPU, and why each CPU node stays there",
+           "the installed onnxruntime's tools/mobile_helpers/coreml_supported_mlprogram_ops.md, partitioned by its "
+           "usability checker's algorithm",
+           "none here: CoreML runs on Apple devices only"),
+)}
+
+
+def model_kind(graph: Graph, shapes: Shapes) -> str:
+    """"int8" (Q/DQ or QOperator nodes), "fp16" (a float16 tensor) or "float": what the model is."""
+    if any(n.op_type in ("QuantizeLinear", "DequantizeLinear") or (n.domain, n.op_type) in QOPERATOR
+           for n in graph.nodes):
+        return "int8"
+    return "fp16" if any(t == TensorProto.FLOAT16 for t in shapes.dtype.values()) else "float"
+
+
+def deployment(graph: Graph, shapes: Shapes, target: str) -> Deployment:
+    """The prediction for `target` (a key of TARGETS)."""
+    found = Deployment(target, runtime_version(), platform.machine().lower(), model_kind(graph, shapes))
+    _module(target).predict(graph, shapes, found)
+    return found
+
+
+def prove(found: Deployment, loaded, shapes: Shapes, limits) -> None:
+    """With --verify: what the target itself did, in `found.proved`, where the target can run here."""
+    module = _module(found.target)
+    if found.runs and hasattr(module, "prove"):
+        found.proved = module.prove(loaded, shapes, limits)
+
+
+def _module(target: str):
+    return importlib.import_module(f"onnxlint.deploy.{TARGETS[target].module}")
