@@ -40,17 +40,22 @@ def inline(protos: list[NodeProto], functions: dict, inlined: set[str], source: 
 def _function_body(call: NodeProto, function: FunctionProto, prefix: str, inlined: set[str]) -> list:
     """The function's nodes for this call: formal inputs/outputs renamed to the call's tensors, the function's
     own tensors prefixed with the call's name, attribute references replaced by the call's values."""
-    rename = {formal: call.input[i] if i < len(call.input) else "" for i, formal in enumerate(function.input)}
-    rename.update({formal: call.output[i] if i < len(call.output) else "" for i, formal in enumerate(function.output)})
+    # names as the graph holds them: protobuf hands a name that is not valid UTF-8 over as bytes, which it then
+    # refuses to store (display_name makes it a printable str, as everywhere else)
+    rename = {display_name(formal): display_name(call.input[i]) if i < len(call.input) else ""
+              for i, formal in enumerate(function.input)}
+    rename.update({display_name(formal): display_name(call.output[i]) if i < len(call.output) else ""
+                   for i, formal in enumerate(function.output)})
     given = {a.name: a for a in function.attribute_proto}  # defaults
     given.update({a.name: a for a in call.attribute})
     body = []
     for inner in function.node:
         node = NodeProto()
         node.CopyFrom(inner)
-        node.name = f"{prefix}/{inner.name or inner.op_type}"
+        node.name = f"{prefix}/{display_name(inner.name or inner.op_type)}"
         for field_ in (node.input, node.output):
             for j, tensor in enumerate(field_):
+                tensor = display_name(tensor)
                 if tensor and tensor not in rename:
                     rename[tensor] = f"{prefix}/{tensor}"
                     inlined.add(rename[tensor])
