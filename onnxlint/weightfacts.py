@@ -109,3 +109,27 @@ def range_spread(ranges) -> float | None:
     """max r / min r over the non-zero ranges; None with fewer than two."""
     ranges = ranges[ranges > 0]
     return float(ranges.max() / ranges.min()) if len(ranges) > 1 else None
+
+
+def chain_affine(chain, channels: int, value, constants):
+    """(scale, shift), in float64, of the per-channel affine y = scale·x + shift that a chain of BatchNormalization,
+    Mul, Div, Add and Sub layers computes on a conv's output x (a Sub or Div by its constant). `value(name)` reads
+    a constant (the Rewriter's, in a fix); `constants`: the tensors that do not depend on the input."""
+    import numpy as np
+
+    scale, shift = np.ones(channels), np.zeros(channels)
+    for link in chain:
+        if link.op_type == "BatchNormalization":
+            gamma, beta, mean, var = (value(n).astype(np.float64) for n in link.inputs[1:5])
+            factor = gamma / np.sqrt(var + norm_epsilon(link))
+            scale, shift = scale * factor, (shift - mean) * factor + beta
+            continue
+        constant = next(n for n in link.inputs if n in constants)
+        v = np.broadcast_to(value(constant).astype(np.float64).reshape(-1), (channels,))
+        if link.op_type == "Mul":
+            scale, shift = scale * v, shift * v
+        elif link.op_type == "Div":
+            scale, shift = scale / v, shift / v
+        else:
+            shift = shift + v if link.op_type == "Add" else shift - v
+    return scale, shift

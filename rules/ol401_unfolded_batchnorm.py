@@ -1,6 +1,7 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Rule
 from onnxlint.units import nbytes, num
+from onnxlint.weightfacts import chain_affine
 
 _AFFINE = ("Mul", "Add", "Sub", "Div")
 
@@ -104,22 +105,7 @@ class UnfoldedBatchnorm(Rule):
         weight = rw.value(conv.input[1])
         channels = weight.shape[1] * conv_layer.attrs.get("group", 1) if conv.op_type == "ConvTranspose" \
             else weight.shape[0]
-        scale, shift = np.ones(channels), np.zeros(channels)
-        for layer in chain:
-            node = rw.node(layer)
-            if node.op_type == "BatchNormalization":
-                gamma, beta, mean, var = (rw.value(n).astype(np.float64) for n in node.input[1:5])
-                factor = gamma / np.sqrt(var + layer.attrs.get("epsilon", 1e-5))
-                scale, shift = scale * factor, (shift - mean) * factor + beta
-                continue
-            value = np.broadcast_to(rw.value(node.input[1] if node.input[0] == _variable(layer, rw) else
-                                             node.input[0]).astype(np.float64).reshape(-1), (channels,))
-            if node.op_type == "Mul":
-                scale, shift = scale * value, shift * value
-            elif node.op_type == "Div":
-                scale, shift = scale / value, shift / value
-            else:
-                shift = shift + value if node.op_type == "Add" else shift - value
+        scale, shift = chain_affine(chain, channels, rw.value, rw.ctx.shapes.constants)
         bias = rw.value(conv.input[2]).astype(np.float64) if len(conv.input) > 2 and conv.input[2] \
             else np.zeros(channels)
         folded_w = _scaled(weight, scale, conv.op_type, conv_layer.attrs.get("group", 1))
@@ -189,10 +175,6 @@ def _link(ctx, layer):
     if a in constants and b not in constants and layer.op_type in ("Mul", "Add"):
         return b
     return None
-
-
-def _variable(layer, rw):
-    return _link(rw.ctx, layer)
 
 
 def _scaled(weight, scale, op_type: str, group: int):

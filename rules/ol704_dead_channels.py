@@ -1,8 +1,7 @@
 from onnxlint.diagnostics import Severity
-from onnxlint.lookthrough import norm_epsilon
 from onnxlint.rule import Rule
 from onnxlint.units import layer_label, num
-from onnxlint.weightfacts import as_onnxruntime_folds, conv_weight
+from onnxlint.weightfacts import as_onnxruntime_folds, chain_affine, conv_weight
 
 
 class DeadChannels(Rule):
@@ -152,15 +151,5 @@ def _fold(rw, layer, node, chain, weight):
 
     channels = weight.shape[0]
     bias = rw.value(node.input[2]).astype(np.float64) if len(node.input) > 2 and node.input[2] else np.zeros(channels)
-    scale = np.ones(channels)
-    for link in chain:
-        proto = rw.node(link)
-        if proto.op_type == "BatchNormalization":
-            gamma, beta, mean, var = (rw.value(n).astype(np.float64) for n in proto.input[1:5])
-            factor = gamma / np.sqrt(var + norm_epsilon(link))
-            scale, bias = scale * factor, (bias - mean) * factor + beta
-        else:
-            value = np.broadcast_to(rw.value(next(n for n in link.inputs if n in rw.ctx.shapes.constants))
-                                    .astype(np.float64).reshape(-1), (channels,))
-            scale, bias = (scale * value, bias * value) if proto.op_type == "Mul" else (scale, bias + value)
-    return weight.astype(np.float64) * scale.reshape(-1, *([1] * (weight.ndim - 1))), bias
+    scale, shift = chain_affine(chain, channels, rw.value, rw.ctx.shapes.constants)
+    return weight.astype(np.float64) * scale.reshape(-1, *([1] * (weight.ndim - 1))), bias * scale + shift

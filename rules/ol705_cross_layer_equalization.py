@@ -1,7 +1,7 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Option, Rule
 from onnxlint.units import layer_label
-from onnxlint.weightfacts import as_onnxruntime_folds, conv_weight, per_tensor_zeroed, range_spread
+from onnxlint.weightfacts import as_onnxruntime_folds, chain_affine, conv_weight, per_tensor_zeroed, range_spread
 
 # piecewise linear and positively homogeneous, f(s·x) = s·f(x) for s > 0: a channel scaled by 1/s before it and
 # by s after it computes the same function (ReLU6 and HardSwish are not: their corners do not scale)
@@ -91,21 +91,8 @@ class CrossLayerEqualization(Rule):
         channels = weight.shape[0]
         bias = rw.value(first.input[2]).astype(np.float64) if len(first.input) > 2 and first.input[2] \
             else np.zeros(channels)
-        scale = np.ones(channels)
-        for layer in chain:
-            node = rw.node(layer)
-            if node.op_type == "BatchNormalization":
-                gamma, beta, mean, var = (rw.value(n).astype(np.float64) for n in node.input[1:5])
-                factor = gamma / np.sqrt(var + layer.attrs.get("epsilon", 1e-5))
-                scale, bias = scale * factor, (bias - mean) * factor + beta
-                continue
-            constant = next(n for n in layer.inputs if n in rw.ctx.shapes.constants)
-            value = np.broadcast_to(rw.value(constant).astype(np.float64).reshape(-1), (channels,))
-            if node.op_type == "Mul":
-                scale, bias = scale * value, bias * value
-            else:
-                bias = bias + value
-        weight = weight * scale.reshape(-1, *([1] * (weight.ndim - 1)))
+        scale, shift = chain_affine(chain, channels, rw.value, rw.ctx.shapes.constants)
+        weight, bias = weight * scale.reshape(-1, *([1] * (weight.ndim - 1))), bias * scale + shift
         second_weight = rw.value(second.input[1])
         group = second_layer.attrs.get("group", 1)
         s = balance(weight, second_weight.astype(np.float64), group)

@@ -1,6 +1,7 @@
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Rule
 from onnxlint.units import nbytes, num
+from onnxlint.weightfacts import chain_affine
 
 _AFFINE = ("BatchNormalization", "Mul", "Add")  # what folds into a branch's conv (or makes the identity branch)
 
@@ -96,17 +97,7 @@ class ReparameterizableBranches(Rule):
                 padded = np.zeros((c_out, per_group, *kernel))
                 padded[(slice(None), slice(None), *[slice(o, o + k) for o, k in zip(offsets, w.shape[2:])])] = w
                 w = padded
-            scale, shift = np.ones(c_out), np.zeros(c_out)
-            for link in chain:
-                node = rw.node(link)
-                if node.op_type == "BatchNormalization":
-                    gamma, beta, mean, var = (rw.value(n).astype(np.float64) for n in node.input[1:5])
-                    factor = gamma / np.sqrt(var + link.attrs.get("epsilon", 1e-5))
-                    scale, shift = scale * factor, (shift - mean) * factor + beta
-                else:
-                    value = np.broadcast_to(rw.value(next(n for n in link.inputs if n in rw.ctx.shapes.constants))
-                                            .astype(np.float64).reshape(-1), (c_out,))
-                    scale, shift = (scale * value, shift * value) if node.op_type == "Mul" else (scale, shift + value)
+            scale, shift = chain_affine(chain, c_out, rw.value, rw.ctx.shapes.constants)
             total_w += w * scale.reshape(-1, *([1] * (w.ndim - 1)))
             total_b += b * scale + shift
         dtype = weight.dtype
