@@ -120,13 +120,18 @@ class WeightReader:
         return value if isinstance(value, TensorProto) else None
 
     def read(self, name: str):
-        """A numpy array, or None when `name` is not a stored tensor or the file holds no data for it."""
+        """A numpy array, or None when `name` is not a stored tensor or the file holds no readable data for it
+        (dims only; external data of an in-memory model, whose folder is unknown; a file that changed since it
+        was checked): a rule then has no fact, and says nothing."""
         tensor = self.stored(name)
         if tensor is None:
             return None
         source = self.loaded.source if self.loaded.payloads_skipped else None
-        reference = data_reference(tensor, source, self.loaded.base_dir)
-        found = values(tensor, source, self.loaded.base_dir)
+        try:
+            reference = data_reference(tensor, source, self.loaded.base_dir)
+            found = values(tensor, source, self.loaded.base_dir)
+        except (WeightError, OSError):
+            return None
         if found is not None:
             self.tensors_read += 1
             self.bytes_from_files += reference[2] if reference is not None else 0

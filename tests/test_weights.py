@@ -328,3 +328,17 @@ def test_cross_layer_equalization_is_exact_in_float_and_helps_per_tensor_int8(tm
         quality[label] = (zeroed_channels(int8), sqnr(cls, int8, shape))
     assert quality["before"][0] == quality["after"][0] == 0
     assert quality["after"][1] > quality["before"][1] + 1.0
+
+
+def test_a_weight_that_cannot_be_read_is_no_fact_not_a_crash(tmp_path):
+    """External data of an in-memory model (its folder unknown), and a data file cut short after the loader checked
+    it: the reader returns None and the weight rules stay silent, without an internal error."""
+    path = _stack(tmp_path, True, convs=2)
+    model = onnx.load(path, load_external_data=False)
+    report = onnxlint.lint(model, select=["OL701", "OL703"])  # in memory: no base_dir
+    assert [d.code for d in report.diagnostics if d.code.startswith("OL7")] == []
+    loaded = load(path)
+    reader = WeightReader(loaded, build_graph(loaded.model, str(path)))
+    with open(tmp_path / "weights.bin", "r+b") as data:
+        data.truncate(1000)
+    assert reader.read("w1") is None and reader.tensors_read == 0
