@@ -1,4 +1,5 @@
-"""What the schema check (onnxlint/shapes/schema.py, OL006) costs a plain lint, on the nine light models and a
+"""What the schema check (onnxlint/shapes/schema.py, OL006) and the kernel check (shapes/kernels.py, OL007, its
+registry cached) cost a plain lint, on the nine light models and a
 20k-node Conv+Relu chain, from one run: the check's own time (median of 20 calls on the model's graph and shapes)
 as a share of an in-process `lint()`, and — noisier on a shared machine — `lint()` with the check and with it
 replaced by a no-op, taken in turn (A, B, A, B...), medians of `--repeat` runs.
@@ -29,7 +30,8 @@ def timed(path: str, repeat: int) -> tuple[float, float]:
     runs: tuple[list, list] = ([], [])
     for _ in range(repeat):
         for checked, taken in zip((True, False), runs):
-            shapes.schema_problems, shapes.unknown_elem_types = real if checked else (lambda *a: {}, lambda *a: [])
+            shapes.schema_problems, shapes.unknown_elem_types = real if checked else (lambda *a: ({}, {}),
+                                                                                      lambda *a: [])
             start = time.perf_counter()
             onnxlint.lint(path)
             taken.append(time.perf_counter() - start)

@@ -22,3 +22,9 @@ _DTYPE_NAMES = {value: {"FLOAT": "float32", "DOUBLE": "float64", "FLOAT16": "flo
 
 def dtype_name(elem_type: int) -> str:
     return _DTYPE_NAMES.get(elem_type, "unknown")
+
+
+def onnx_type_name(elem: int) -> str:
+    """The type name onnx's schemas use (float16, bfloat16, int8...): TensorProto's, lower case."""
+    return {TensorProto.FLOAT: "float", TensorProto.DOUBLE: "double"}.get(
+        elem, TensorProto.DataType.Name(elem).lower() if elem in ELEM_TYPES else str(elem))

@@ -94,7 +94,7 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
                 continue
         _infer_node(node, shapes, graph, opsets, model.ir_version, executed or {})
     if base is None and exact is None:  # the main pass: each node against its schema, once
-        shapes.invalid = schema_problems(graph, shapes)
+        shapes.invalid, shapes.no_kernel = schema_problems(graph, shapes)
         shapes.invalid_types = unknown_elem_types(graph, shapes)
     return shapes
 

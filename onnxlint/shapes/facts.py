@@ -143,6 +143,7 @@ class Shapes:
     problems: dict = field(default_factory=dict)  # Node → why its shapes contradict each other
     invalid: dict = field(default_factory=dict)  # Node → how it breaks its operator's schema (shapes/schema.py)
     invalid_types: list = field(default_factory=list)  # element types that do not exist, one sentence each
+    no_kernel: dict = field(default_factory=dict)  # Node → why the installed onnxruntime has no CPU kernel for it
     dead: set = field(default_factory=set)  # nodes of an If branch that never runs (the condition is known)
     input_dims: dict[str, tuple | None] = field(default_factory=dict)  # resolved model inputs
     unresolved_inputs: dict[str, tuple | None] = field(default_factory=dict)  # name → declared dims, some symbolic

@@ -11,9 +11,10 @@ import functools
 import json
 from pathlib import Path
 
-from onnxlint.dtypes import ELEM_TYPES, dtype_name
+from onnxlint.dtypes import ELEM_TYPES, dtype_name, onnx_type_name
 from onnxlint.graph import Graph, Node
-from onnxlint.proto import AttributeProto, TensorProto
+from onnxlint.proto import AttributeProto
+from onnxlint.shapes.kernels import DOMAINS, kernel_problem, registry
 
 TABLE = Path(__file__).with_name("schemas.json")
 ONNX_DOMAINS = ("", "ai.onnx.ml", "ai.onnx.preview.training", "ai.onnx.preview")
@@ -22,13 +23,15 @@ _KINDS = {v: k for k, v in AttributeProto.AttributeType.items()}  # 7 → "INTS"
 
 def _compact(schema) -> list:
     """One schema as the table stores it: since, deprecated, (min, max) inputs and outputs, formal inputs
-    (option, type string, homogeneous), attributes {name: (type, required)}, constraints {type string: allowed}."""
+    (option, type string, homogeneous), attributes {name: (type, required)}, constraints {type string: allowed},
+    formal outputs, whether it has a function body (onnxruntime expands an op it has no kernel for into it)."""
     def params(formal):
         return [[int(p.option.value), p.type_str, bool(p.is_homogeneous)] for p in formal]
     return [schema.since_version, bool(schema.deprecated), schema.min_input, schema.max_input, schema.min_output,
             schema.max_output, params(schema.inputs),
             {name: [_KINDS[int(a.type.value)], bool(a.required)] for name, a in schema.attributes.items()},
-            {c.type_param_str: sorted(c.allowed_type_strs) for c in schema.type_constraints}]
+            {c.type_param_str: sorted(c.allowed_type_strs) for c in schema.type_constraints}, params(schema.outputs),
+            bool(schema.has_function or schema.has_context_dependent_function)]
 
 
 def generate() -> dict:
@@ -73,10 +76,12 @@ def schema_for(domain: str, op: str, version: int) -> list | None:
     return found
 
 
-def schema_problems(graph: Graph, shapes) -> dict[Node, str]:
-    """Node → what is wrong with it against its schema, in one sentence naming what onnx's checker says."""
+def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, str]]:
+    """(node → what is wrong with it against its schema, in one sentence naming what onnx's checker says; node →
+    why the installed onnxruntime has no kernel for it, for the nodes that keep their schema). Each signature (op,
+    attribute types, element types) is checked once."""
     opsets = shapes.opsets
-    seen: dict[tuple, str | None] = {}
+    groups: dict[tuple, list[Node]] = {}
     found: dict[Node, str] = {}
     kinds_of, dtype = graph.attr_kinds, shapes.dtype
     for node in graph.nodes:
@@ -101,14 +106,27 @@ def schema_problems(graph: Graph, shapes) -> dict[Node, str]:
             if type(value) is int and value not in ELEM_TYPES:
                 found[node] = f"attribute '{key}' = {value} names an element type that does not exist"
         inputs = node.inputs
-        kinds = kinds_of.get(id(node.attrs))  # names and declared types: what the check reads of the attributes
-        key = (domain, node.op_type, kinds, len(node.outputs), inputs.count(""),
-               tuple([dtype.get(name, 0) if name else -1 for name in inputs]))
-        if key not in seen:
-            seen[key] = _check(node, domain, opsets.get(domain), kinds, key[5], graph.ir_version >= 2)
-        if seen[key] is not None:
-            found.setdefault(node, seen[key])
-    return found
+        key = (domain, node.op_type, kinds_of.get(id(node.attrs)), inputs.count(""),
+               tuple([dtype.get(name, 0) if name else -1 for name in inputs]), tuple(map(dtype.get, node.outputs)))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [node]
+        else:
+            group.append(node)
+    table = registry()
+    no_kernel: dict[Node, str] = {}
+    for (domain, op, kinds, _, ins, outs), nodes in groups.items():
+        first = nodes[0]
+        problem = _check(first, domain, opsets.get(domain), kinds, ins, graph.ir_version >= 2)
+        if problem is not None:
+            for node in nodes:
+                found.setdefault(node, problem)
+        elif table is not None and domain in DOMAINS and domain in opsets and op != "Constant":
+            # (a Constant becomes an initializer)
+            problem = kernel_problem(table, first, schema_for(domain, op, opsets[domain]), opsets[domain], ins, outs)
+            if problem is not None:
+                no_kernel.update((node, problem) for node in nodes if node not in found)
+    return found, no_kernel
 
 
 # ops whose `axis` must name an axis of their first input: [-r, r − 1] (Flatten: [-r, r])
@@ -156,7 +174,7 @@ def _check(node: Node, domain: str, version: int | None, kinds, dtypes, untyped_
     if schema is None:
         return f"{where} has no op {op} at opset {version} (onnx: 'No Op registered for {op} with domain_version " \
                f"of {version}'; onnxruntime refuses the model)"
-    _, deprecated, min_in, max_in, min_out, max_out, formal, attributes, constraints = schema
+    _, deprecated, min_in, max_in, min_out, max_out, formal, attributes, constraints, *_ = schema
     if deprecated:
         return f"{op} is deprecated at opset {version} of {where}: onnxruntime has no kernel for it"
     if kinds is not None:
@@ -193,7 +211,7 @@ def _check(node: Node, domain: str, version: int | None, kinds, dtypes, untyped_
         allowed = constraints.get(type_str, [type_str])
         if not elem or not any(t.startswith("tensor(") for t in allowed):
             continue
-        shown = f"tensor({_onnx_type(elem)})"
+        shown = f"tensor({onnx_type_name(elem)})"
         if shown not in allowed:
             kinds_allowed = ", ".join(t[7:-1] for t in allowed if t.startswith("tensor("))
             return f"input {i} '{name}' of {op} is {dtype_name(elem)}; it takes {kinds_allowed}"
@@ -213,12 +231,6 @@ def _product(dims) -> int:
 
 def _range(low: int, high: int) -> str:
     return f"{low}" if low == high else f"{low} to {high}" if high < 2**31 - 1 else f"at least {low}"
-
-
-def _onnx_type(elem: int) -> str:
-    """The type name onnx's schemas use (float16, bfloat16, int8...): TensorProto's, lower case."""
-    return {TensorProto.FLOAT: "float", TensorProto.DOUBLE: "double"}.get(
-        elem, TensorProto.DataType.Name(elem).lower() if elem in ELEM_TYPES else str(elem))
 
 
 def unknown_elem_types(graph: Graph, shapes) -> list[str]:
