@@ -60,14 +60,19 @@ def _build() -> tuple[str, Path | None] | None:
 def registry() -> dict | None:
     """The table for the installed onnxruntime (see generate), from the cache or made and cached; None when
     onnxruntime is not installed or cannot be read."""
-    build = _build()
-    if build is None:
-        return None
-    version, native = build
-    stamp = f"{version}-{native.stat().st_size if native else 0}"
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "onnxlint" / f"kernels-{stamp}.json"
     try:
-        return json.loads(cache.read_text(encoding="utf-8"))
+        build = _build()
+        if build is None:
+            return None
+        version, native = build
+        stamp = f"{version}-{native.stat().st_size if native else 0}"
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "onnxlint" / f"kernels-{stamp}.json"
+    except (OSError, RuntimeError, KeyError, ValueError):  # an unreadable install, no home directory
+        return None
+    try:
+        table = json.loads(cache.read_text(encoding="utf-8"))
+        if isinstance(table, dict) and {"onnxruntime", "since", "kernels"} <= table.keys():
+            return table
     except (OSError, ValueError):
         pass
     try:  # in a child: the linting process never imports onnxruntime, and a build whose registry query crashes
