@@ -15,7 +15,7 @@ from onnxlint.dtypes import dtype_name
 from onnxlint.engine import run_rules, selected_rules
 from onnxlint.graph import build_graph
 from onnxlint.loader import LoadedModel, LoadError, load
-from onnxlint.proto import ModelProto
+from onnxlint.proto import ModelProto, display_name
 from onnxlint.report import Report
 from onnxlint.rule import Context
 from onnxlint.shapes import InputShapeError, bound_shapes, infer_shapes
@@ -197,7 +197,7 @@ def _unplaced_note(totals) -> list[str]:
 
 def _domain_note(model, totals) -> list[str]:
     """Say so when a model of other domains only (ai.onnx.ml, training) holds nothing onnxlint counts."""
-    domains = sorted({o.domain for o in model.opset_import})
+    domains = sorted({display_name(o.domain) for o in model.opset_import})
     if "" in domains or "ai.onnx" in domains or totals.params or totals.macs:
         return []
     return [f"the model imports no default ONNX opset (only {', '.join(domains)}): none of its ops is a layer "

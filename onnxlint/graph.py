@@ -115,6 +115,7 @@ class Graph:
     ir_version: int = 0
     producer_name: str = ""  # the exporter the file names (tf2onnx, pytorch, PaddlePaddle...)
     model_problems: list[str] = field(default_factory=list)  # what onnx's checker refuses outside any node
+    containers: bool = False  # a value declared a sequence, an optional, a map or a sparse tensor
     sparse_dims: dict[str, tuple] = field(default_factory=dict)  # a sparse initializer's dense dims, by its name
     # id(a node's attribute dict) → ((name, declared type), ...) as the file has them, duplicates included
     attr_kinds: dict[int, tuple] = field(default_factory=dict, repr=False)
@@ -158,6 +159,9 @@ class Graph:
                     seen.add(node)
                     todo.extend(o for o in node.outputs if o)
         return [n for n in self.main_nodes() if n in seen]
+
+
+_CONTAINERS = ("sequence_type", "optional_type", "map_type", "sparse_tensor_type")
 
 
 def tensor_type(value_info: ValueInfoProto) -> TensorType | None:
@@ -220,10 +224,21 @@ def _function_problems(model: ModelProto, graph: Graph) -> list[str]:
     defined = {(f.domain, f.name): f for f in model.functions}
     domains = {domain for domain, _ in defined} - _RUNTIME_DOMAINS
     problems = []
+    for f in model.functions:  # onnx's checker: a body's node of a domain the function does not import
+        imported = {"" if o.domain == "ai.onnx" else o.domain for o in f.opset_import}
+        problems += [f"function {display_name(f.domain)}.{display_name(f.name)} calls {display_name(n.op_type)} of "
+                     f"the domain '{display_name(n.domain)}', which it does not import (onnx: 'No opset import for "
+                     f"domain')" for n in f.node if ("" if n.domain == "ai.onnx" else n.domain) not in imported][:1]
     for (domain, name), f in defined.items():
         made = {o for n in f.node for o in n.output} | set(f.input)
         problems += [f"function {display_name(domain)}.{display_name(name)} never makes its output "
                      f"'{display_name(o)}'" for o in f.output if o not in made]
+    for n in [*model.graph.node, *(n for f in model.functions for n in f.node)]:
+        f = defined.get((n.domain, n.op_type))
+        if f is not None and (len(n.input) > len(f.input) or len(n.output) > len(f.output)):
+            problems.append(f"{_node_label(n.op_type, n.name)} passes {len(n.input)} inputs "
+                            f"and {len(n.output)} outputs to a function of {len(f.input)} and {len(f.output)} "
+                            "(onnxruntime: 'Number of actual parameters cannot exceed number of formal parameters')")
     calls = [(n.domain, n.op_type) for f in model.functions for n in f.node] + [
         (node.domain, node.op_type) for node in graph.nodes if node.function is None]
     problems += [f"{display_name(d)}.{display_name(op)} is called, and the model defines no such function (the "
@@ -291,6 +306,8 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
         t = tensor_type(vi)
         if t is not None:
             graph.declared.setdefault(display_name(vi.name), t)
+        elif vi.type.WhichOneof("value") in _CONTAINERS:
+            graph.containers = True
     if parent is not None and parent.op_type == "Loop":  # the iteration number and condition are scalars
         for vi, elem in zip(g.input[:2], (TensorProto.INT64, TensorProto.BOOL)):
             name = display_name(vi.name)
@@ -446,6 +463,11 @@ def _untyped_value(attr: AttributeProto):
         return get_attribute_value(attr)
     except Exception:  # no value at all: the handlers treat it as absent
         return None
+
+
+def _node_label(op_type, name) -> str:
+    """`the Conv node 'conv1'`, or `a Conv node` when it has no name."""
+    return f"the {display_name(op_type)} node '{display_name(name)}'" if name else f"a {display_name(op_type)} node"
 
 
 def _names(names) -> list[str]:

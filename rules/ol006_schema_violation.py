@@ -35,7 +35,9 @@ class SchemaViolation(Rule):
 
     def check_model(self, ctx):
         for message in ctx.shapes.invalid_types:
-            yield self.report(message, suggestion="write a TensorProto.DataType that exists (onnx.TensorProto)")
+            yield self.report(message, suggestion="write a TensorProto.DataType that exists (onnx.TensorProto)"
+                              if "element type" in message else "fix the exporter or graph edit that wrote it; "
+                              "onnxruntime refuses the model")
         exporter = _EXPORTER_LOGS.get(ctx.graph.producer_name)
         for node, problem in ctx.shapes.invalid.items():  # a node of a branch that never runs too: onnx checks it
             unknown = " has no op " in problem

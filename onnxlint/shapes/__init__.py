@@ -20,7 +20,7 @@ from onnxlint.shapes.inputs import InputShapeError, concrete, fmt_dims, resolve_
 from onnxlint.shapes.layout import HANDLERS as _LAYOUT_HANDLERS
 from onnxlint.shapes.onnx_infer import has_schema, infer
 from onnxlint.shapes.ops import HANDLERS, UNARY, broadcast, matmul_shape
-from onnxlint.shapes.schema import schema_problems, unknown_elem_types
+from onnxlint.shapes.schema import container_type_problems, schema_problems, unknown_elem_types
 from onnxlint.shapes.values import (
     MAX_ELEMENTS,
     NONDETERMINISTIC,
@@ -96,6 +96,8 @@ def infer_shapes(model: ModelProto, graph: Graph, input_shapes: dict | None = No
     if base is None and exact is None:  # the main pass: each node against its schema, once
         shapes.invalid, shapes.no_kernel = schema_problems(graph, shapes)
         shapes.invalid_types = unknown_elem_types(graph, shapes)
+        if not shapes.invalid and not shapes.invalid_types:  # one root cause, one finding
+            shapes.invalid_types = container_type_problems(model, graph)
     return shapes
 
 

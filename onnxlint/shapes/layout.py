@@ -139,12 +139,16 @@ def _operand_ints(node: Node, shapes: Shapes, position: int | None, attr: str | 
 def split(node: Node, shapes: Shapes) -> Out | None:
     """Each output: the input with the axis cut to its share (the `split` sizes, else equal parts; opset 18's
     num_outputs gives the last part the remainder)."""
+    wanted, count = node.attrs.get("num_outputs"), len(node.outputs)
+    if type(wanted) is int and wanted != count:  # onnx's inference: 'cannot be lower than 1', 'Mismatch', bad_alloc
+        return Out([None] * count, problem=f"num_outputs = {wanted} for its {count} outputs (onnxruntime: 'Number of "
+                                           f"outputs ({count}) does not match num_outputs ({wanted})', or it aborts)")
     x = shapes.shape(node.inputs[0])
     if x is None:
         return None
     axis = int(node.attrs.get("axis", 0))
     axis = axis + len(x) if axis < 0 else axis
-    count, size = len(node.outputs), x[axis]
+    size = x[axis]
     sizes = _operand_ints(node, shapes, 1, "split")
     if sizes is ...:
         return Out([x[:axis] + (None,) + x[axis + 1:]] * count)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 from onnxlint.dtypes import ELEM_TYPES, dtype_name, onnx_type_name
@@ -101,6 +102,11 @@ def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, s
             problem = _branches_problem(node, graph)
         if problem is not None:
             found[node] = problem
+        for key in _FLAGS.get(node.op_type, ()):
+            value = node.attrs.get(key, 0)
+            if type(value) is int and value not in (0, 1):
+                found[node] = f"attribute '{key}' = {value}; onnxruntime's kernel takes 0 or 1 (it refuses the " \
+                              f"model: '{key} attribute must be 0 or 1')"
         for key in _TYPE_ATTRIBUTES.get(node.op_type, ()):
             value = node.attrs.get(key)
             if type(value) is int and value not in ELEM_TYPES:
@@ -159,6 +165,8 @@ def _branches_problem(node: Node, graph: Graph) -> str | None:
     return None
 
 
+# 0-or-1 attributes onnxruntime's kernels refuse any other value of, by op
+_FLAGS = {"CumSum": ("exclusive", "reverse"), "CumProd": ("exclusive", "reverse")}
 # attributes that name an element type, by op
 _TYPE_ATTRIBUTES = {"Cast": ("to",), "EyeLike": ("dtype",), "RandomNormal": ("dtype",), "RandomUniform": ("dtype",),
                     "RandomNormalLike": ("dtype",), "RandomUniformLike": ("dtype",), "Multinomial": ("dtype",),
@@ -254,6 +262,31 @@ def unknown_elem_types(graph: Graph, shapes) -> list[str]:
             bad.append(f"tensor '{name}' is declared {dtype_name(declared.elem_type)}, and its node computes "
                        f"{dtype_name(computed)} (onnxruntime: 'Type Error: … does not match')")
     return bad
+
+
+_CONTAINER_OPS = ("Sequence", "Optional", "SplitToSequence", "ConcatFromSequence")
+
+
+def container_type_problems(model, graph: Graph) -> list[str]:
+    """On a graph of sequences or optionals, whose types onnxlint does not follow: the type errors of onnx's own
+    check (strict type inference), which onnxruntime refuses too ('Type Error: Type (seq(tensor(float))) … does not
+    match'). Its shape disagreements are left out: onnxruntime merges those leniently (OL005 says them)."""
+    if not graph.containers and not any(op.startswith(_CONTAINER_OPS) for op in {n.op_type for n in graph.nodes}):
+        return []
+    from onnxlint.proto import full
+
+    shape_inference = full().shape_inference
+    try:
+        shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    except shape_inference.InferenceError as e:
+        return [f"{op}{f' node {name!r}' if name else ''}: {why.strip()} (onnx's type check; onnxruntime refuses the "
+                "model: 'Type Error')" for op, name, why in _TYPE_ERROR.findall(str(e))]
+    except Exception:  # noqa: BLE001 — a model onnx cannot serialize or check (past 2 GB): no fact
+        return []
+    return []
+
+
+_TYPE_ERROR = re.compile(r"\(op_type:([^,)]+)(?:, node name: ([^)]*))?\): \[TypeInferenceError\] ([^\n]*)")
 
 
 if __name__ == "__main__":  # regenerate the table from the installed onnx
