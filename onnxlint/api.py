@@ -134,7 +134,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
         from onnxlint.deploy import deployment as predict
         from onnxlint.deploy import prove
 
-        deployment = predict(graph, shapes, settings.target)
+        deployment = predict(graph, shapes, settings.target, loaded.model)
         if verify:  # proved by the target itself where it runs here (ort-cpu: onnxruntime's optimized graph)
             from onnxlint.verify import Limits
 

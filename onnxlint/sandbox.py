@@ -52,6 +52,8 @@ def execute(job: dict) -> dict:
             return {}
     if job.get("optimize"):  # --target --verify: what onnxruntime's optimizer makes of the model
         return optimized(ort, job)
+    if job.get("assign"):  # --target qnn-htp --verify: where the provider places each node
+        return assignment(ort, job)
     session = _session(ort, job["model"], job["tmp"], profiling=False)
     feeds = _feeds(job["inputs"])
     wanted = set(job["outputs"])
@@ -94,6 +96,31 @@ def optimized(ort, job: dict) -> dict:
     return {"runtime": ort.__version__,
             "nodes": {n.name: [n.op_type, types.get(n.input[0], 0) if n.input else 0] for n in nodes},
             "casts": sum(n.op_type == "Cast" and n.name.startswith("InsertedPrecisionFreeCast") for n in nodes)}
+
+
+def assignment(ort, job: dict) -> dict:
+    """Where a plugin execution provider places each node (onnxruntime's record of its graph assignment, made
+    when the session is created; nothing is executed): {node name: provider}. The provider's package is
+    imported here only (onnxruntime_qnn); without it, why not."""
+    import importlib
+    from importlib.metadata import version
+
+    spec = job["assign"]
+    try:
+        plugin = importlib.import_module(spec["module"])
+    except ImportError:
+        return {"missing": spec["package"]}
+    ort.register_execution_provider_library(plugin.get_ep_name(), plugin.get_library_path())
+    devices = [d for d in ort.get_ep_devices() if d.ep_name == plugin.get_ep_name()]
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
+    options.add_provider_for_devices(devices, {"backend_path": getattr(plugin, spec["backend"])(),
+                                               **spec["options"]})
+    session = ort.InferenceSession(job["model"], options)
+    return {"runtime": ort.__version__, "provider": f"{spec['package']} {version(spec['package'])}",
+            "nodes": {node.name: part.ep_name for part in session.get_provider_graph_assignment_info()
+                      for node in part.get_nodes()}}
 
 
 def _feeds(inputs: list[dict]) -> dict:

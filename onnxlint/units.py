@@ -142,8 +142,8 @@ def deployment(d: dict) -> str:
     where = f"{d['target']}, onnxruntime {d['onnxruntime']} ({d['machine']})"
     if "partitions" in d:
         text = (f"{where}: {plural(d['partitions'], 'partition')}, {d['accelerated_nodes']:,} of {d['nodes']:,} nodes "
-                f"on the accelerator, {d['cpu_share'] * 100:.1f}% of the MACs on the CPU" if d["cpu_share"] is not None
-                else f"{where}: {plural(d['partitions'], 'partition')}")
+                "on the accelerator" + (f", {d['cpu_share'] * 100:.1f}% of the MACs on the CPU"
+                                        if d["cpu_share"] is not None else ""))
     elif d["model"] == "float":
         text = f"{where}: a float32 model, every layer runs in float32"
     else:
@@ -158,7 +158,7 @@ def deployment(d: dict) -> str:
     if proof:
         text += (f"; not proved: {proof['error']}" if "error" in proof else
                  f"; proved by {proof['by']}: {proof['layers'] - len(proof['disagree']):,} of {proof['layers']:,} "
-                 "layers agree")
+                 f"{proof.get('unit', 'layers')} agree")
     return text
 
 

@@ -134,6 +134,23 @@ def optimized_graph(loaded: LoadedModel, shapes: Shapes, limits: Limits = Limits
     return problem or result
 
 
+def provider_assignment(loaded: LoadedModel, shapes: Shapes, spec: dict, limits: Limits = Limits()) -> dict | str:
+    """Where a plugin execution provider places each node of the model as the file has it, dynamic dims and all
+    (sandbox.assignment), or why it could not say. Nothing is executed; the same child, limits and refusals as
+    --verify."""
+    if loaded.unsafe_external:
+        return "refused: the model has unsafe external data (OL003); nothing was read"
+    with tempfile.TemporaryDirectory(prefix="onnxlint-verify-") as tmp:
+        try:
+            run_model = _prepare(loaded, shapes, [], Path(tmp), as_declared=True)
+        except (OSError, ValueError) as exc:
+            return f"the weights could not be read: {exc}"
+        result, problem = run_child({"model": str(run_model), "tmp": tmp, "assign": spec}, limits)
+    if result is not None and "missing" in result:
+        return f"{result['missing']} is not installed (pip install onnxlint[{spec['extra']}])"
+    return problem or result
+
+
 def _contradicts(declared, got) -> bool:
     if len(declared) != len(got):
         return True
@@ -191,13 +208,14 @@ def run_child(job: dict, limits: Limits, shown_limit: float | None = None) -> tu
                   f"({_clean(tail[0])[:200]})")
 
 
-def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path) -> Path:
-    """A copy of the model for execution: every exposed tensor an output, inputs at the resolved shapes,
-    external weights (references already validated) read in. The user's model is never modified."""
+def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path, as_declared: bool = False) -> Path:
+    """A copy of the model for execution: every exposed tensor an output, inputs at the resolved shapes (or as the
+    file declares them), external weights (references already validated) read in. The user's model is never
+    modified."""
     import onnx
 
     model = referencing_the_file(loaded, tmp) or loaded.copy_with_weights()
-    for vi in model.graph.input:
+    for vi in () if as_declared else model.graph.input:
         dims = shapes.input_dims.get(vi.name)
         if dims is not None and vi.type.HasField("tensor_type"):
             shape = vi.type.tensor_type.shape

@@ -1,4 +1,4 @@
-"""A rule over the deployment view (--target nnapi|coreml: onnxlint.deploy.mobile's partitions)."""
+"""A rule over the deployment view (--target nnapi|coreml|qnn-htp: onnxlint.deploy.mobile's partitions)."""
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Option, Rule
 
@@ -29,13 +29,14 @@ class MobilePartitions(Rule):
 
     Options
         `max-partitions` (int, default `2`): the most partitions that are not a finding
-        (onnxruntime's checker calls more than 2 unsuitable); `max-cpu-share` (float, default `0.1`):
+        (onnxruntime's checker calls more than 2 unsuitable; with `--target qnn-htp` only this counts,
+        its CPU nodes are OL605's); `max-cpu-share` (float, default `0.1`):
         the largest share of the MACs left on the CPU that is not a finding.
     """
     code = "OL603"
     name = "mobile-partitions"
     severity = Severity.WARNING
-    summary = ("--target nnapi|coreml: more than {max-partitions} partitions, or over {max-cpu-share:%} of the MACs on "
+    summary = ("--target nnapi|coreml|qnn-htp: more than {max-partitions} partitions, or over {max-cpu-share:%} of the MACs on "
                "the CPU")
     options = (Option("max-partitions", int, 2, "the most partitions that are not a finding", 1),
                Option("max-cpu-share", float, 0.1, "the largest share of the MACs on the CPU that is not a finding",
@@ -49,8 +50,8 @@ class MobilePartitions(Rule):
         total = sum(macs.values())
         on_cpu = sum(macs.get(n, 0) for n in found.cpu)
         share = on_cpu / total if total else 0.0
-        if len(found.groups) <= self.opts["max-partitions"] and share <= self.opts["max-cpu-share"]:
-            return
+        if len(found.groups) <= self.opts["max-partitions"] and (share <= self.opts["max-cpu-share"] or found.provider):
+            return  # an accelerator's CPU nodes are OL605's, by cause
         reasons: dict[str, int] = {}
         for why in found.cpu.values():
             reasons[why] = reasons.get(why, 0) + 1

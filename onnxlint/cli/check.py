@@ -74,8 +74,9 @@ _FINDING_FORMATS = ("text", "json", "sarif", "github", "gitlab", "html", "jsonl"
               help="Lint models in N parallel processes.")
 @click.option("--target", type=click.Choice(list(TARGETS)),
               help="Say how this target will run the model: ort-cpu (which layers run in int8/fp16 on onnxruntime's "
-                   "CPU provider, which fall back to float), nnapi or coreml (partitions); with --verify, proved "
-                   "against onnxruntime's optimized graph.")
+                   "CPU provider, which fall back to float), nnapi or coreml (partitions), qnn-htp (which nodes "
+                   "Qualcomm's QNN provider runs on the HTP, and why the others fall back); with --verify, proved "
+                   "against onnxruntime's optimized graph, or by the QNN provider itself (onnxlint[qnn]).")
 @click.option("--verify", is_flag=True,
               help="Run the model once with onnxruntime (sandboxed) and check every inferred shape.")
 @click.option("--profile", is_flag=True, help="Time every node with onnxruntime's profiler (implies --verify).")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from onnxlint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, emit, fail, input_shapes, say, split
+from onnxlint.deploy import TARGETS
 
 
 @click.command("rules")
@@ -60,11 +61,13 @@ def explain(code: str) -> None:
                    "default: those of the rules on by default; an opt-in rule's, such as OL402, by its code).")
 @click.option("--diff", is_flag=True, help="Print what would change, verified, without writing anything.")
 @click.option("--input-shape", multiple=True, metavar="[NAME=]DIMS", help="Fix an input's shape (repeatable).")
+@click.option("--target", type=click.Choice(list(TARGETS)), default="ort-cpu", show_default=True,
+              help="The deployment view the fixes read: qnn-htp for OL605 (fix a dynamic dim for the HTP).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Limit in seconds for each onnxruntime run.")
 @click.option("--memory-limit", default=None, metavar="SIZE",
               help="Address-space limit of each onnxruntime run  [default: 4GiB plus twice the model's weights]")
-def fix_command(model, output, in_place, select, diff, input_shape, timeout, memory_limit) -> None:
+def fix_command(model, output, in_place, select, diff, input_shape, target, timeout, memory_limit) -> None:
     """Apply exact rewrites (fc-as-conv, BatchNorm folding, no-op removal), verified by onnxruntime.
 
     The rewritten model is written beside its target first; those very files are checked (onnx.checker)
@@ -78,7 +81,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
         fail(f"{' and '.join(given)} contradict each other: give one of -o OUT.onnx, --in-place or --diff")
     if not given:
         fail("say where to write the fixed model: -o OUT.onnx (or --in-place, or --diff)")
-    target = model if in_place else output
+    deploy_target, target = target, model if in_place else output
     if output is not None and os.path.realpath(output) == os.path.realpath(model):
         fail(f"{model}: -o names the input file; use --in-place to overwrite it")
     if target is not None and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
@@ -112,6 +115,7 @@ def fix_command(model, output, in_place, select, diff, input_shape, timeout, mem
         fail(str(exc))
     try:
         options = {"input_shapes": input_shapes(input_shape)} if input_shape else {}
+        options["target"] = deploy_target
         limits = Limits(seconds=timeout) if memory is None else Limits(seconds=timeout, memory=memory)
         result = fix(str(model), output=None if diff else target, select=codes, limits=limits,
                      scale_memory=memory is None, keep_model=False, **options)

@@ -46,6 +46,14 @@ TARGETS = {t.name: t for t in (
            "the installed onnxruntime's tools/mobile_helpers/coreml_supported_mlprogram_ops.md, partitioned by its "
            "usability checker's algorithm",
            "none here: CoreML runs on Apple devices only"),
+    Target("qnn-htp", "qnn",
+           "which nodes Qualcomm's QNN provider runs on the HTP and which stay on the CPU, with the cause of each "
+           "(an op without a QNN op builder, a dynamic dim, a size not known before it runs), and the partitions",
+           "onnxruntime-qnn 2.7.0's op builders (onnxruntime's qnn/builder/op_builder_factory.cc), its static-shape "
+           "rule and QDQ node groups, partitioned by onnxruntime's partitioning walk",
+           "with onnxruntime-qnn installed (pip install onnxlint[qnn]): the provider's own node assignment "
+           "(session.record_ep_graph_assignment_info) in the sandboxed child, its HTP backend emulating an SM8650; "
+           "OL604 where a node differs"),
 )}
 
 
@@ -57,17 +65,18 @@ def model_kind(graph: Graph, shapes: Shapes) -> str:
     return "fp16" if any(t == TensorProto.FLOAT16 for t in shapes.dtype.values()) else "float"
 
 
-def deployment(graph: Graph, shapes: Shapes, target: str) -> Deployment:
-    """The prediction for `target` (a key of TARGETS)."""
+def deployment(graph: Graph, shapes: Shapes, target: str, model=None) -> Deployment:
+    """The prediction for `target` (a key of TARGETS); `model`, the ModelProto, for a target that sizes the graph
+    again (qnn-htp: which tensors follow a symbolic input dim)."""
     found = Deployment(target, runtime_version(), platform.machine().lower(), model_kind(graph, shapes))
-    _module(target).predict(graph, shapes, found)
+    _module(target).predict(graph, shapes, found, model)
     return found
 
 
 def prove(found: Deployment, loaded, shapes: Shapes, limits) -> None:
     """With --verify: what the target itself did, in `found.proved`, where the target can run here."""
     module = _module(found.target)
-    if found.runs and hasattr(module, "prove"):
+    if (found.runs or found.mobile is not None) and hasattr(module, "prove"):
         found.proved = module.prove(loaded, shapes, limits)
 
 

@@ -45,6 +45,8 @@ class Deployment:
         """(layer, predicted, what onnxruntime's optimized graph runs) wherever the two differ."""
         if not isinstance(self.proved, dict):
             return []
+        if self.mobile is not None:
+            return [c for c in self.mobile.compared(self.proved["nodes"]) if c[1] != c[2]]
         found = []
         for node, run in self.runs.items():
             op, elem = self.proved["nodes"].get(node.name, (None, 0))
@@ -74,7 +76,12 @@ class Deployment:
             data["casts"] = self.casts
         if self.mobile is not None:
             data.update(self.mobile.summary(macs))
-        if self.proved is not None:
+        if isinstance(self.proved, dict) and self.mobile is not None:
+            compared = self.mobile.compared(self.proved["nodes"])
+            data["proved"] = {"by": f"{self.proved['provider']}'s own node assignment", "unit": "nodes",
+                              "layers": len(compared), "disagree": [{"node": n.name, "predicted": p, "provider": a}
+                                                                    for n, p, a in compared if p != a]}
+        elif self.proved is not None:
             data["proved"] = {"error": self.proved} if isinstance(self.proved, str) else {
                 "by": f"onnxruntime {self.proved['runtime']}'s optimized graph (ORT_ENABLE_EXTENDED)",
                 "layers": len(self.runs), "disagree": [{"node": n.name, "predicted": p, "onnxruntime": a}

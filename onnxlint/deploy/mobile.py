@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,7 +19,7 @@ from onnxlint.shapes import Shapes
 TABLES = {"nnapi": ("nnapi_supported_ops.md", 999), "coreml": ("coreml_supported_mlprogram_ops.md", 5)}
 
 
-def predict(graph: Graph, shapes: Shapes, found) -> None:
+def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     """The partitions of the graph between the provider and the CPU, in `found.mobile`."""
     found.mobile = partitions(graph, shapes, found.target)
 
@@ -50,6 +51,19 @@ class Partitions:
     nodes: int  # nodes after onnxruntime's basic optimizations
     groups: list = field(default_factory=list)  # each partition: its nodes
     cpu: dict = field(default_factory=dict)  # Node → why it stays on the CPU
+    provider: str = ""  # the execution provider's name in onnxruntime, for a target whose placement is proved
+
+    def compared(self, assigned: dict[str, str]) -> list[tuple[Node, str, str]]:
+        """(node, predicted provider, the provider onnxruntime assigned) for each node onnxruntime placed.
+        onnxruntime names the nodes its layout transformation rewrites `<name>_token_<n>` and the copies of a
+        shared DequantizeLinear `<name>/duplicated`, a MatMul it fused with its Add into a Gemm
+        `<name>/MatMulAddFusion`; the nodes it inserted, and those its optimizations removed,
+        are not compared."""
+        actual: dict[str, str] = {}
+        for name, provider in assigned.items():
+            actual.setdefault(re.sub(r"(_token_\d+|/duplicated|/MatMulAddFusion)+$", "", name), provider)
+        return [(node, "CPUExecutionProvider" if node in self.cpu else self.provider, actual[node.name])
+                for node in [*(n for g in self.groups for n in g), *self.cpu] if node.name in actual]
 
     def summary(self, macs: dict) -> dict:
         total = sum(m or 0 for m in macs.values())
@@ -65,7 +79,19 @@ def partitions(graph: Graph, shapes: Shapes, target: str) -> Partitions:
     max_rank = TABLES[target][1]
     # a symbolic input dim (a batch taken as 1 included) reaches every activation: no fixed size anywhere
     dynamic = bool(shapes.unresolved_inputs or shapes.assumed_batch)
-    kept = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead and not _folded(n, graph, shapes)]
+    return partition(graph, shapes, Partitions(target, TABLES[target][0], 0),
+                     lambda node: _unsupported(node, ops, shapes, dynamic, max_rank))
+
+
+def partition(graph: Graph, shapes: Shapes, found: Partitions, why, keep_dequantize: bool = False,
+              unfolded: set = frozenset()) -> Partitions:
+    """Fill `found` with the provider's partitions: the nodes onnxruntime's basic optimizations leave, walked by
+    its CreateSupportedPartitionNodeGroups (as its usability checker writes it); `why(node)` says why a node stays
+    on the CPU (None: the provider takes it). `keep_dequantize`: a DequantizeLinear of a constant is not folded
+    (onnxruntime keeps QDQ groups whole for a provider that runs them); `unfolded`: tensors whose value onnxlint
+    knows at the size it took but onnxruntime cannot fold (they follow a symbolic input dim)."""
+    kept = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead
+            and (any(o in unfolded for o in n.outputs) or not _folded(n, graph, shapes, keep_dequantize))]
     alive = set(kept)
     producer = {o: n for n in kept for o in n.outputs if o}
     consumers: dict[Node, list] = {n: [] for n in kept}
@@ -80,8 +106,7 @@ def partitions(graph: Graph, shapes: Shapes, target: str) -> Partitions:
     kept = _onnxruntime_order(kept, producers, consumers)
     for n in kept:  # each node's readers in the order onnxruntime's graph lists them
         consumers[n].sort(key=kept.index)
-    found = Partitions(target, TABLES[target][0], len(kept))
-    # onnxruntime's CreateSupportedPartitionNodeGroups, as its usability checker writes it
+    found.nodes = len(kept)
     in_degree = {n: len(producers[n]) for n in kept}
     ready, later = deque(n for n in kept if not in_degree[n]), deque()
     group: list = []
@@ -94,12 +119,12 @@ def partitions(graph: Graph, shapes: Shapes, target: str) -> Partitions:
             ready, later = later, deque()
             continue
         node = ready.popleft()
-        why = _unsupported(node, ops, shapes, dynamic, max_rank)
-        if why and node in border:
+        reason = why(node)
+        if reason and node in border:
             later.append(node)
             continue
-        if why:
-            found.cpu[node] = why
+        if reason:
+            found.cpu[node] = reason
         else:
             group.append(node)
             border.discard(node)
@@ -135,12 +160,13 @@ def _onnxruntime_order(nodes: list[Node], producers: dict, consumers: dict) -> l
     return order
 
 
-def _folded(node: Node, graph: Graph, shapes: Shapes) -> bool:
+def _folded(node: Node, graph: Graph, shapes: Shapes, keep_dequantize: bool = False) -> bool:
     """Gone after onnxruntime's basic optimizations: constant folding (outputs known without the input data), the
     removal of Identity and Dropout, and a BatchNormalization, or an Add or Mul of a constant, folded into the
     Conv before it when it is that Conv's only reader (ConvBNFusion, ConvAddFusion, ConvMulFusion)."""
     if node.op_type in ("Identity", "Dropout") or all(
-            not o or o in shapes.constants or o in shapes.values or o in shapes.pending for o in node.outputs):
+            not o or o in shapes.constants or o in shapes.values or o in shapes.pending for o in node.outputs) and not (
+            keep_dequantize and node.op_type == "DequantizeLinear"):
         return True
     if node.op_type not in ("BatchNormalization", "Add", "Mul") or node.domain:
         return False
@@ -148,7 +174,7 @@ def _folded(node: Node, graph: Graph, shapes: Shapes) -> bool:
     before = graph.producer.get(data[0]) if len(data) == 1 else None
     if before is None or before.domain or len(graph.consumers(data[0])) != 1 or data[0] in graph.outputs:
         return False
-    return before.op_type == "Conv" or (before.op_type != node.op_type and _folded(before, graph, shapes)
+    return before.op_type == "Conv" or (before.op_type != node.op_type and _folded(before, graph, shapes, keep_dequantize)
                                         and before.op_type in ("BatchNormalization", "Add", "Mul"))
 
 

@@ -16,7 +16,7 @@ _NAMES = {TensorProto.INT8: "int8", TensorProto.UINT8: "uint8", TensorProto.INT1
 _WIDE = {TensorProto.INT16, TensorProto.UINT16, TensorProto.INT4, TensorProto.UINT4}
 
 
-def predict(graph: Graph, shapes: Shapes, found: Deployment) -> None:
+def predict(graph: Graph, shapes: Shapes, found: Deployment, model=None) -> None:
     """Each MAC-bearing layer's Run, in `found.runs` (and the casts onnxruntime inserts, for an fp16 model)."""
     nodes = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead]
     if found.kind == "int8":
