@@ -5,7 +5,9 @@ them, each with the path of the graph that holds it (`graph/If_0/then_branch`).
 """
 from __future__ import annotations
 
+
 import heapq
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -116,6 +118,7 @@ class Graph:
     producer_name: str = ""  # the exporter the file names (tf2onnx, pytorch, PaddlePaddle...)
     model_problems: list[str] = field(default_factory=list)  # what onnx's checker refuses outside any node
     containers: bool = False  # a value declared a sequence, an optional, a map or a sparse tensor
+    empty: list[str] = field(default_factory=list)  # initializers with dims and no data, not marked as stripped
     sparse_dims: dict[str, tuple] = field(default_factory=dict)  # a sparse initializer's dense dims, by its name
     # id(a node's attribute dict) → ((name, declared type), ...) as the file has them, duplicates included
     attr_kinds: dict[int, tuple] = field(default_factory=dict, repr=False)
@@ -207,6 +210,12 @@ def build_graph(model: ModelProto, source: str) -> Graph:
                                  if display_name(t.name) not in listed]
     if model.ir_version < 3 and len(model.opset_import):
         graph.model_problems.append(f"IR version {model.ir_version} cannot have opset_import (onnx's checker)")
+    if graph.empty:
+        graph.model_problems.append(f"{len(graph.empty):,} initializer{'s' if len(graph.empty) > 1 else ''} "
+                                    f"{'have' if len(graph.empty) > 1 else 'has'} dims and no data, first "
+                                    f"'{graph.empty[0]}' (onnx: 'should contain one and only one value field'; "
+                                    "onnxruntime: 'data field count (0) does not match'); a file stripped on purpose "
+                                    "marks them with a doc_string containing 'stripped'")
     graph.sparse_dims = {display_name(s.values.name): tuple(s.dims) for s in g.sparse_initializer}
     for name in graph.outputs:
         if name not in graph.inputs and name not in graph.initializers and name not in graph.producer:
@@ -300,8 +309,11 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
         for position, init in enumerate(store[start:start + _SLICE], start):
             name = init.name if isinstance(init.name, str) else display_name(init.name)
             init_names.append(name)
-            graph.initializers[name] = (tuple(init.dims[:]), init.data_type,
-                                        init.data_location == TensorProto.EXTERNAL, len(graph.stores) - 1, position)
+            external = init.data_location == TensorProto.EXTERNAL
+            graph.initializers[name] = (tuple(init.dims[:]), init.data_type, external, len(graph.stores) - 1,
+                                        position)
+            if not external and not init.HasField("raw_data") and _holds_nothing(init):
+                graph.empty.append(name)
     for vi in list(g.input) + list(g.output) + list(g.value_info):
         t = tensor_type(vi)
         if t is not None:
@@ -463,6 +475,14 @@ def _untyped_value(attr: AttributeProto):
         return get_attribute_value(attr)
     except Exception:  # no value at all: the handlers treat it as absent
         return None
+
+
+def _holds_nothing(init: TensorProto) -> bool:
+    """An embedded tensor with elements and no data field, unless its doc_string marks it as stripped on purpose
+    (onnxlint's corpus: `zoo:stripped`, whose graphs are linted without their weights)."""
+    return math.prod(init.dims) > 0 and not (len(init.float_data) or len(init.int32_data) or len(init.int64_data)
+                                             or len(init.double_data) or len(init.uint64_data)
+                                             or len(init.string_data)) and "stripped" not in init.doc_string
 
 
 def _node_label(op_type, name) -> str:

@@ -289,3 +289,65 @@ def test_names_that_are_not_valid_utf8_are_shown_escaped():
     report = lint_safely(data, Settings(), name="m.onnx")
     assert report.error is None, report.error
     assert report.totals.nodes == 1
+
+
+def _seed_71(case: str) -> bytes:
+    text = {
+        "Gemm with transB = -2^63 (onnx reads it as a C++ int: 0)":
+            '<ir_version: 8, opset_import: ["" : 13]>\ng (float[3,6] a, float[4,6] b) => (y) {\n'
+            '  y = Gemm <transB = -9223372036854775808> (a, b)\n}',
+        "LSTM with hidden_size 2^62":
+            '<ir_version: 8, opset_import: ["" : 14]>\ng (float[1,3,3] X, float[1,16,3] W, float[1,16,4] R) => (Y_h) '
+            '{\n  Y, Y_h = LSTM <hidden_size = 4611686018427387904> (X, W, R)\n}',
+        "Identity of a sequence at opset 2":
+            '<ir_version: 8, opset_import: ["" : 2]>\ng (seq(float[2]) x) => (seq(float[2]) y) {\n  y = Identity (x)\n}',
+        "a weight with dims and no data":
+            '<ir_version: 8, opset_import: ["" : 17]>\ng (float[1,1,4,4] x) => (float[1,2,4,4] y) '
+            '<float[2,1,1,1] w = {1, 2}> {\n  y = Conv (x, w)\n}',
+        "MaxPool with an auto_pad that is not UTF-8":
+            '<ir_version: 8, opset_import: ["" : 17]>\ng (float[1,1,4,4] x) => (float[1,1,3,3] y) {\n'
+            '  y = MaxPool <auto_pad = "XX", kernel_shape = [2, 2]> (x)\n}',
+    }[case]
+    model = parser.parse_model(text)
+    if case == "a weight with dims and no data":
+        model.graph.initializer[0].ClearField("float_data")
+    data = model.SerializeToString()
+    return data.replace(b"XX", b"\x00\xff") if "auto_pad" in case else data
+
+
+@pytest.mark.parametrize("case, code, piece", [
+    ("Gemm with transB = -2^63 (onnx reads it as a C++ int: 0)", "OL004", "the inner dimensions differ: 6"),
+    ("LSTM with hidden_size 2^62", "OL004", "its output would hold 2^63 elements or more"),
+    ("Identity of a sequence at opset 2", "OL006", "has unsupported type: seq(tensor(float))"),
+    ("a weight with dims and no data", "OL006", "1 initializer has dims and no data, first 'w'"),
+    ("MaxPool with an auto_pad that is not UTF-8", "OL004", "\\xff' is none of NOTSET"),
+])
+def test_what_the_campaign_of_seed_71_found(case, code, piece):
+    """The mutants of the next 5,000-mutant campaign that linted without an error, each as its smallest model;
+    onnxruntime refuses each of them."""
+    import onnxruntime as ort
+
+    data = _seed_71(case)
+    report = lint_safely(data, Settings(), name="m.onnx")
+    assert report.error_class != "InternalError", report.error
+    assert any(piece in d.message for d in report.diagnostics if d.code == code), report.diagnostics
+    with pytest.raises(Exception):  # noqa: B017 — any refusal
+        ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+
+
+def test_a_weight_stripped_on_purpose_is_linted_for_its_graph():
+    """The corpus's weights carry no data, marked `zoo:stripped`: its graphs are linted, with no error."""
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 17]>\ng (float[1,1,4,4] x) => (float[1,2,4,4] y) '
+                               '<float[2,1,1,1] w = {1, 2}> {\n  y = Conv (x, w)\n}')
+    model.graph.initializer[0].ClearField("float_data")
+    model.graph.initializer[0].doc_string = "zoo:stripped"
+    assert _found(model, "OL006") == []
+
+
+def test_a_duplicated_attribute_of_a_custom_domain_op():
+    node = helper.make_node("QGemm", ["a"], ["y"], domain="com.microsoft", transB=1)
+    node.attribute.append(helper.make_attribute("transB", 1))
+    model = _graph([node], [helper.make_tensor_value_info("a", 1, [2, 2])], [helper.make_tensor_value_info("y", 1, [2, 2])])
+    model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    assert _found(model, "OL006") == ["QGemm: attribute 'transB' is given 2 times (onnx: 'Attribute 'transB' appeared "
+                                      "multiple times')"]

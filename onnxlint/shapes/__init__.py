@@ -243,6 +243,9 @@ def _onnx_inference(node: Node, shapes: Shapes, graph: Graph, opsets: dict, ir_v
         for i, (d, t) in enumerate(found):
             dims[i] = _merge(dims[i], d)
             dtypes[i] = dtypes[i] or t
+        if any(_overflows(d) for d in dims):
+            return "its output would hold 2^63 elements or more, past int64 (onnxruntime refuses it: " \
+                   "narrowing_error); its attributes or input sizes are wrong"
     elif not has_schema(node, opsets):  # a custom op: the file's own declaration is all there is
         for i, name in enumerate(node.outputs):
             declared = graph.declared.get(name)

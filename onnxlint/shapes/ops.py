@@ -106,11 +106,16 @@ def _dtype_of(node: Node, shapes: Shapes, position: int | None, default: int) ->
     return shapes.dtype.get(name, default) if name else default
 
 
+def _flag(value) -> bool:
+    """An INT attribute read as onnx's inference reads it, through a C++ int: 2^32 and -2^63 are 0."""
+    return isinstance(value, int) and (value + 2**31) % 2**32 - 2**31 != 0
+
+
 def gemm(node: Node, shapes: Shapes) -> Out | None:
     ai, bi, ci, zi = _GEMMS[(node.domain, node.op_type)]
     a_name, b_name = node.inputs[ai], node.inputs[bi]
     a, b = shapes.shape(a_name), shapes.shape(b_name)
-    ta, tb = bool(node.attrs.get("transA", 0)), bool(node.attrs.get("transB", 0))
+    ta, tb = _flag(node.attrs.get("transA", 0)), _flag(node.attrs.get("transB", 0))
     k = None
     if a is not None and len(a) == 2:
         k = a[0] if ta else a[1]

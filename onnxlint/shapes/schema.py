@@ -90,7 +90,12 @@ def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, s
         if node.function is not None:
             continue  # a function body has its own opsets
         if domain not in ONNX_DOMAINS:  # a custom domain's op is unknown, and said so, if the model imports it
-            if domain not in opsets:
+            names = [name for name, _ in kinds_of.get(id(node.attrs)) or ()]
+            twice = next((name for name in names if names.count(name) > 1), None)
+            if twice is not None:  # onnx's checker refuses it in every domain
+                found[node] = f"attribute '{twice}' is given {names.count(twice)} times (onnx: 'Attribute " \
+                              f"'{twice}' appeared multiple times')"
+            elif domain not in opsets:
                 found[node] = f"its domain '{domain}' is not imported by the model (onnx: 'No opset import for " \
                               f"domain '{domain}'')"
             continue
@@ -268,9 +273,10 @@ _CONTAINER_OPS = ("Sequence", "Optional", "SplitToSequence", "ConcatFromSequence
 
 
 def container_type_problems(model, graph: Graph) -> list[str]:
-    """On a graph of sequences or optionals, whose types onnxlint does not follow: the type errors of onnx's own
-    check (strict type inference), which onnxruntime refuses too ('Type Error: Type (seq(tensor(float))) … does not
-    match'). Its shape disagreements are left out: onnxruntime merges those leniently (OL005 says them)."""
+    """On a graph of sequences or optionals, whose types onnxlint does not follow: the errors of onnx's own check
+    (strict inference), which onnxruntime refuses too ('Type Error: Type (seq(tensor(float))) … does not match',
+    a SequenceMap body of the wrong arity). A declared shape that differs from the inferred one is left out:
+    onnxruntime merges those leniently (OL005 says them)."""
     if not graph.containers and not any(op.startswith(_CONTAINER_OPS) for op in {n.op_type for n in graph.nodes}):
         return []
     from onnxlint.proto import full
@@ -279,14 +285,14 @@ def container_type_problems(model, graph: Graph) -> list[str]:
     try:
         shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     except shape_inference.InferenceError as e:
-        return [f"{op}{f' node {name!r}' if name else ''}: {why.strip()} (onnx's type check; onnxruntime refuses the "
-                "model: 'Type Error')" for op, name, why in _TYPE_ERROR.findall(str(e))]
+        return [f"{op}{f' node {name!r}' if name else ''}: {why.strip()} (onnx's inference; onnxruntime refuses the "
+                "model too)" for op, name, why in _INFERENCE_ERROR.findall(str(e)) if "existing shape differ" not in why]
     except Exception:  # noqa: BLE001 — a model onnx cannot serialize or check (past 2 GB): no fact
         return []
     return []
 
 
-_TYPE_ERROR = re.compile(r"\(op_type:([^,)]+)(?:, node name: ([^)]*))?\): \[TypeInferenceError\] ([^\n]*)")
+_INFERENCE_ERROR = re.compile(r"\(op_type:([^,)]+)(?:, node name: ([^)]*))?\):\s*(?:\[\w+Error\]\s*)?([^\n]*)")
 
 
 if __name__ == "__main__":  # regenerate the table from the installed onnx

@@ -25,7 +25,7 @@ def _ints(node: Node, name: str, default):
 
 def _auto_pad(node: Node) -> str:
     value = node.attrs.get("auto_pad", b"NOTSET")
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
 
 
 _AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
