@@ -5,6 +5,8 @@ result.json beside the job."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -113,14 +115,26 @@ def assignment(ort, job: dict) -> dict:
     ort.register_execution_provider_library(plugin.get_ep_name(), plugin.get_library_path())
     devices = [d for d in ort.get_ep_devices() if d.ep_name == plugin.get_ep_name()]
     options = ort.SessionOptions()
-    options.log_severity_level = 4
     options.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
     options.add_provider_for_devices(devices, {"backend_path": getattr(plugin, spec["backend"])(),
                                                **spec["options"]})
-    session = ort.InferenceSession(job["model"], options)
+    # onnxruntime's errors while it partitions (a node group it refuses from the provider) go to a file: the
+    # reason a placement differs, said once
+    log = Path(job["tmp"]) / "ort.log"
+    saved = os.dup(2)
+    with open(log, "wb") as sink:
+        os.dup2(sink.fileno(), 2)
+        ort.set_default_logger_severity(3)
+        try:
+            session = ort.InferenceSession(job["model"], options)
+        finally:
+            os.dup2(saved, 2)
+            ort.set_default_logger_severity(4)
+    errors = [re.sub(r"\x1b\[[0-9;]*m", "", line).split("] ", 1)[-1]
+              for line in log.read_text("utf-8", "replace").splitlines() if "[E:" in line]
     return {"runtime": ort.__version__, "provider": f"{spec['package']} {version(spec['package'])}",
-            "nodes": {node.name: part.ep_name for part in session.get_provider_graph_assignment_info()
-                      for node in part.get_nodes()}}
+            "errors": errors[:5], "nodes": {node.name: part.ep_name for part in session.get_provider_graph_assignment_info()
+                                            for node in part.get_nodes()}}
 
 
 def _feeds(inputs: list[dict]) -> dict:

@@ -47,7 +47,17 @@ class DeploymentMismatch(Rule):
             yield self.report(f"{what}: {found.proved}", severity=Severity.WARNING,
                               because="nothing could be compared, so nothing was proved wrong")
             return
-        for node, predicted, actual in found.disagreements():
+        differ = found.disagreements()
+        refused = [e for e in found.proved.get("errors", ()) if "cannot be fused together" in e] if placement else []
+        if refused and differ:  # one root cause: onnxruntime refused the provider's own node groups
+            yield self.report(f"{len(differ):,} nodes predicted on the accelerator run on the CPU: onnxruntime refused "
+                              f"the node groups {found.proved['provider']} proposed ('{refused[0][:160]}'); onnxlint "
+                              "predicts the groups the provider meant, onnxruntime then leaves them to the CPU",
+                              nodes=tuple(n for n, _, _ in differ),
+                              suggestion="a provider bug, not the model's: deploy with it in mind, or report it to "
+                                         "onnxruntime-qnn with the model")
+            return
+        for node, predicted, actual in differ:
             yield self.report(f"predicted {predicted}, {found.proved['provider']} placed it on {actual}" if placement
                               else f"predicted {predicted}, onnxruntime's optimized graph runs {actual}", node=node)
         if not placement and found.kind == "fp16" and found.proved["casts"] != found.casts:

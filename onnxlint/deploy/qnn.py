@@ -18,6 +18,7 @@ from __future__ import annotations
 from onnxlint.deploy.mobile import Partitions, partition
 from onnxlint.graph import Graph, Node
 from onnxlint.lookthrough import NO_OPS, ort_tensor
+from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes, infer_shapes
 
 # onnxruntime's QNN op builders (onnxruntime/core/providers/qnn/builder/op_builder_factory.cc, commit 00cd7c6,
@@ -30,12 +31,15 @@ InstanceNormalization Inverse LRN LSTM LayerNormalization LeakyRelu Less LessOrE
 MatMul Max MaxPool Mean Min Mod Mul Neg Not Or PRelu Pad Pow QuantizeLinear RMSNormalization RandomUniformLike
 Reciprocal ReduceL2 ReduceMax ReduceMean ReduceMin ReduceProd ReduceSum Relu Reshape Resize Round STFT ScatterElements
 ScatterND Sigmoid Sign Sin Slice Softmax SpaceToDepth Split Sqrt Squeeze Sub Sum Tanh ThresholdedRelu Tile TopK
-Transpose Unsqueeze Upsample Where Flatten""".split()) | {"com.microsoft:FusedMatMul"}
+Transpose Unsqueeze Upsample Where Flatten""".split()) | {"com.microsoft:FusedMatMul"} | {
+    "QLinearConv"}  # measured: onnxruntime-qnn 2.7.0 takes QLinearConv (after onnxruntime's layout transformation)
+INT64_REFUSED = {"ReduceProd"}  # measured: on int64 data (a Shape's product) the provider leaves it to the CPU
 SOC = ("57", "SM8650 (Snapdragon 8 Gen 3, HTP v75)")  # the soc_model the proof emulates
 IO = "quantizes a graph input or dequantizes a graph output: left to the CPU by design (offload_graph_io_quantization)"
 DYNAMIC = "dynamic dim"
 UNSUPPORTED = "no QNN op builder"
 UNKNOWN = "size unknown"
+LONE = "a partition of one QuantizeLinear or DequantizeLinear, which the provider does not take"
 
 
 def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
@@ -45,6 +49,10 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     found.mobile = partition(graph, shapes, Partitions(found.target, SOURCE, 0, provider=PROOF["provider"]),
                              lambda node: _why(node, owner, graph, shapes, dynamic, computed), keep_dequantize=True,
                              unfolded=computed)
+    for group in list(found.mobile.groups):  # the provider takes no partition of a lone QuantizeLinear/DequantizeLinear
+        if len(group) == 1 and group[0].op_type in ("QuantizeLinear", "DequantizeLinear"):
+            found.mobile.groups.remove(group)
+            found.mobile.cpu[group[0]] = LONE
 
 
 # the proof: the provider, in the sandboxed child (sandbox.assignment)
@@ -69,6 +77,8 @@ def _why(node: Node, owner: dict, graph: Graph, shapes: Shapes, dynamic: set, co
         if any(o in computed for o in unit.outputs):  # a Shape of a symbolic dim: gone once the dim is fixed
             return f"{DYNAMIC}: {key} computes '{unit.outputs[0]}' from a symbolic input dim"
         return f"{UNSUPPORTED}: {key}"
+    if unit.op_type in INT64_REFUSED and any(shapes.dtype.get(t) == TensorProto.INT64 for t in unit.inputs if t):
+        return f"{UNSUPPORTED}: {key} on int64 data"
     members = [unit, *(n for n, o in owner.items() if o is unit)]
     tensors = {t for n in members for t in (*n.inputs, *n.outputs) if t and t not in shapes.constants}
     moving = sorted(t for t in tensors if t in dynamic)
