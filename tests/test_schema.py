@@ -351,3 +351,31 @@ def test_a_duplicated_attribute_of_a_custom_domain_op():
     model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     assert _found(model, "OL006") == ["QGemm: attribute 'transB' is given 2 times (onnx: 'Attribute 'transB' appeared "
                                       "multiple times')"]
+
+
+@pytest.mark.parametrize("text, piece", [
+    ('y = Pad <mode = "XX"> (x, p)', "attribute 'mode' is '\x00\\xff', not one of constant, edge, reflect, wrap"),
+    ('y = Pad <mode = "mirror"> (x, p)', "attribute 'mode' is 'mirror', not one of constant, edge, reflect, wrap"),
+])
+def test_what_the_campaign_of_seed_81_found(text, piece):
+    """A string attribute onnxruntime's kernel takes from a fixed set (Pad's mode; GridSample's, found with an
+    empty mode): onnxruntime refuses the model when it creates the kernel."""
+    import onnxruntime as ort
+
+    model = parser.parse_model('<ir_version: 8, opset_import: ["" : 19]>\n'
+                               'g (float[1,1,4,4] x, int64[8] p) => (float[1,1,4,4] y) {\n' + f"  {text}\n}}")
+    data = model.SerializeToString().replace(b"XX", b"\x00\xff")
+    report = lint_safely(data, Settings(), name="m.onnx")
+    assert [d.message for d in report.diagnostics if d.code == "OL006"] == [f"Pad: {piece} (onnxruntime refuses the "
+                                                                            "model when it creates the kernel)"]
+    with pytest.raises(Exception):  # noqa: B017 — any refusal
+        ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+
+
+def test_a_scan_body_of_the_wrong_arity():
+    body = parser.parse_graph("body () => (float[2] s2) {\n  s2 = Constant <value = float[2] {1, 2}> ()\n}")
+    node = helper.make_node("Scan", ["s0", "xs"], ["sN", "ys"], body=body, num_scan_inputs=1)
+    model = _graph([node], [helper.make_tensor_value_info("s0", 1, [2]), helper.make_tensor_value_info("xs", 1, [5, 2])],
+                   [helper.make_tensor_value_info("sN", 1, [2]), helper.make_tensor_value_info("ys", 1, [5, 2])])
+    assert "Scan: its body takes 0 inputs for the node's 2 (onnxruntime: 'Size mismatch validating subgraph inputs')" \
+        in _found(model, "OL006")

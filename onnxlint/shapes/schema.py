@@ -105,6 +105,10 @@ def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, s
                        "only one of the attributes 'value', 'value_*' or 'sparse_value' must be specified')")
         if problem is None and node.op_type == "If":
             problem = _branches_problem(node, graph)
+        if problem is None and node.op_type in ("Loop", "Scan") and domain == "":
+            problem = _body_problem(node, graph, opsets.get("", 0))
+        if problem is None and node.op_type in _MODES and domain == "":
+            problem = _mode_problem(node)
         if problem is not None:
             found[node] = problem
         for key in _FLAGS.get(node.op_type, ()):
@@ -172,6 +176,46 @@ def _branches_problem(node: Node, graph: Graph) -> str | None:
 
 # 0-or-1 attributes onnxruntime's kernels refuse any other value of, by op
 _FLAGS = {"CumSum": ("exclusive", "reverse"), "CumProd": ("exclusive", "reverse")}
+def _body_problem(node: Node, graph: Graph, opset: int) -> str | None:
+    """A Loop's or Scan's body whose input count is not its node's (onnx: 'Size mismatch validating subgraph
+    inputs'): a Loop body reads the iteration, the condition and each loop-carried value, a Scan body (opset 9 on)
+    each state and scan input."""
+    from onnxlint.graph import AttributeRef
+
+    ref = node.attrs.get("body")
+    if not isinstance(ref, AttributeRef) or (node.op_type == "Scan" and opset < 9):
+        return None
+    got = len(graph.attribute(ref).input)
+    if got != len(node.inputs):
+        return f"its body takes {got} inputs for the node's {len(node.inputs)} (onnxruntime: 'Size mismatch " \
+               "validating subgraph inputs')"
+    return None
+
+
+# string attributes whose value onnxruntime's kernels take from a fixed set (others: 'Invalid 'mode' attribute
+# value', 'mode "" not supported'), by op
+_MODES = {"Pad": {"mode": {"constant", "reflect", "edge", "wrap"}},
+          "GridSample": {"mode": {"bilinear", "nearest", "bicubic", "linear", "cubic"},
+                         "padding_mode": {"zeros", "border", "reflection"}},
+          "DepthToSpace": {"mode": {"DCR", "CRD"}},
+          "RoiAlign": {"mode": {"avg", "max"}},
+          "Resize": {"mode": {"nearest", "linear", "cubic"}},
+          "LSTM": {"direction": {"forward", "reverse", "bidirectional"}},
+          "GRU": {"direction": {"forward", "reverse", "bidirectional"}},
+          "RNN": {"direction": {"forward", "reverse", "bidirectional"}}}
+
+
+def _mode_problem(node: Node) -> str | None:
+    for key, allowed in _MODES[node.op_type].items():
+        value = node.attrs.get(key)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "backslashreplace")
+        if isinstance(value, str) and value not in allowed:
+            return f"attribute '{key}' is '{value}', not one of {', '.join(sorted(allowed))} (onnxruntime refuses " \
+                   "the model when it creates the kernel)"
+    return None
+
+
 # attributes that name an element type, by op
 _TYPE_ATTRIBUTES = {"Cast": ("to",), "EyeLike": ("dtype",), "RandomNormal": ("dtype",), "RandomUniform": ("dtype",),
                     "RandomNormalLike": ("dtype",), "RandomUniformLike": ("dtype",), "Multinomial": ("dtype",),
