@@ -110,8 +110,8 @@ def main() -> None:
             base = filled(source, Path(tmp) / f"{source.stem}.onnx")
             inputs = {vi.name: [d.dim_value if d.dim_value > 0 else None for d in vi.type.tensor_type.shape.dim]
                       for vi in onnx.load(str(base), load_external_data=False).graph.input}
-            given = {n: tuple(d if d is not None else (1 if i == 0 else 224 if i > 1 else 3) for i, d in enumerate(dims))
-                     for n, dims in inputs.items()}
+            given = {n: tuple(d if d is not None else (1 if i == 0 else 224 if i > 1 else 3)
+                              for i, d in enumerate(dims)) for n, dims in inputs.items()}
             variants = [("float", base)]
             if not args.skip_quantize and "qdq" not in source.name and "qoperator" not in source.name \
                     and "fp16" not in source.name:
@@ -135,6 +135,7 @@ def main() -> None:
                     print(f"{source.stem:<40} {kind:<5} {dims:<11} HTP {on_htp:>4}/{nodes:<4} compared {compared:>4} "
                           f"differ {bad:>3} {note}", flush=True)
                 ratios.append(cost(path, given, args.repeat))
+                print(f"{'':<40} {kind:<5} --target qnn-htp ÷ plain lint: {ratios[-1]:.2f}×", flush=True)
     print(f"{totals['cases']} cases, {totals['compared']:,} nodes compared, {totals['disagree']} differ, "
           f"{totals['not proved']} not proved; --target qnn-htp ÷ plain lint: median {statistics.median(ratios):.2f}×, "
           f"max {max(ratios):.2f}×")

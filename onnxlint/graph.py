@@ -5,7 +5,6 @@ them, each with the path of the graph that holds it (`graph/If_0/then_branch`).
 """
 from __future__ import annotations
 
-
 import heapq
 import math
 from collections.abc import Sequence

@@ -132,9 +132,10 @@ def assignment(ort, job: dict) -> dict:
             ort.set_default_logger_severity(4)
     errors = [re.sub(r"\x1b\[[0-9;]*m", "", line).split("] ", 1)[-1]
               for line in log.read_text("utf-8", "replace").splitlines() if "[E:" in line]
+    nodes = {node.name: part.ep_name for part in session.get_provider_graph_assignment_info()
+             for node in part.get_nodes()}
     return {"runtime": ort.__version__, "provider": f"{spec['package']} {version(spec['package'])}",
-            "errors": errors[:5], "nodes": {node.name: part.ep_name for part in session.get_provider_graph_assignment_info()
-                                            for node in part.get_nodes()}}
+            "errors": errors[:5], "nodes": nodes}
 
 
 def _feeds(inputs: list[dict]) -> dict:

@@ -30,7 +30,7 @@ class NoRuntimeKernel(Rule):
     code = "OL007"
     name = "no-runtime-kernel"
     severity = Severity.ERROR
-    summary = "the installed onnxruntime has no CPU kernel for a node (op version or element type): it refuses the model"
+    summary = "the installed onnxruntime has no CPU kernel for a node (op version, element type): it refuses the model"
 
     def check_model(self, ctx):
         for node, problem in ctx.shapes.no_kernel.items():

@@ -36,8 +36,8 @@ class MobilePartitions(Rule):
     code = "OL603"
     name = "mobile-partitions"
     severity = Severity.WARNING
-    summary = ("--target nnapi|coreml|qnn-htp: more than {max-partitions} partitions, or over {max-cpu-share:%} of the MACs on "
-               "the CPU")
+    summary = ("--target nnapi|coreml|qnn-htp: more than {max-partitions} partitions, or over {max-cpu-share:%} of the "
+               "MACs on the CPU")
     options = (Option("max-partitions", int, 2, "the most partitions that are not a finding", 1),
                Option("max-cpu-share", float, 0.1, "the largest share of the MACs on the CPU that is not a finding",
                       0.0, 1.0))

@@ -40,7 +40,7 @@ class AcceleratorFallback(Rule):
     code = "OL605"
     name = "accelerator-fallback"
     severity = Severity.WARNING
-    summary = "--target qnn-htp: nodes fall back to the CPU (an op without an op builder, a dynamic dim, an unknown size)"
+    summary = "--target qnn-htp: nodes fall back to the CPU (an op without an op builder, a dynamic dim, unknown sizes)"
     applicability = "exact"
 
     def check_model(self, ctx):

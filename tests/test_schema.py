@@ -186,7 +186,8 @@ def _refusal(model) -> str:
 
 @pytest.mark.parametrize("text, opset, piece", [
     ("y = Max (x, x)", 13, "has no Max(13) kernel for input 0 of type int16 (its kernels take"),
-    ("y = RoiAlign (f, r, i)", 22, "has no kernel for RoiAlign as of opset 22 (its kernels are for versions 10–15, 16)"),
+    ("y = RoiAlign (f, r, i)", 22,
+     "has no kernel for RoiAlign as of opset 22 (its kernels are for versions 10–15, 16)"),
 ])
 def test_an_op_onnxruntime_has_no_kernel_for(text, opset, piece):
     """OL007: a node the installed onnxruntime's CPU provider has no kernel for, by op version or element type,
@@ -271,7 +272,8 @@ def test_what_the_campaign_of_seed_61_found(case, code, piece):
     else:
         outputs = "y, z" if "Split" in case else "y"
         data = parser.parse_model(f'<ir_version: 10, opset_import: ["" : 18]>\ng (float[4] x, int64 a) => ({outputs}) '
-                                  f'{{\n  {outputs} = {case} (x{", a" if "Cum" in case else ""})\n}}').SerializeToString()
+                                  f'{{\n  {outputs} = {case} (x{", a" if "Cum" in case else ""})\n}}')
+        data = data.SerializeToString()
     report = lint_safely(data, Settings(), name="m.onnx")
     assert report.error_class != "InternalError", report.error
     assert any(piece in d.message for d in report.diagnostics if d.code == code), report.diagnostics
@@ -300,7 +302,8 @@ def _seed_71(case: str) -> bytes:
             '<ir_version: 8, opset_import: ["" : 14]>\ng (float[1,3,3] X, float[1,16,3] W, float[1,16,4] R) => (Y_h) '
             '{\n  Y, Y_h = LSTM <hidden_size = 4611686018427387904> (X, W, R)\n}',
         "Identity of a sequence at opset 2":
-            '<ir_version: 8, opset_import: ["" : 2]>\ng (seq(float[2]) x) => (seq(float[2]) y) {\n  y = Identity (x)\n}',
+            '<ir_version: 8, opset_import: ["" : 2]>\ng (seq(float[2]) x) => (seq(float[2]) y) {\n'
+            '  y = Identity (x)\n}',
         "a weight with dims and no data":
             '<ir_version: 8, opset_import: ["" : 17]>\ng (float[1,1,4,4] x) => (float[1,2,4,4] y) '
             '<float[2,1,1,1] w = {1, 2}> {\n  y = Conv (x, w)\n}',
@@ -347,7 +350,8 @@ def test_a_weight_stripped_on_purpose_is_linted_for_its_graph():
 def test_a_duplicated_attribute_of_a_custom_domain_op():
     node = helper.make_node("QGemm", ["a"], ["y"], domain="com.microsoft", transB=1)
     node.attribute.append(helper.make_attribute("transB", 1))
-    model = _graph([node], [helper.make_tensor_value_info("a", 1, [2, 2])], [helper.make_tensor_value_info("y", 1, [2, 2])])
+    model = _graph([node], [helper.make_tensor_value_info("a", 1, [2, 2])],
+                   [helper.make_tensor_value_info("y", 1, [2, 2])])
     model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     assert _found(model, "OL006") == ["QGemm: attribute 'transB' is given 2 times (onnx: 'Attribute 'transB' appeared "
                                       "multiple times')"]
@@ -375,7 +379,8 @@ def test_what_the_campaign_of_seed_81_found(text, piece):
 def test_a_scan_body_of_the_wrong_arity():
     body = parser.parse_graph("body () => (float[2] s2) {\n  s2 = Constant <value = float[2] {1, 2}> ()\n}")
     node = helper.make_node("Scan", ["s0", "xs"], ["sN", "ys"], body=body, num_scan_inputs=1)
-    model = _graph([node], [helper.make_tensor_value_info("s0", 1, [2]), helper.make_tensor_value_info("xs", 1, [5, 2])],
-                   [helper.make_tensor_value_info("sN", 1, [2]), helper.make_tensor_value_info("ys", 1, [5, 2])])
+    io = ([helper.make_tensor_value_info("s0", 1, [2]), helper.make_tensor_value_info("xs", 1, [5, 2])],
+          [helper.make_tensor_value_info("sN", 1, [2]), helper.make_tensor_value_info("ys", 1, [5, 2])])
+    model = _graph([node], *io)
     assert "Scan: its body takes 0 inputs for the node's 2 (onnxruntime: 'Size mismatch validating subgraph inputs')" \
         in _found(model, "OL006")

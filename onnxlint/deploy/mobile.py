@@ -174,7 +174,8 @@ def _folded(node: Node, graph: Graph, shapes: Shapes, keep_dequantize: bool = Fa
     before = graph.producer.get(data[0]) if len(data) == 1 else None
     if before is None or before.domain or len(graph.consumers(data[0])) != 1 or data[0] in graph.outputs:
         return False
-    return before.op_type == "Conv" or (before.op_type != node.op_type and _folded(before, graph, shapes, keep_dequantize)
+    return before.op_type == "Conv" or (before.op_type != node.op_type
+                                        and _folded(before, graph, shapes, keep_dequantize)
                                         and before.op_type in ("BatchNormalization", "Add", "Mul"))
 
 

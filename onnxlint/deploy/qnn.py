@@ -31,7 +31,8 @@ InstanceNormalization Inverse LRN LSTM LayerNormalization LeakyRelu Less LessOrE
 MatMul Max MaxPool Mean Min Mod Mul Neg Not Or PRelu Pad Pow QuantizeLinear RMSNormalization RandomUniformLike
 Reciprocal ReduceL2 ReduceMax ReduceMean ReduceMin ReduceProd ReduceSum Relu Reshape Resize Round STFT ScatterElements
 ScatterND Sigmoid Sign Sin Slice Softmax SpaceToDepth Split Sqrt Squeeze Sub Sum Tanh ThresholdedRelu Tile TopK
-Transpose Unsqueeze Upsample Where Flatten""".split()) | {"com.microsoft:FusedMatMul"} | {
+Transpose Unsqueeze Upsample Where Flatten""".split()) | {
+    "com.microsoft:FusedMatMul",
     "QLinearConv"}  # measured: onnxruntime-qnn 2.7.0 takes QLinearConv (after onnxruntime's layout transformation)
 INT64_REFUSED = {"ReduceProd"}  # measured: on int64 data (a Shape's product) the provider leaves it to the CPU
 SOC = ("57", "SM8650 (Snapdragon 8 Gen 3, HTP v75)")  # the soc_model the proof emulates
@@ -46,8 +47,12 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     """The partitions between the HTP and the CPU, in `found.mobile` (each CPU node with its cause)."""
     dynamic, computed = _dynamic_tensors(graph, shapes, model)
     owner = _qdq_owners(graph)
+    members: dict[Node, list] = {}
+    for node, unit in owner.items():
+        members.setdefault(unit, [unit]).append(node)
     found.mobile = partition(graph, shapes, Partitions(found.target, SOURCE, 0, provider=PROOF["provider"]),
-                             lambda node: _why(node, owner, graph, shapes, dynamic, computed), keep_dequantize=True,
+                             lambda node: _why(node, owner, members, graph, shapes, dynamic, computed),
+                             keep_dequantize=True,
                              unfolded=computed)
     for group in list(found.mobile.groups):  # the provider takes no partition of a lone QuantizeLinear/DequantizeLinear
         if len(group) == 1 and group[0].op_type in ("QuantizeLinear", "DequantizeLinear"):
@@ -67,7 +72,8 @@ def prove(loaded, shapes: Shapes, limits):
     return provider_assignment(loaded, shapes, PROOF, limits)
 
 
-def _why(node: Node, owner: dict, graph: Graph, shapes: Shapes, dynamic: set, computed: set) -> str | None:
+def _why(node: Node, owner: dict, members: dict, graph: Graph, shapes: Shapes, dynamic: set,
+         computed: set) -> str | None:
     if node.op_type == "QuantizeLinear" and ort_tensor(graph, node.inputs[0]) in graph.inputs or (
             node.op_type == "DequantizeLinear" and node.outputs and _writes_output(graph, node.outputs[0])):
         return IO
@@ -79,8 +85,8 @@ def _why(node: Node, owner: dict, graph: Graph, shapes: Shapes, dynamic: set, co
         return f"{UNSUPPORTED}: {key}"
     if unit.op_type in INT64_REFUSED and any(shapes.dtype.get(t) == TensorProto.INT64 for t in unit.inputs if t):
         return f"{UNSUPPORTED}: {key} on int64 data"
-    members = [unit, *(n for n, o in owner.items() if o is unit)]
-    tensors = {t for n in members for t in (*n.inputs, *n.outputs) if t and t not in shapes.constants}
+    tensors = {t for n in members.get(unit, (unit,)) for t in (*n.inputs, *n.outputs)
+               if t and t not in shapes.constants}
     moving = sorted(t for t in tensors if t in dynamic)
     if moving:
         return f"{DYNAMIC}: '{moving[0]}' {_shown(shapes.dims.get(moving[0]))} follows a symbolic input dim"

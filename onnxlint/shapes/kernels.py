@@ -108,8 +108,9 @@ def kernel_problem(table: dict, node: Node, schema: list | None, opset: int, ins
                if first == since or first < since and last != _FOREVER and last >= since]
     refusal = f"it refuses the model ('Failed to find kernel for {op}({since})', 'Could not find an implementation')"
     if not kernels:
-        had = sorted({f"{f}" if l == _FOREVER else f"{f}–{l}" for f, l, _ in table["kernels"].get(
-            f"{domain}:{op}", ())}, key=lambda v: int(v.split("–")[0]))
+        had = sorted({f"{first}" if last == _FOREVER else f"{first}–{last}"
+                      for first, last, _ in table["kernels"].get(f"{domain}:{op}", ())},
+                     key=lambda v: int(v.split("–")[0]))
         which = f"its kernels are for versions {', '.join(had)}" if had else "no kernel at all"
         return f"{runtime}'s CPU provider has no kernel for {op} as of opset {since} ({which}): {refusal}"
     formal_in, formal_out = schema[6], schema[9]

@@ -330,7 +330,8 @@ def container_type_problems(model, graph: Graph) -> list[str]:
         shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     except shape_inference.InferenceError as e:
         return [f"{op}{f' node {name!r}' if name else ''}: {why.strip()} (onnx's inference; onnxruntime refuses the "
-                "model too)" for op, name, why in _INFERENCE_ERROR.findall(str(e)) if "existing shape differ" not in why]
+                "model too)" for op, name, why in _INFERENCE_ERROR.findall(str(e))
+                if "existing shape differ" not in why]
     except Exception:  # noqa: BLE001 — a model onnx cannot serialize or check (past 2 GB): no fact
         return []
     return []
