@@ -91,11 +91,12 @@ class Deployment:
 
 
 def runtime_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from onnxlint.shapes.kernels import installed_build
 
     try:
-        return version("onnxruntime")
-    except PackageNotFoundError:
-        return "not installed"
+        build = installed_build()
+    except (OSError, ValueError):
+        build = None
+    return build[0] if build is not None else "not installed"
 
 
