@@ -104,8 +104,9 @@ def partition(graph: Graph, shapes: Shapes, found: Partitions, why, keep_dequant
                 if n not in consumers[p]:
                     consumers[p].append(n)
     kept = _onnxruntime_order(kept, producers, consumers)
+    position = {n: i for i, n in enumerate(kept)}
     for n in kept:  # each node's readers in the order onnxruntime's graph lists them
-        consumers[n].sort(key=kept.index)
+        consumers[n].sort(key=position.__getitem__)
     found.nodes = len(kept)
     in_degree = {n: len(producers[n]) for n in kept}
     ready, later = deque(n for n in kept if not in_degree[n]), deque()

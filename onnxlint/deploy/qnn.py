@@ -50,10 +50,19 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     members: dict[Node, list] = {}
     for node, unit in owner.items():
         members.setdefault(unit, [unit]).append(node)
-    found.mobile = partition(graph, shapes, Partitions(found.target, SOURCE, 0, provider=PROOF["provider"]),
-                             lambda node: _why(node, owner, members, graph, shapes, dynamic, computed),
-                             keep_dequantize=True,
-                             unfolded=computed)
+    said: dict[Node, str | None] = {}  # per QDQ group: its members share the answer
+
+    def why(node: Node) -> str | None:
+        if node.op_type == "QuantizeLinear" and ort_tensor(graph, node.inputs[0]) in graph.inputs or (
+                node.op_type == "DequantizeLinear" and node.outputs and _writes_output(graph, node.outputs[0])):
+            return IO
+        unit = owner.get(node, node)
+        if unit not in said:
+            said[unit] = _why(unit, members.get(unit, (unit,)), shapes, dynamic, computed)
+        return said[unit]
+
+    found.mobile = partition(graph, shapes, Partitions(found.target, SOURCE, 0, provider=PROOF["provider"]), why,
+                             keep_dequantize=True, unfolded=computed)
     for group in list(found.mobile.groups):  # the provider takes no partition of a lone QuantizeLinear/DequantizeLinear
         if len(group) == 1 and group[0].op_type in ("QuantizeLinear", "DequantizeLinear"):
             found.mobile.groups.remove(group)
@@ -72,12 +81,8 @@ def prove(loaded, shapes: Shapes, limits):
     return provider_assignment(loaded, shapes, PROOF, limits)
 
 
-def _why(node: Node, owner: dict, members: dict, graph: Graph, shapes: Shapes, dynamic: set,
-         computed: set) -> str | None:
-    if node.op_type == "QuantizeLinear" and ort_tensor(graph, node.inputs[0]) in graph.inputs or (
-            node.op_type == "DequantizeLinear" and node.outputs and _writes_output(graph, node.outputs[0])):
-        return IO
-    unit = owner.get(node, node)
+def _why(unit: Node, members, shapes: Shapes, dynamic: set, computed: set) -> str | None:
+    """Why the provider leaves a node and its QDQ group (`members`) to the CPU, or None."""
     key = unit.op_type if not unit.domain else f"{unit.domain}:{unit.op_type}"
     if key not in OPS:
         if any(o in computed for o in unit.outputs):  # a Shape of a symbolic dim: gone once the dim is fixed
@@ -85,8 +90,7 @@ def _why(node: Node, owner: dict, members: dict, graph: Graph, shapes: Shapes, d
         return f"{UNSUPPORTED}: {key}"
     if unit.op_type in INT64_REFUSED and any(shapes.dtype.get(t) == TensorProto.INT64 for t in unit.inputs if t):
         return f"{UNSUPPORTED}: {key} on int64 data"
-    tensors = {t for n in members.get(unit, (unit,)) for t in (*n.inputs, *n.outputs)
-               if t and t not in shapes.constants}
+    tensors = {t for n in members for t in (*n.inputs, *n.outputs) if t and t not in shapes.constants}
     moving = sorted(t for t in tensors if t in dynamic)
     if moving:
         return f"{DYNAMIC}: '{moving[0]}' {_shown(shapes.dims.get(moving[0]))} follows a symbolic input dim"
