@@ -48,14 +48,14 @@ class DeploymentMismatch(Rule):
                               because="nothing could be compared, so nothing was proved wrong")
             return
         differ = found.disagreements()
-        refused = [e for e in found.proved.get("errors", ()) if "cannot be fused together" in e] if placement else []
-        if refused and differ:  # one root cause: onnxruntime refused the provider's own node groups
-            yield self.report(f"{len(differ):,} nodes predicted on the accelerator run on the CPU: onnxruntime refused "
-                              f"the node groups {found.proved['provider']} proposed ('{refused[0][:160]}'); onnxlint "
-                              "predicts the groups the provider meant, onnxruntime then leaves them to the CPU",
+        logged = found.proved.get("errors", ()) if placement else ()
+        if logged and differ and all(actual == "CPUExecutionProvider" for _, _, actual in differ):
+            # one root cause: the provider's own node groups dropped (refused by onnxruntime, or failing to build)
+            yield self.report(f"{len(differ):,} nodes predicted on the accelerator run on the CPU, and onnxruntime "
+                              f"logged, creating the session with {found.proved['provider']}: '{logged[0][:160]}'",
                               nodes=tuple(n for n, _, _ in differ),
-                              suggestion="a provider bug, not the model's: deploy with it in mind, or report it to "
-                                         "onnxruntime-qnn with the model")
+                              suggestion="the provider dropped node groups it had taken: deploy with it in mind, or "
+                                         "report it to the provider with the model and that line")
             return
         for node, predicted, actual in differ:
             yield self.report(f"predicted {predicted}, {found.proved['provider']} placed it on {actual}" if placement
