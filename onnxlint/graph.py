@@ -311,7 +311,9 @@ def _walk(g: GraphProto, location: str, outer: set[str], graph: Graph, source: s
             external = init.data_location == TensorProto.EXTERNAL
             graph.initializers[name] = (tuple(init.dims[:]), init.data_type, external, len(graph.stores) - 1,
                                         position)
-            if not external and not init.HasField("raw_data") and _holds_nothing(init):
+            # (a large file's payloads, left in the file, are references: loader.PAYLOAD_KEY)
+            if not external and not init.HasField("raw_data") and not len(init.external_data) \
+                    and _holds_nothing(init):
                 graph.empty.append(name)
     for vi in list(g.input) + list(g.output) + list(g.value_info):
         t = tensor_type(vi)
