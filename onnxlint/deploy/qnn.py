@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from onnxlint.deploy.mobile import Partitions, partition
 from onnxlint.graph import Graph, Node
-from onnxlint.lookthrough import NO_OPS, ort_tensor
+from onnxlint.lookthrough import NO_OPS, ort_readers, ort_tensor
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes, infer_shapes
 
@@ -33,7 +33,11 @@ Reciprocal ReduceL2 ReduceMax ReduceMean ReduceMin ReduceProd ReduceSum Relu Res
 ScatterND Sigmoid Sign Sin Slice Softmax SpaceToDepth Split Sqrt Squeeze Sub Sum Tanh ThresholdedRelu Tile TopK
 Transpose Unsqueeze Upsample Where Flatten""".split()) | {
     "com.microsoft:FusedMatMul",
-    "QLinearConv"}  # measured: onnxruntime-qnn 2.7.0 takes QLinearConv (after onnxruntime's layout transformation)
+    # measured on the provider: onnxruntime-qnn 2.7.0 also takes QLinearConv (after onnxruntime's layout
+    # transformation) and a float Erf (exact GELU), which that source file does not list
+    "QLinearConv", "Erf"}
+FLOAT_ONLY = {"Erf"}  # measured: between DequantizeLinear and QuantizeLinear the provider leaves it to the CPU (no
+# QDQ group forms around it: its DequantizeLinear and QuantizeLinear are placed on their own)
 INT64_REFUSED = {"ReduceProd"}  # measured: on int64 data (a Shape's product) the provider leaves it to the CPU
 SOC = ("57", "SM8650 (Snapdragon 8 Gen 3, HTP v75)")  # the soc_model the proof emulates
 IO = "quantizes a graph input or dequantizes a graph output: left to the CPU by design (offload_graph_io_quantization)"
@@ -47,6 +51,9 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     """The partitions between the HTP and the CPU, in `found.mobile` (each CPU node with its cause)."""
     dynamic, computed = _dynamic_tensors(graph, shapes, model)
     owner = _qdq_owners(graph)
+    quantized = {n for n in graph.nodes if n.op_type in FLOAT_ONLY and (
+        any(p is not None and p.op_type == "DequantizeLinear" for p in map(graph.producer.get, n.inputs))
+        or any(c.op_type == "QuantizeLinear" for o in n.outputs if o for c in graph.consumers(o)))}
     members: dict[Node, list] = {}
     for node, unit in owner.items():
         members.setdefault(unit, [unit]).append(node)
@@ -58,7 +65,7 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
             return IO
         unit = owner.get(node, node)
         if unit not in said:
-            said[unit] = _why(unit, members.get(unit, (unit,)), shapes, dynamic, computed)
+            said[unit] = _why(unit, members.get(unit, (unit,)), shapes, dynamic, computed, quantized)
         return said[unit]
 
     found.mobile = partition(graph, shapes, Partitions(found.target, SOURCE, 0, provider=PROOF["provider"]), why,
@@ -81,13 +88,15 @@ def prove(loaded, shapes: Shapes, limits):
     return provider_assignment(loaded, shapes, PROOF, limits)
 
 
-def _why(unit: Node, members, shapes: Shapes, dynamic: set, computed: set) -> str | None:
+def _why(unit: Node, members, shapes: Shapes, dynamic: set, computed: set, quantized: set) -> str | None:
     """Why the provider leaves a node and its QDQ group (`members`) to the CPU, or None."""
     key = unit.op_type if not unit.domain else f"{unit.domain}:{unit.op_type}"
     if key not in OPS:
         if any(o in computed for o in unit.outputs):  # a Shape of a symbolic dim: gone once the dim is fixed
             return f"{DYNAMIC}: {key} computes '{unit.outputs[0]}' from a symbolic input dim"
         return f"{UNSUPPORTED}: {key}"
+    if unit.op_type in FLOAT_ONLY and unit in quantized:
+        return f"{UNSUPPORTED}: {key} between DequantizeLinear and QuantizeLinear"
     if unit.op_type in INT64_REFUSED and any(shapes.dtype.get(t) == TensorProto.INT64 for t in unit.inputs if t):
         return f"{UNSUPPORTED}: {key} on int64 data"
     tensors = {t for n in members for t in (*n.inputs, *n.outputs) if t and t not in shapes.constants}
@@ -118,13 +127,16 @@ def _shown(dims) -> str:
 
 def _qdq_owners(graph: Graph) -> dict[Node, Node]:
     """Each DequantizeLinear read by one node only, and each QuantizeLinear that is the only reader of a node's
-    output → that node: its QDQ group, placed with it (not an Identity or Dropout: onnxruntime removes those)."""
+    output → that node: its QDQ group, placed with it (not an Identity or Dropout: onnxruntime removes those). A
+    weight's DequantizeLinear read by several nodes is copied for each (EnsureUniqueDQForNodeUnit, the copies named
+    `<name>/duplicated`): the original goes with its first reader."""
     owner: dict[Node, Node] = {}
-    grouping = lambda n: n.op_type not in ("QuantizeLinear", "DequantizeLinear", "Identity", "Dropout")  # noqa: E731
+    grouping = lambda n: n.op_type not in ("QuantizeLinear", "DequantizeLinear", "Identity", "Dropout") \
+        and n.op_type not in FLOAT_ONLY  # noqa: E731
     for node in graph.nodes:
         if node.op_type == "DequantizeLinear" and node.outputs and node.outputs[0]:
-            readers = graph.consumers(node.outputs[0])
-            if len(readers) == 1 and grouping(readers[0]):
+            readers = ort_readers(graph, node.outputs[0])  # through the Identity nodes onnxruntime removes
+            if readers and grouping(readers[0]) and (len(readers) == 1 or node.inputs[0] in graph.initializers):
                 owner[node] = readers[0]
         elif node.op_type == "QuantizeLinear" and node.inputs and node.inputs[0]:
             made_by = graph.producer.get(node.inputs[0])
