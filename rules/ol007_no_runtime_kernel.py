@@ -10,8 +10,9 @@ class NoRuntimeKernel(Rule):
         CPU provider, matched as onnxruntime matches them: the op's version at the model's opset (a
         kernel "since 16" does not serve RoiAlign-22), then the element type of each input and output
         (Max has no int16 kernel, Pow no uint64 exponent). An op with a function body is expanded by
-        onnxruntime when it has no kernel, so it is never reported. The registry is read from
-        onnxruntime once per installed build and cached (`~/.cache/onnxlint`); the lint does not
+        onnxruntime when it has no kernel, so it is never reported. The registry of the onnxruntime
+        onnxlint is tested with ships with it; another version's is read from onnxruntime by a
+        child process once per installed build and cached (`~/.cache/onnxlint`). The lint does not
         import onnxruntime.
 
     Why it matters

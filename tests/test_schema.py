@@ -1,5 +1,6 @@
 """Issue 32's smallest triggers: each once an internal error or a model onnxruntime refuses that linted clean, now a
 finding (OL006 schema-violation, OL004, OL003) or one line; and the schema table itself is onnx's."""
+import json
 import subprocess
 import sys
 import warnings
@@ -200,21 +201,49 @@ def test_an_op_onnxruntime_has_no_kernel_for(text, opset, piece):
     assert f"for {op}({opset if op == 'Max' and opset == 13 else 22})" in _refusal(model)
 
 
-def test_the_kernel_registry_is_read_in_a_child_once_and_cached(tmp_path):
-    """The lint never imports onnxruntime: the registry is read by a child process, once per installed build, into
-    the cache directory; the second lint reads the cache."""
+def test_the_kernel_check_writes_nothing_and_imports_no_onnxruntime(tmp_path):
+    """With the shipped registry (the tested onnxruntime's), a lint finds OL007 without importing onnxruntime and
+    without writing a cache."""
     import os
 
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / ".cache")}
     code = ("import sys, onnxlint; r = onnxlint.lint(sys.argv[1]); "
             "print([d.code for d in r.diagnostics if d.code == 'OL007'], 'onnxruntime' in sys.modules)")
     model = tmp_path / "m.onnx"
     model.write_bytes(parser.parse_model('<ir_version: 10, opset_import: ["" : 13]>\n'
                                          'g (int16[2,3] x) => (y) {\n  y = Max (x, x)\n}').SerializeToString())
-    for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, env=env)
-        assert done.stdout.strip() == "['OL007'] False", done.stdout + done.stderr
-        assert len(list((tmp_path / "onnxlint").glob("kernels-*.json"))) == 1
+    done = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, env=env)
+    assert done.stdout.strip() == "['OL007'] False", done.stdout + done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_another_onnxruntimes_registry_is_read_in_a_child_once_and_cached(tmp_path, monkeypatch):
+    """For an onnxruntime other than the shipped table's, the registry is read by a child process (whose HOME is a
+    temporary folder: onnxruntime leaves its telemetry id there), once per build, into the cache directory."""
+    from onnxlint.shapes import kernels
+
+    monkeypatch.setattr(kernels, "SHIPPED", tmp_path / "none.json")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    kernels.registry.cache_clear()
+    try:
+        table = kernels.registry()
+        cached = list((tmp_path / "cache" / "onnxlint").glob("kernels-*.json"))
+        assert len(cached) == 1
+        assert table["since"][":RoiAlign"] == [10, 16, 22] and table["kernels"][":RoiAlign"]
+        kernels.registry.cache_clear()
+        assert kernels.registry() == table  # from the cache this time
+    finally:
+        kernels.registry.cache_clear()
+
+
+def test_the_shipped_kernel_table_is_onnxruntimes():
+    from onnxlint.shapes import kernels
+
+    shipped = json.loads(kernels.SHIPPED.read_text(encoding="utf-8"))
+    build = kernels.installed_build()
+    if build is None or build[0] != shipped["onnxruntime"]:
+        pytest.skip(f"the table is onnxruntime {shipped['onnxruntime']}'s; installed: {build and build[0]}")
+    assert {k: v for k, v in shipped.items() if k != "onnxruntime"} == kernels.generate()
 
 
 @pytest.mark.slow  # ~1,900 models, each linted and loaded by onnxruntime

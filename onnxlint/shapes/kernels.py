@@ -8,8 +8,10 @@ equals that version, or s is older and e is a bounded version at or past it; the
 a type variable of the kernel must be of a type the kernel takes. An op with no such kernel but with a function
 body is expanded into it by onnxruntime: unknown here, never reported.
 
-The registry is read from onnxruntime itself (`get_all_opkernel_def`), in a child process, once per installed build,
-and kept in the user's cache directory: the lint never imports onnxruntime, and finding the build costs a stat."""
+The registry of the onnxruntime version onnxlint is tested with ships beside this module (`kernels.json`, written by
+`python -m onnxlint.shapes.kernels --write`). For another installed version it is read from onnxruntime itself
+(`get_all_opkernel_def`) in a child process, once per installed build, and kept in the user's cache directory
+($XDG_CACHE_HOME/onnxlint): the lint never imports onnxruntime, and finding the build costs a file read."""
 from __future__ import annotations
 
 import functools
@@ -19,12 +21,14 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from onnxlint.dtypes import ELEM_TYPES, onnx_type_name
 from onnxlint.graph import Node
 from onnxlint.proto import TensorProto
 
+SHIPPED = Path(__file__).with_name("kernels.json")
 DOMAINS = ("", "ai.onnx.ml")  # the domains whose schemas (and function bodies) onnx's table holds
 _FOREVER = 2**31 - 1
 
@@ -71,15 +75,19 @@ def registry() -> dict | None:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "onnxlint" / f"kernels-{stamp}.json"
     except (OSError, RuntimeError, KeyError, ValueError):  # an unreadable install, no home directory
         return None
-    try:
-        table = json.loads(cache.read_text(encoding="utf-8"))
-        if isinstance(table, dict) and {"onnxruntime", "since", "kernels"} <= table.keys():
-            return table
-    except (OSError, ValueError):
-        pass
+    for path in (SHIPPED, cache):
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(table, dict) and {"since", "kernels"} <= table.keys() and table.get("onnxruntime") == version:
+                return table
+        except (OSError, ValueError):
+            pass
     try:  # in a child: the linting process never imports onnxruntime, and a build whose registry query crashes
-        # (the GPU wheel's, without CUDA) costs that child only
-        done = subprocess.run([sys.executable, "-m", "onnxlint.shapes.kernels"], capture_output=True, timeout=120)
+        # (the GPU wheel's, without CUDA) costs that child only; its HOME a temporary folder, where onnxruntime
+        # leaves its telemetry id
+        with tempfile.TemporaryDirectory(prefix="onnxlint-kernels-") as home:
+            done = subprocess.run([sys.executable, "-m", "onnxlint.shapes.kernels"], capture_output=True,
+                                  timeout=120, env={**os.environ, "HOME": home, "XDG_CACHE_HOME": home})
         table = {"onnxruntime": version, **json.loads(done.stdout)}
     except (OSError, ValueError, subprocess.SubprocessError):  # a registry that cannot be read: no fact
         return None
@@ -140,5 +148,11 @@ def _takes(types, elem: int) -> bool:
     return f"tensor({onnx_type_name(elem)})" in types or (elem == TensorProto.FLOAT16 and "tensor(float)" in types)
 
 
-if __name__ == "__main__":  # the registry of the installed onnxruntime, for registry()
-    print(json.dumps(generate(), separators=(",", ":")))
+if __name__ == "__main__":  # the registry of the installed onnxruntime: for registry(), or shipped (--write)
+    if sys.argv[1:] == ["--write"]:
+        import onnxruntime
+
+        SHIPPED.write_text(json.dumps({"onnxruntime": onnxruntime.__version__, **generate()}, separators=(",", ":"))
+                           + "\n", encoding="utf-8")
+    else:
+        print(json.dumps(generate(), separators=(",", ":")))

@@ -60,8 +60,11 @@ def check_fix(rule: str, case: FixCase) -> None:
     assert [n.op_type for n in result.model.graph.node] == case.ops, f"{rule} {case.label}: {result.model.graph}"
     assert rule not in {d.code for d in result.after.diagnostics}, f"{rule} {case.label}: still fires"
     rng = np.random.default_rng(0)
-    feeds = {i.name: rng.standard_normal([d.dim_value for d in i.type.tensor_type.shape.dim]).astype(np.float32)
-             for i in result.model.graph.input}  # at the fixed model's sizes (OL605 fixes a symbolic batch)
+    # at the original's sizes, a symbolic dim at the fixed model's (OL605 fixes it; OL203 frees the spatial dims)
+    fixed = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in result.model.graph.input}
+    feeds = {i.name: rng.standard_normal([d.dim_value or f for d, f in zip(i.type.tensor_type.shape.dim,
+                                                                         fixed[i.name])]).astype(np.float32)
+             for i in model.graph.input}
     options = ort.SessionOptions()
     options.log_severity_level = 3
     names = [o.name for o in model.graph.output]
