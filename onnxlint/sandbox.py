@@ -114,6 +114,8 @@ def assignment(ort, job: dict) -> dict:
         return {"missing": spec["package"]}
     ort.register_execution_provider_library(plugin.get_ep_name(), plugin.get_library_path())
     devices = [d for d in ort.get_ep_devices() if d.ep_name == plugin.get_ep_name()]
+    if not devices:  # a provider for hardware this machine does not have
+        return {"error": f"{spec['package']} offers no device on this machine"}
     options = ort.SessionOptions()
     options.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
     options.add_provider_for_devices(devices, {"backend_path": getattr(plugin, spec["backend"])(),
