@@ -101,25 +101,31 @@ def optimized(ort, job: dict) -> dict:
 
 
 def assignment(ort, job: dict) -> dict:
-    """Where a plugin execution provider places each node (onnxruntime's record of its graph assignment, made
-    when the session is created; nothing is executed): {node name: provider}. The provider's package is
-    imported here only (onnxruntime_qnn); without it, why not."""
+    """Where an execution provider places each node (onnxruntime's record of its graph assignment, made when the
+    session is created; nothing is executed): {node name: provider}. A plugin provider's package is imported
+    here only (onnxruntime_qnn); a built-in one is named (onnxruntime-openvino's); without it, why not."""
     import importlib
     from importlib.metadata import version
 
     spec = job["assign"]
-    try:
-        plugin = importlib.import_module(spec["module"])
-    except ImportError:
-        return {"missing": spec["package"]}
-    ort.register_execution_provider_library(plugin.get_ep_name(), plugin.get_library_path())
-    devices = [d for d in ort.get_ep_devices() if d.ep_name == plugin.get_ep_name()]
-    if not devices:  # a provider for hardware this machine does not have
-        return {"error": f"{spec['package']} offers no device on this machine"}
     options = ort.SessionOptions()
     options.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
-    options.add_provider_for_devices(devices, {"backend_path": getattr(plugin, spec["backend"])(),
-                                               **spec["options"]})
+    providers = None
+    if "module" not in spec:  # a provider built into this onnxruntime (onnxruntime-openvino's)
+        if spec["provider"] not in ort.get_available_providers():
+            return {"missing": spec["package"]}
+        providers = [(spec["provider"], spec["options"]), "CPUExecutionProvider"]
+    else:  # a plugin provider, registered here
+        try:
+            plugin = importlib.import_module(spec["module"])
+        except ImportError:
+            return {"missing": spec["package"]}
+        ort.register_execution_provider_library(plugin.get_ep_name(), plugin.get_library_path())
+        devices = [d for d in ort.get_ep_devices() if d.ep_name == plugin.get_ep_name()]
+        if not devices:  # a provider for hardware this machine does not have
+            return {"error": f"{spec['package']} offers no device on this machine"}
+        options.add_provider_for_devices(devices, {"backend_path": getattr(plugin, spec["backend"])(),
+                                                   **spec["options"]})
     # onnxruntime's errors while it partitions (a node group it refuses from the provider) go to a file: the
     # reason a placement differs, said once
     log = Path(job["tmp"]) / "ort.log"
@@ -128,7 +134,7 @@ def assignment(ort, job: dict) -> dict:
         os.dup2(sink.fileno(), 2)
         ort.set_default_logger_severity(3)
         try:
-            session = ort.InferenceSession(job["model"], options)
+            session = ort.InferenceSession(job["model"], options, providers=providers)
         finally:
             os.dup2(saved, 2)
             ort.set_default_logger_severity(4)

@@ -135,19 +135,24 @@ def optimized_graph(loaded: LoadedModel, shapes: Shapes, limits: Limits = Limits
 
 
 def provider_assignment(loaded: LoadedModel, shapes: Shapes, spec: dict, limits: Limits = Limits()) -> dict | str:
-    """Where a plugin execution provider places each node of the model as the file has it, dynamic dims and all
-    (sandbox.assignment), or why it could not say. Nothing is executed; the same child, limits and refusals as
+    """Where an execution provider places each node of the model as the file has it, dynamic dims and all
+    (sandbox.assignment; in the interpreter the environment variable `spec["python"]` names, when it has one), or
+    why it could not say. Nothing is executed; the same child, limits and refusals as
     --verify."""
     if loaded.unsafe_external:
         return "refused: the model has unsafe external data (OL003); nothing was read"
     with tempfile.TemporaryDirectory(prefix="onnxlint-verify-") as tmp:
         try:
-            run_model = _prepare(loaded, shapes, [], Path(tmp), as_declared=True)
+            run_model = _prepare(loaded, shapes, [], Path(tmp), as_declared=True, max_ir=spec.get("max_ir"))
         except (OSError, ValueError) as exc:
             return f"the weights could not be read: {exc}"
-        result, problem = run_child({"model": str(run_model), "tmp": tmp, "assign": spec}, limits)
+        python = os.environ.get(spec["python"]) if "python" in spec else None
+        if python is not None and not os.access(python, os.X_OK):
+            return f"{spec['python']} names {python!r}, which is not a program here"
+        result, problem = run_child({"model": str(run_model), "tmp": tmp, "assign": spec}, limits, python=python)
     if result is not None and "missing" in result:
-        return f"{result['missing']} is not installed (pip install onnxlint[{spec['extra']}])"
+        install = spec.get("install") or f"pip install onnxlint[{spec['extra']}]"
+        return f"{result['missing']} is not installed ({install})"
     return problem or result
 
 
@@ -164,9 +169,12 @@ def _clean(message: str) -> str:
     return " ".join(message.split())
 
 
-def run_child(job: dict, limits: Limits, shown_limit: float | None = None) -> tuple[dict | None, str | None]:
+def run_child(job: dict, limits: Limits, shown_limit: float | None = None,
+              python: str | None = None) -> tuple[dict | None, str | None]:
     """Run the job in a child with an address-space cap, a CPU cap, one thread and a wall-clock limit.
-    `shown_limit`: the limit to name in messages (the user's, when this run has what is left of it)."""
+    `shown_limit`: the limit to name in messages (the user's, when this run has what is left of it); `python`:
+    another environment's interpreter (a provider that bundles its own onnxruntime), which runs the sandbox's
+    file isolated from this environment's packages."""
     shown = limits.seconds if shown_limit is None else shown_limit
     job_path = Path(job["tmp"]) / "job.json"
     job_path.write_text(json.dumps(job))
@@ -183,7 +191,10 @@ def run_child(job: dict, limits: Limits, shown_limit: float | None = None) -> tu
            "HOME": job["tmp"], "XDG_CACHE_HOME": job["tmp"], "XDG_CONFIG_HOME": job["tmp"],
            "XDG_DATA_HOME": job["tmp"]}
     try:
-        proc = subprocess.run([sys.executable, "-m", "onnxlint.sandbox", str(job_path)],
+        command = [sys.executable, "-m", "onnxlint.sandbox", str(job_path)] if python is None else [
+            python, "-I", "-c", "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], "
+            "run_name='__main__')", str(Path(__file__).with_name("sandbox.py")), str(job_path)]
+        proc = subprocess.run(command,
                               capture_output=True, timeout=limits.seconds, preexec_fn=limit, env=env,
                               cwd=job["tmp"])
     except subprocess.TimeoutExpired:
@@ -208,13 +219,18 @@ def run_child(job: dict, limits: Limits, shown_limit: float | None = None) -> tu
                   f"({_clean(tail[0])[:200]})")
 
 
-def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path, as_declared: bool = False) -> Path:
+def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path, as_declared: bool = False,
+             max_ir: int | None = None) -> Path:
     """A copy of the model for execution: every exposed tensor an output, inputs at the resolved shapes (or as the
-    file declares them), external weights (references already validated) read in. The user's model is never
-    modified."""
+    file declares them), external weights (references already validated) read in; `max_ir`: the newest IR
+    version the child's onnxruntime reads (the copy says no more; one that uses what a newer version adds is
+    refused there, said).
+    The user's model is never modified."""
     import onnx
 
     model = referencing_the_file(loaded, tmp) or loaded.copy_with_weights()
+    if max_ir is not None and model.ir_version > max_ir:
+        model.ir_version = max_ir
     for vi in () if as_declared else model.graph.input:
         dims = shapes.input_dims.get(vi.name)
         if dims is not None and vi.type.HasField("tensor_type"):

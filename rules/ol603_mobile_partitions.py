@@ -1,4 +1,4 @@
-"""A rule over the deployment view (--target nnapi|coreml|qnn-htp: onnxlint.deploy.mobile's partitions)."""
+"""A rule over the deployment view (--target nnapi|coreml|qnn-htp|openvino: the partitions of onnxlint.deploy)."""
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Option, Rule
 
@@ -29,14 +29,14 @@ class MobilePartitions(Rule):
 
     Options
         `max-partitions` (int, default `2`): the most partitions that are not a finding
-        (onnxruntime's checker calls more than 2 unsuitable; with `--target qnn-htp` only this counts,
+        (onnxruntime's checker calls more than 2 unsuitable; with `--target qnn-htp|openvino` only this counts,
         its CPU nodes are OL605's); `max-cpu-share` (float, default `0.1`):
         the largest share of the MACs left on the CPU that is not a finding.
     """
     code = "OL603"
     name = "mobile-partitions"
     severity = Severity.WARNING
-    summary = ("--target nnapi|coreml|qnn-htp: more than {max-partitions} partitions, or over {max-cpu-share:%} of the "
+    summary = ("--target of an accelerator: more than {max-partitions} partitions, or over {max-cpu-share:%} of the "
                "MACs on the CPU")
     options = (Option("max-partitions", int, 2, "the most partitions that are not a finding", 1),
                Option("max-cpu-share", float, 0.1, "the largest share of the MACs on the CPU that is not a finding",

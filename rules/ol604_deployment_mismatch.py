@@ -14,8 +14,9 @@ class DeploymentMismatch(Rule):
         int8 or float, fp16 or fp32; and the number of inserted casts. With `--target qnn-htp
         --verify`, the child creates a session with Qualcomm's QNN provider (`onnxruntime-qnn`) and
         reads onnxruntime's record of the provider each node was given; every node placed on the
-        HTP or left on the CPU is looked up there. When the child cannot build the session, this
-        says why.
+        HTP or left on the CPU is looked up there; with `--target openvino --verify`, the same with
+        Intel's OpenVINO provider (`onnxruntime-openvino`, device CPU), in the environment
+        `ONNXLINT_OPENVINO_PYTHON` names. When the child cannot build the session, this says why.
 
     Why it matters
         OL601 and OL602 are predictions; this is their proof on the model itself, with the installed
@@ -40,7 +41,7 @@ class DeploymentMismatch(Rule):
         found = ctx.deployment
         if found is None or found.proved is None:
             return
-        placement = found.mobile is not None  # a provider's own node assignment (qnn-htp), not the optimized graph
+        placement = found.mobile is not None  # a provider's own node assignment (qnn-htp, openvino), not ORT's graph
         if isinstance(found.proved, str):
             what = "the provider's node assignment could not be read" if placement else \
                 "onnxruntime's optimized graph could not be made"

@@ -1,14 +1,7 @@
-"""A rule over the deployment view of an accelerator (--target qnn-htp: onnxlint.deploy.qnn's placement)."""
+"""A rule over the deployment view of an accelerator (--target qnn-htp|openvino: onnxlint.deploy.qnn's and
+onnxlint.deploy.openvino's placement; each says what to do about each of its causes, its ADVICE)."""
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Rule
-
-# the causes deploy/qnn.py gives, by the prefix of its reason: what to do about each
-_ADVICE = {
-    "dynamic dim": "fix the symbolic input dims to the size analysed",
-    "no QNN op builder": "replace these ops by ones the provider builds, or accept them on the CPU",
-    "size unknown": "give the data-dependent sizes a static bound (fix the input shapes; a fixed-size NMS "
-                    "or TopK), or accept these nodes on the CPU",
-}
 
 
 class AcceleratorFallback(Rule):
@@ -20,7 +13,12 @@ class AcceleratorFallback(Rule):
         provider builds static-shape graphs only: a node that reads or writes a tensor whose size
         follows a symbolic input dim stays on the CPU), or a size not known before the model runs.
         The quantization of graph inputs and outputs, which the provider leaves to the CPU by design,
-        is not a fallback.
+        is not a fallback. With `--target openvino`, every node Intel's OpenVINO provider (device
+        CPU) leaves to onnxruntime's CPU provider, grouped the same way: an op it does not take, an
+        element type it does not take (float64, bfloat16, strings), a scalar tensor (it takes scalars
+        for a few ops only), a dim of 0, an op mode it refuses (a Resize with tf_crop_and_resize,
+        antialias or exclude_outside), and the nodes its partitioning rules then leave behind (a
+        subgraph of one node; a subgraph whose Conv output leaves it, which it drops whole).
 
     Why it matters
         Each fallback node runs on the CPU, and each boundary between the two copies tensors: the
@@ -34,13 +32,14 @@ class AcceleratorFallback(Rule):
     What to do
         A dynamic dim: `onnxlint fix MODEL -o OUT.onnx --target qnn-htp --select OL605` writes the
         input dims at the size analysed (the batch taken as 1, or `--input-shape`), exact: the
-        provider then takes those nodes (`--verify` proves it). Otherwise, replace the ops named or
-        accept them on the CPU.
+        provider then takes those nodes (`--verify` proves it). Otherwise, what each cause's
+        suggestion says: replace the ops named, cast the tensors named, or accept them on the CPU.
     """
     code = "OL605"
     name = "accelerator-fallback"
     severity = Severity.WARNING
-    summary = "--target qnn-htp: nodes fall back to the CPU (an op without an op builder, a dynamic dim, unknown sizes)"
+    summary = ("--target qnn-htp|openvino: nodes fall back to the CPU (an op or type not taken, a dynamic dim, "
+               "unknown sizes)")
     applicability = "exact"
 
     def check_model(self, ctx):
@@ -52,24 +51,24 @@ class AcceleratorFallback(Rule):
         causes: dict[str, list] = {}
         for node, why in found.cpu.items():
             cause = why.split(":")[0]
-            if cause in _ADVICE:
+            if cause in found.advice:
                 causes.setdefault(cause, []).append((node, why))
         for cause, items in sorted(causes.items(), key=lambda c: -sum(macs.get(n, 0) for n, _ in c[1])):
             on_cpu = sum(macs.get(n, 0) for n, _ in items)
             share = f" ({100 * on_cpu / total:.1f}% of the MACs)" if total else ""
             ops = sorted({n.op_type for n, _ in items})
-            first = items[0][1].split(": ", 1)[1]
-            advice = _ADVICE[cause]
-            if cause == "no QNN op builder":
-                first = ", ".join(sorted({why.split(": ", 1)[1] for _, why in items}))
-            elif cause == "dynamic dim":  # the root: the inputs as the file declares them
+            details = sorted({why.split(": ", 1)[1] for _, why in items})
+            first = ", ".join(details[:4]) + ("…" if len(details) > 4 else "")
+            advice = found.advice[cause]
+            if cause == "dynamic dim":  # the root: the inputs as the file declares them
                 first = ", ".join(f"input '{name}' declared [{','.join('?' if d is None else str(d) for d in t.dims)}]"
                                   for name, t in ctx.graph.inputs.items() if t.dims is not None
                                   and not all(isinstance(d, int) and d >= 0 for d in t.dims))
             fixable = cause == "dynamic dim" and _fixed_size(ctx) is not None
+            named = "" if all(op in first for op in ops) else f"; ops {', '.join(ops[:6])}{'…' if len(ops) > 6 else ''}"
             yield self.report(
                 f"{ctx.deployment.target}: {len(items):,} of {found.nodes:,} nodes{share} stay on the CPU: {cause} "
-                f"({first}; ops {', '.join(ops[:6])}{'…' if len(ops) > 6 else ''})",
+                f"({first}{named})",
                 suggestion=f"{advice}{self.fix_hint() if fixable else ''}",
                 nodes=tuple(n for n, _ in items), match=cause if fixable else None)
 

@@ -54,6 +54,15 @@ TARGETS = {t.name: t for t in (
            "with onnxruntime-qnn installed (pip install onnxlint[qnn]): the provider's own node assignment "
            "(session.record_ep_graph_assignment_info) in the sandboxed child, its HTP backend emulating an SM8650; "
            "OL604 where a node differs"),
+    Target("openvino", "openvino",
+           "which nodes Intel's OpenVINO provider (device CPU) takes and which stay on onnxruntime's CPU provider, "
+           "with the cause of each (an op or an element type it does not take, a scalar, an op mode it refuses, "
+           "its partitioning rules), and the subgraphs",
+           "onnxruntime-openvino 1.24.1's GetCapability (intel/onnxruntime v5.9: ov_versions/data_ops.cc and "
+           "capability.cc, OpenVINO 2025.4), ported",
+           "with onnxruntime-openvino in the environment whose python ONNXLINT_OPENVINO_PYTHON names (it bundles "
+           "its own onnxruntime): the provider's own node assignment in the sandboxed child; OL604 where a node "
+           "differs"),
 )}
 
 

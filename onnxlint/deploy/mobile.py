@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from onnxlint.graph import MAIN, Graph, Node
-from onnxlint.shapes import Shapes
+from onnxlint.shapes import Shapes, infer_shapes
 
 # the table each target reads, and the tensor rank its provider takes at most (onnxruntime's checker's figures)
 TABLES = {"nnapi": ("nnapi_supported_ops.md", 999), "coreml": ("coreml_supported_mlprogram_ops.md", 5)}
@@ -52,6 +52,7 @@ class Partitions:
     groups: list = field(default_factory=list)  # each partition: its nodes
     cpu: dict = field(default_factory=dict)  # Node → why it stays on the CPU
     provider: str = ""  # the execution provider's name in onnxruntime, for a target whose placement is proved
+    advice: dict = field(default_factory=dict)  # a fallback's cause (its reason's prefix) → what to do about it
 
     def compared(self, assigned: dict[str, str]) -> list[tuple[Node, str, str]]:
         """(node, predicted provider, the provider onnxruntime assigned) for each node onnxruntime placed.
@@ -90,23 +91,7 @@ def partition(graph: Graph, shapes: Shapes, found: Partitions, why, keep_dequant
     on the CPU (None: the provider takes it). `keep_dequantize`: a DequantizeLinear of a constant is not folded
     (onnxruntime keeps QDQ groups whole for a provider that runs them); `unfolded`: tensors whose value onnxlint
     knows at the size it took but onnxruntime cannot fold (they follow a symbolic input dim)."""
-    kept = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead
-            and (any(o in unfolded for o in n.outputs) or not _folded(n, graph, shapes, keep_dequantize))]
-    alive = set(kept)
-    producer = {o: n for n in kept for o in n.outputs if o}
-    consumers: dict[Node, list] = {n: [] for n in kept}
-    producers: dict[Node, set] = {n: set() for n in kept}
-    for n in kept:
-        for t in n.inputs:
-            p = _source(producer, graph, t, alive, shapes)
-            if p is not None and p is not n:
-                producers[n].add(p)
-                if n not in consumers[p]:
-                    consumers[p].append(n)
-    kept = _onnxruntime_order(kept, producers, consumers)
-    position = {n: i for i, n in enumerate(kept)}
-    for n in kept:  # each node's readers in the order onnxruntime's graph lists them
-        consumers[n].sort(key=position.__getitem__)
+    kept, producers, consumers = ort_graph(graph, shapes, keep_dequantize, unfolded)
     found.nodes = len(kept)
     in_degree = {n: len(producers[n]) for n in kept}
     ready, later = deque(n for n in kept if not in_degree[n]), deque()
@@ -137,6 +122,30 @@ def partition(graph: Graph, shapes: Shapes, found: Partitions, why, keep_dequant
     if group:
         found.groups.append(group)
     return found
+
+
+def ort_graph(graph: Graph, shapes: Shapes, keep_dequantize: bool = False, unfolded: set = frozenset()
+              ) -> tuple[list[Node], dict, dict]:
+    """The graph onnxruntime's basic optimizations leave, as its providers see it: the kept nodes in onnxruntime's
+    topological order, each node's producers (a set) and readers (in that order)."""
+    kept = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead
+            and (any(o in unfolded for o in n.outputs) or not _folded(n, graph, shapes, keep_dequantize))]
+    alive = set(kept)
+    producer = {o: n for n in kept for o in n.outputs if o}
+    consumers: dict[Node, list] = {n: [] for n in kept}
+    producers: dict[Node, set] = {n: set() for n in kept}
+    for n in kept:
+        for t in n.inputs:
+            p = _source(producer, graph, t, alive, shapes)
+            if p is not None and p is not n:
+                producers[n].add(p)
+                if n not in consumers[p]:
+                    consumers[p].append(n)
+    kept = _onnxruntime_order(kept, producers, consumers)
+    position = {n: i for i, n in enumerate(kept)}
+    for n in kept:  # each node's readers in the order onnxruntime's graph lists them
+        consumers[n].sort(key=position.__getitem__)
+    return kept, producers, consumers
 
 
 def _onnxruntime_order(nodes: list[Node], producers: dict, consumers: dict) -> list[Node]:
@@ -208,3 +217,25 @@ def _unsupported(node: Node, ops: dict, shapes: Shapes, dynamic: bool, max_rank:
     if any(len(shapes.dims[t]) > max_rank for t in data):
         return f"an input of rank > {max_rank}"
     return None
+
+
+def dynamic_tensors(graph: Graph, shapes: Shapes, model) -> tuple[set[str], set[str]]:
+    """The tensors whose size follows a symbolic dim of a graph input, as the file declares it (whatever size the
+    lint took for it): inferred again with each such dim doubled, those whose size changes; and those whose value
+    changes (sizes computed in the graph: Shape → Gather → Concat), which onnxruntime cannot fold."""
+    symbolic = {name: [i for i, d in enumerate(t.dims) if not isinstance(d, int) or d < 0]
+                for name, t in graph.inputs.items() if t.dims is not None}
+    symbolic = {name: axes for name, axes in symbolic.items() if axes}
+    if not symbolic or model is None:
+        return set(), set()
+    other = {}
+    for name, dims in shapes.input_dims.items():
+        if dims is not None and None not in dims:
+            other[name] = tuple(2 * d if i in symbolic.get(name, ()) else d for i, d in enumerate(dims))
+    try:
+        again = infer_shapes(model, graph, other, base=shapes)
+    except Exception:  # noqa: BLE001 — a model that cannot be sized twice: every tensor it reads counts as dynamic
+        return set(shapes.dims) - set(shapes.constants), set()
+    moving = {t for t, dims in shapes.dims.items() if t not in shapes.constants and again.dims.get(t) != dims}
+    known = [t for t in (*shapes.values, *shapes.pending) if t not in shapes.constants]
+    return moving, {t for t in known if not again.known(t) or again.ints(t) != shapes.ints(t)}

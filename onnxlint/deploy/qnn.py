@@ -15,11 +15,11 @@ HTP backend (an x86-64 build emulates the SoC named in SOC) and reads onnxruntim
 (`session.record_ep_graph_assignment_info`); nothing is executed."""
 from __future__ import annotations
 
-from onnxlint.deploy.mobile import Partitions, partition
+from onnxlint.deploy.mobile import Partitions, dynamic_tensors, partition
 from onnxlint.graph import Graph, Node
 from onnxlint.lookthrough import NO_OPS, ort_readers, ort_tensor
 from onnxlint.proto import TensorProto
-from onnxlint.shapes import Shapes, infer_shapes
+from onnxlint.shapes import Shapes
 
 # onnxruntime's QNN op builders (onnxruntime/core/providers/qnn/builder/op_builder_factory.cc, commit 00cd7c6,
 # the source of onnxruntime-qnn 2.7.0), the ONNX domain
@@ -45,11 +45,18 @@ DYNAMIC = "dynamic dim"
 UNSUPPORTED = "no QNN op builder"
 UNKNOWN = "size unknown"
 LONE = "a partition of one QuantizeLinear or DequantizeLinear, which the provider does not take"
+# what to do about each cause (rules/ol605), by the prefix of its reason
+ADVICE = {
+    DYNAMIC: "fix the symbolic input dims to the size analysed",
+    UNSUPPORTED: "replace these ops by ones the provider builds, or accept them on the CPU",
+    UNKNOWN: "give the data-dependent sizes a static bound (fix the input shapes; a fixed-size NMS or TopK), or "
+             "accept these nodes on the CPU",
+}
 
 
 def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     """The partitions between the HTP and the CPU, in `found.mobile` (each CPU node with its cause)."""
-    dynamic, computed = _dynamic_tensors(graph, shapes, model)
+    dynamic, computed = dynamic_tensors(graph, shapes, model)
     owner = _qdq_owners(graph)
     quantized = {n for n in graph.nodes if n.op_type in FLOAT_ONLY and (
         any(p is not None and p.op_type == "DequantizeLinear" for p in map(graph.producer.get, n.inputs))
@@ -68,8 +75,9 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
             said[unit] = _why(unit, members.get(unit, (unit,)), shapes, dynamic, computed, quantized)
         return said[unit]
 
-    found.mobile = partition(graph, shapes, Partitions(found.target, SOURCE, 0, provider=PROOF["provider"]), why,
-                             keep_dequantize=True, unfolded=computed)
+    found.mobile = partition(graph, shapes, Partitions(found.target, SOURCE, 0, provider=PROOF["provider"],
+                                                       advice=ADVICE),
+                             why, keep_dequantize=True, unfolded=computed)
     for group in list(found.mobile.groups):  # the provider takes no partition of a lone QuantizeLinear/DequantizeLinear
         if len(group) == 1 and group[0].op_type in ("QuantizeLinear", "DequantizeLinear"):
             found.mobile.groups.remove(group)
@@ -143,25 +151,3 @@ def _qdq_owners(graph: Graph) -> dict[Node, Node]:
             if made_by is not None and grouping(made_by) and len(graph.consumers(node.inputs[0])) == 1:
                 owner[node] = made_by
     return owner
-
-
-def _dynamic_tensors(graph: Graph, shapes: Shapes, model) -> tuple[set[str], set[str]]:
-    """The tensors whose size follows a symbolic dim of a graph input, as the file declares it (whatever size the
-    lint took for it): inferred again with each such dim doubled, those whose size changes; and those whose value
-    changes (sizes computed in the graph: Shape → Gather → Concat), which onnxruntime cannot fold."""
-    symbolic = {name: [i for i, d in enumerate(t.dims) if not isinstance(d, int) or d < 0]
-                for name, t in graph.inputs.items() if t.dims is not None}
-    symbolic = {name: axes for name, axes in symbolic.items() if axes}
-    if not symbolic or model is None:
-        return set(), set()
-    other = {}
-    for name, dims in shapes.input_dims.items():
-        if dims is not None and None not in dims:
-            other[name] = tuple(2 * d if i in symbolic.get(name, ()) else d for i, d in enumerate(dims))
-    try:
-        again = infer_shapes(model, graph, other, base=shapes)
-    except Exception:  # noqa: BLE001 — a model that cannot be sized twice: every tensor it reads counts as dynamic
-        return set(shapes.dims) - set(shapes.constants), set()
-    moving = {t for t, dims in shapes.dims.items() if t not in shapes.constants and again.dims.get(t) != dims}
-    known = [t for t in (*shapes.values, *shapes.pending) if t not in shapes.constants]
-    return moving, {t for t in known if not again.known(t) or again.ints(t) != shapes.ints(t)}

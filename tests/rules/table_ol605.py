@@ -14,7 +14,9 @@ CASES = [
                                      "input 'x' declared [N,3,8,8]", "--target qnn-htp --select OL605"]}),
     Case("a fixed batch: the HTP takes both", MODEL.format(batch=1, w=weights(108), act="Relu"), settings=QNN),
     Case("an op without a QNN op builder", MODEL.format(batch=1, w=weights(108), act="Softplus"), settings=QNN,
-         fires={None: ["1 of 2 nodes", "no QNN op builder (Softplus; ops Softplus)"]}),
+         fires={None: ["1 of 2 nodes", "no QNN op builder (Softplus)"]}),
+    Case("OpenVINO takes the model whole, its batch symbolic", MODEL.format(batch="N", w=weights(108), act="Relu"),
+         settings={"target": "openvino"}),
     Case("no target, no deployment view", MODEL.format(batch="N", w=weights(108), act="Relu")),
 ]
 FIXES = [

@@ -1,11 +1,13 @@
-"""`--target qnn-htp` against Qualcomm's QNN provider itself (onnxruntime-qnn, its HTP backend emulated on x86-64):
-for each model — the corpus, the deployed and detection fixtures, PP-OCR — as float and as QDQ (quantize_static,
+"""`--target qnn-htp` and `--target openvino` against the providers themselves (onnxruntime-qnn, its HTP backend
+emulated on x86-64; onnxruntime-openvino, device CPU, in the environment ONNXLINT_OPENVINO_PYTHON names): for each
+model — the corpus, the deployed and detection fixtures, PP-OCR — as float and as QDQ (quantize_static,
 uint8, random calibration), each with the exported dynamic dims and with them fixed (`onnxlint fix --select
 OL605`, the fix itself), onnxlint's per-node placement against the provider's own assignment; and what
-`--target qnn-htp` costs beside a plain lint (medians of in-process runs, taken in turn). Weights the fixtures
+`--target` costs beside a plain lint (medians of in-process runs, taken in turn). Weights the fixtures
 and the corpus strip are filled with random values first.
 
-    python benchmarks/bench_qnn.py [--only NAME] [--repeat 5] [--skip-quantize]
+    python benchmarks/bench_providers.py [--target qnn-htp|openvino] [--corpus DIR] [--only NAME] [--repeat 5]
+        [--skip-quantize]
 """
 from __future__ import annotations
 
@@ -71,9 +73,9 @@ def quantized(path: Path, out: Path, sizes: dict) -> Path | None:
     return out
 
 
-def compare(path: Path, shapes: dict | None) -> tuple[int, int, int, int, str]:
-    """(nodes compared, disagreements, on the HTP predicted, kept nodes, note)."""
-    report = onnxlint.lint(str(path), target="qnn-htp", verify=True, input_shapes=shapes,
+def compare(path: Path, shapes: dict | None, target: str) -> tuple[int, int, int, int, str]:
+    """(nodes compared, disagreements, on the accelerator predicted, kept nodes, note)."""
+    report = onnxlint.lint(str(path), target=target, verify=True, input_shapes=shapes,
                            limits=Limits(seconds=600, memory=16 * 2**30))
     d = report.deployment
     proof = d.get("proved", {})
@@ -84,18 +86,19 @@ def compare(path: Path, shapes: dict | None) -> tuple[int, int, int, int, str]:
     return proof["layers"], len(bad), d["accelerated_nodes"], d["nodes"], note
 
 
-def cost(path: Path, shapes: dict | None, repeat: int) -> float:
-    plain, target = [], []
+def cost(path: Path, shapes: dict | None, repeat: int, target: str) -> float:
+    plain, timed = [], []
     for _ in range(repeat):
-        for options, times in (({}, plain), ({"target": "qnn-htp"}, target)):
+        for options, times in (({}, plain), ({"target": target}, timed)):
             start = time.perf_counter()
             onnxlint.lint(str(path), input_shapes=shapes, **options)
             times.append(time.perf_counter() - start)
-    return statistics.median(target) / statistics.median(plain)
+    return statistics.median(timed) / statistics.median(plain)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--target", default="qnn-htp", choices=("qnn-htp", "openvino"))
     parser.add_argument("--corpus", type=Path, help="the unpacked corpus (fixtures/corpus/zoo-dev.tar.gz)")
     parser.add_argument("--only", help="models whose name contains this")
     parser.add_argument("--repeat", type=int, default=5)
@@ -121,24 +124,26 @@ def main() -> None:
             for kind, path in variants:
                 fixed = Path(tmp) / f"{path.stem}_fixed.onnx"
                 try:
+                    # the dims fixed by the dynamic-dim fix (qnn-htp's OL605), for either target
                     fix(str(path), output=fixed, select=["OL605"], target="qnn-htp", input_shapes=given)
                 except Exception:  # noqa: BLE001 — nothing to fix: the dims were static
                     fixed = None
                 for dims, model in (("as exported", path), ("fixed", fixed)):
                     if model is None or not model.is_file():
                         continue
-                    compared, bad, on_htp, nodes, note = compare(model, given if dims == "as exported" else None)
+                    compared, bad, on_htp, nodes, note = compare(model, given if dims == "as exported" else None,
+                                                                  args.target)
                     totals["cases"] += 1
                     totals["compared"] += compared
                     totals["disagree"] += bad
                     totals["not proved"] += compared == 0
-                    print(f"{source.stem:<40} {kind:<5} {dims:<11} HTP {on_htp:>4}/{nodes:<4} compared {compared:>4} "
+                    print(f"{source.stem:<40} {kind:<5} {dims:<11} on it {on_htp:>4}/{nodes:<4} compared {compared:>4} "
                           f"differ {bad:>3} {note}", flush=True)
-                ratios.append(cost(path, given, args.repeat))
-                print(f"{'':<40} {kind:<5} --target qnn-htp ÷ plain lint: {ratios[-1]:.2f}×", flush=True)
+                ratios.append(cost(path, given, args.repeat, args.target))
+                print(f"{'':<40} {kind:<5} --target {args.target} ÷ plain lint: {ratios[-1]:.2f}×", flush=True)
     print(f"{totals['cases']} cases, {totals['compared']:,} nodes compared, {totals['disagree']} differ, "
-          f"{totals['not proved']} not proved; --target qnn-htp ÷ plain lint: median {statistics.median(ratios):.2f}×, "
-          f"max {max(ratios):.2f}×")
+          f"{totals['not proved']} not proved; --target {args.target} ÷ plain lint: "
+          f"median {statistics.median(ratios):.2f}×, max {max(ratios):.2f}×")
     sys.exit(0)
 
 

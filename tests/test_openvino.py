@@ -1,0 +1,102 @@
+"""--target openvino (issue 34): where Intel's OpenVINO provider (device CPU) runs each node, predicted from the
+model's graph by the provider's own GetCapability, and proved by the provider itself (onnxruntime-openvino, which
+bundles its own onnxruntime: in the environment ONNXLINT_OPENVINO_PYTHON names; .ci/run makes one). The models:
+the deployed fixtures (QOperator, QDQ, an If), and a real-size conv stack built here with random weights, in
+which one op the provider does not take splits it."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from conftest import ROOT
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxlint
+
+HAS_OPENVINO = bool(os.environ.get("ONNXLINT_OPENVINO_PYTHON"))
+needs_openvino = pytest.mark.skipif(not HAS_OPENVINO, reason="no onnxruntime-openvino environment: "
+                                    "ONNXLINT_OPENVINO_PYTHON names none")
+DEPLOYED = ROOT / "fixtures" / "deployed"
+
+
+def _placement(report) -> tuple[int, int, dict]:
+    d = report.deployment
+    return d["accelerated_nodes"], d["nodes"], {row["node"]: row["why"] for row in d["cpu_nodes"]}
+
+
+@pytest.fixture(scope="module")
+def split_stack(tmp_path_factory):
+    """conv1 → relu1 → conv2 → Hardmax → relu2 → conv3, 64 channels at 56×56, random weights. The provider's table
+    spells Hardmax 'HardMax', so it does not take it; conv2's output then leaves its subgraph, which the provider
+    drops whole (its GetCapability), and only relu2 → conv3 runs on OpenVINO."""
+    rng = np.random.default_rng(0)
+    weights = [numpy_helper.from_array(rng.standard_normal((64, c, 3, 3)).astype(np.float32) * 0.05, f"w{i}")
+               for i, c in enumerate((3, 64, 64), 1)]
+    conv = lambda i, x, y: helper.make_node("Conv", [x, f"w{i}"], [y], f"conv{i}", pads=[1, 1, 1, 1])  # noqa: E731
+    nodes = [conv(1, "image", "c1"), helper.make_node("Relu", ["c1"], ["r1"], "relu1"), conv(2, "r1", "c2"),
+             helper.make_node("Hardmax", ["c2"], ["h"], "hardmax", axis=-1),
+             helper.make_node("Relu", ["h"], ["r2"], "relu2"), conv(3, "r2", "out")]
+    graph = helper.make_graph(nodes, "split", [helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                                                             [1, 3, 56, 56])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)], weights)
+    path = tmp_path_factory.mktemp("openvino") / "split_stack.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_a_quantized_model_in_qoperator_form_stays_on_the_cpu_with_each_cause():
+    report = onnxlint.lint(str(DEPLOYED / "bottleneck_qoperator.onnx"), target="openvino")
+    on_ov, nodes, cpu = _placement(report)
+    assert (on_ov, nodes) == (1, 10)  # the output's DequantizeLinear: the last subgraph, kept though alone
+    assert cpu["reduce_quant"] == "no OpenVINO support: QLinearConv"
+    assert cpu["image_QuantizeLinear"].startswith("partition rule: a one-node subgraph (QuantizeLinear)")
+    found = [d for d in report.diagnostics if d.code == "OL605"]
+    assert [d.message.split(" stay on the CPU: ")[0] for d in found] == [
+        "openvino: 7 of 10 nodes (100.0% of the MACs)", "openvino: 2 of 10 nodes (0.0% of the MACs)"]
+    assert found[0].message.endswith("no OpenVINO support (QLinearConv, com.microsoft:QGemm, com.microsoft:QLinearAdd, "
+                                     "com.microsoft:QLinearGlobalAveragePool)")
+
+
+def test_the_qdq_and_float_models_run_whole_and_a_scalar_stays_on_the_cpu():
+    for name in ("bottleneck_qdq.onnx", "bottleneck_float.onnx"):
+        on_ov, nodes, cpu = _placement(onnxlint.lint(str(DEPLOYED / name), target="openvino"))
+        assert on_ov == nodes and not cpu
+    report = onnxlint.lint(str(DEPLOYED / "if_branches.onnx"), target="openvino")
+    assert _placement(report)[2] == {"ReduceMean_6": "scalar tensor: ReduceMean writes the scalar 'm'"}
+
+
+def test_a_conv_whose_output_leaves_its_subgraph_takes_the_subgraph_to_the_cpu(split_stack):
+    on_ov, nodes, cpu = _placement(onnxlint.lint(str(split_stack), target="openvino"))
+    assert (on_ov, nodes) == (2, 6)
+    assert cpu["hardmax"] == "no OpenVINO support: Hardmax"
+    assert all("output of Conv 'conv2' leaves its subgraph" in cpu[n] for n in ("conv1", "relu1", "conv2"))
+
+
+@needs_openvino
+@pytest.mark.slow  # OpenVINO compiles each subgraph when the session is made
+def test_the_provider_places_every_node_where_predicted(split_stack):
+    for path in (split_stack, DEPLOYED / "bottleneck_qoperator.onnx", DEPLOYED / "bottleneck_qdq.onnx",
+                 DEPLOYED / "bottleneck_fp16.onnx"):
+        report = onnxlint.lint(str(path), target="openvino", verify=True)
+        proof = report.deployment["proved"]
+        assert "error" not in proof, proof
+        assert proof["layers"] >= 6 and proof["disagree"] == [], (path.name, proof["disagree"][:5])
+        assert proof["by"].startswith("onnxruntime-openvino ")
+        assert "OL604" not in {d.code for d in report.diagnostics}
+
+
+def test_without_the_provider_verify_says_how_to_get_it(monkeypatch):
+    monkeypatch.delenv("ONNXLINT_OPENVINO_PYTHON", raising=False)
+    report = onnxlint.lint(str(DEPLOYED / "bottleneck_qdq.onnx"), target="openvino", verify=True)
+    assert "ONNXLINT_OPENVINO_PYTHON" in report.deployment["proved"]["error"]
+
+
+def test_the_plain_path_imports_no_vendor_package():
+    code = ("import sys, onnxlint; r = onnxlint.lint(sys.argv[1], target='openvino'); "
+            "assert r.deployment['accelerated_nodes'] == 36; "
+            "print(sorted(m for m in ('onnxruntime', 'openvino') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(DEPLOYED / "bottleneck_qdq.onnx")],
+                          capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
