@@ -7,7 +7,7 @@ OL605`, the fix itself), onnxlint's per-node placement against the provider's ow
 and the corpus strip are filled with random values first.
 
     python benchmarks/bench_providers.py [--target qnn-htp|openvino] [--corpus DIR] [--only NAME] [--repeat 5]
-        [--skip-quantize]
+        [--skip-quantize] [--forms float,qdq,qoperator]
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def models(corpus: Path | None) -> list[Path]:
-    found = sorted((ROOT / "fixtures" / "deployed").glob("bottleneck_*.onnx"))
+    deployed = ROOT / "fixtures" / "deployed"
+    found = sorted({*deployed.glob("bottleneck_*.onnx"), *deployed.glob("*_fp16*.onnx")})
     found += sorted((ROOT / "fixtures" / "quantized").glob("*_float.onnx"))
     found += sorted((ROOT / "fixtures" / "detection").glob("*.onnx"))
     found += sorted((ROOT / "fixtures" / "paddle").glob("*.onnx"))
@@ -52,7 +53,7 @@ def filled(path: Path, out: Path) -> Path:
     return out
 
 
-def quantized(path: Path, out: Path, sizes: dict) -> Path | None:
+def quantized(path: Path, out: Path, sizes: dict, form: str = "QDQ") -> Path | None:
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     class Reader(CalibrationDataReader):
@@ -65,7 +66,7 @@ def quantized(path: Path, out: Path, sizes: dict) -> Path | None:
             return next(self.items, None)
 
     try:
-        quantize_static(str(path), str(out), Reader(), quant_format=QuantFormat.QDQ,
+        quantize_static(str(path), str(out), Reader(), quant_format=getattr(QuantFormat, form),
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QUInt8)
     except Exception as exc:  # noqa: BLE001 — a model quantize_static cannot take: said, skipped
         print(f"    quantize_static failed: {type(exc).__name__}: {str(exc)[:100]}")
@@ -103,6 +104,7 @@ def main() -> None:
     parser.add_argument("--only", help="models whose name contains this")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-quantize", action="store_true")
+    parser.add_argument("--forms", default="float,qdq", help="of float, qdq and qoperator (QLinearConv...), which")
     args = parser.parse_args()
     totals = {"compared": 0, "disagree": 0, "cases": 0, "not proved": 0}
     ratios = []
@@ -115,12 +117,13 @@ def main() -> None:
                       for vi in onnx.load(str(base), load_external_data=False).graph.input}
             given = {n: tuple(d if d is not None else (1 if i == 0 else 224 if i > 1 else 3)
                               for i, d in enumerate(dims)) for n, dims in inputs.items()}
-            variants = [("float", base)]
+            variants = [("float", base)] if "float" in args.forms else []
             if not args.skip_quantize and "qdq" not in source.name and "qoperator" not in source.name \
                     and "fp16" not in source.name:
-                q = quantized(base, Path(tmp) / f"{source.stem}_qdq.onnx", given)
-                if q is not None:
-                    variants.append(("qdq", q))
+                for form in [f for f in ("QDQ", "QOperator") if f.lower() in args.forms]:
+                    q = quantized(base, Path(tmp) / f"{source.stem}_{form.lower()}.onnx", given, form)
+                    if q is not None:
+                        variants.append((form.lower()[:5], q))
             for kind, path in variants:
                 fixed = Path(tmp) / f"{path.stem}_fixed.onnx"
                 try:
