@@ -7,7 +7,7 @@ OL605`, the fix itself), onnxlint's per-node placement against the provider's ow
 and the corpus strip are filled with random values first.
 
     python benchmarks/bench_providers.py [--target qnn-htp|openvino] [--corpus DIR] [--only NAME] [--repeat 5]
-        [--skip-quantize] [--forms float,qdq,qoperator]
+        [--skip-quantize] [--forms float,qdq,qoperator] [--cost-only]
 """
 from __future__ import annotations
 
@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--only", help="models whose name contains this")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-quantize", action="store_true")
+    parser.add_argument("--cost-only", action="store_true", help="time the lint only, no proof")
     parser.add_argument("--forms", default="float,qdq", help="of float, qdq and qoperator (QLinearConv...), which")
     args = parser.parse_args()
     totals = {"compared": 0, "disagree": 0, "cases": 0, "not proved": 0}
@@ -125,6 +126,10 @@ def main() -> None:
                     if q is not None:
                         variants.append((form.lower()[:5], q))
             for kind, path in variants:
+                if args.cost_only:
+                    ratios.append(cost(path, given, args.repeat, args.target))
+                    print(f"{source.stem:<40} {kind:<5} --target {args.target} ÷ plain lint: {ratios[-1]:.2f}×")
+                    continue
                 fixed = Path(tmp) / f"{path.stem}_fixed.onnx"
                 try:
                     # the dims fixed by the dynamic-dim fix (qnn-htp's OL605), for either target
