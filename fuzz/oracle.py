@@ -1,6 +1,7 @@
 """What a mutant must never do to onnxlint, and how it is found out: the classes of failure of the fuzzer.
 
-- `internal-error`: an exception onnxlint did not foresee (lint, every format, the library), or a traceback;
+- `internal-error`: an exception onnxlint did not foresee (lint, every format, the library, a `--target`), or a
+  traceback;
 - `stray-output`: a warning or a line on stderr that is not onnxlint's own;
 - `input-written`: the model file changed;
 - `hang`: a command past its time limit;
@@ -20,10 +21,12 @@ from pathlib import Path
 
 from onnxlint.api import lint_safely
 from onnxlint.config import Settings
+from onnxlint.deploy import TARGETS as _TARGETS
 from onnxlint.diagnostics import Severity
 from onnxlint.reporters import renderer
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "markdown", "csv", "html")
+TARGETS = sorted(_TARGETS)
 _ORT_PROBE = """
 import sys
 import onnxruntime as ort
@@ -45,10 +48,17 @@ def lint_outcome(data: bytes) -> tuple[str | None, object]:
         report = lint_safely(data, Settings(), name="mutant.onnx")
         if report.error_class == "InternalError":
             return "internal-error", report
+        # one deployment view per mutant, picked by its bytes: each target's prediction meets the hostile models
+        target = TARGETS[int(hashlib.sha256(data).hexdigest()[:8], 16) % len(TARGETS)]
+        deployed = lint_safely(data, Settings(target=target), name="mutant.onnx")
+        if deployed.error_class == "InternalError":
+            return f"internal-error (--target {target})", report
         try:
             for fmt in FORMATS:
                 renderer(fmt)([report])
             json.dumps(report.to_dict())
+            json.dumps(deployed.to_dict())
+            renderer("text")([deployed])
             repr(report)
         except Exception as exc:  # noqa: BLE001 — that is what the fuzzer looks for
             return f"internal-error ({fmt}: {type(exc).__name__}: {exc})", report

@@ -329,7 +329,8 @@ SETTINGS = (
             "new ones are reported (path relative to the configuration's folder)", _baseline),
     Setting("target", "target", "where the model will run: `ort-cpu` (onnxruntime's CPU provider: which layers run "
             "in int8 or fp16, which fall back to float), `nnapi` or `coreml` (how the graph splits between the "
-            "accelerator and the CPU)", _target),
+            "accelerator and the CPU), `qnn-htp` or `openvino` (which nodes the provider takes, and why not the "
+            "others)", _target),
     Setting("force-exclude", "force_exclude", "apply the exclusions to files named on the command line too (for "
             "pre-commit, which names every changed file)", _flag("force_exclude")),
 )

@@ -54,7 +54,7 @@ class DeploymentMismatch(Rule):
             # one root cause: the provider's own node groups dropped (refused by onnxruntime, or failing to build)
             yield self.report(f"{len(differ):,} nodes predicted on the accelerator run on the CPU, and onnxruntime "
                               f"logged, creating the session with {found.proved['provider']}: '{logged[0][:160]}'",
-                              nodes=tuple(n for n, _, _ in differ),
+                              nodes=tuple(n.name for n, _, _ in differ),
                               suggestion="the provider dropped node groups it had taken: deploy with it in mind, or "
                                          "report it to the provider with the model and that line")
             return

@@ -70,7 +70,7 @@ class AcceleratorFallback(Rule):
                 f"{ctx.deployment.target}: {len(items):,} of {found.nodes:,} nodes{share} stay on the CPU: {cause} "
                 f"({first}{named})",
                 suggestion=f"{advice}{self.fix_hint() if fixable else ''}",
-                nodes=tuple(n for n, _ in items), match=cause if fixable else None)
+                nodes=tuple(n.name for n, _ in items), match=cause if fixable else None)
 
     def fix_hint(self) -> str:
         return f" (`onnxlint fix MODEL -o OUT.onnx --target qnn-htp --select {self.code}`, {self.applicability})"

@@ -100,3 +100,26 @@ def test_the_plain_path_imports_no_vendor_package():
     done = subprocess.run([sys.executable, "-c", code, str(DEPLOYED / "bottleneck_qdq.onnx")],
                           capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_every_target_reaches_every_format_with_the_same_count():
+    """A deployment view's findings name their nodes (OL605 lists the nodes that fall back) in every format that
+    other programs read, and each format says the same number of findings."""
+    import json
+
+    from onnxlint.deploy import TARGETS
+    from onnxlint.reporters import renderer
+
+    for target in TARGETS:
+        report = onnxlint.lint(str(DEPLOYED / "bottleneck_qoperator.onnx"), target=target)
+        record = json.loads(renderer("json")([report]))["models"][0]
+        assert len(record["diagnostics"]) == len(report.diagnostics), target
+        for finding in record["diagnostics"]:
+            assert all(isinstance(name, str) for name in finding["nodes"]), (target, finding["nodes"])
+        fallback = [f for f in record["diagnostics"] if f["code"] == "OL605"]
+        if target in ("qnn-htp", "openvino"):  # QOperator ops: QNN takes QLinearConv, OpenVINO none of them
+            assert fallback and {"fc_quant", "skip_quant"} <= set(fallback[0]["nodes"]), target
+        sarif = json.loads(renderer("sarif")([report]))
+        assert len(sarif["runs"][0]["results"]) == len(report.diagnostics), target
+        for fmt in ("text", "github", "gitlab", "markdown", "csv", "html"):
+            assert renderer(fmt)([report]), (target, fmt)
