@@ -413,3 +413,25 @@ def test_a_scan_body_of_the_wrong_arity():
     model = _graph([node], *io)
     assert "Scan: its body takes 0 inputs for the node's 2 (onnxruntime: 'Size mismatch validating subgraph inputs')" \
         in _found(model, "OL006")
+
+
+def test_what_fuzz_seed_101_found_onnxruntime_refuses_is_an_error(tmp_path):
+    """A Reshape whose -1 sits beside a dim of 0, and an LRN with alpha ≤ 0: onnx's inference and onnxruntime refuse
+    both (the second when it creates the kernel); each lints with an error naming the node."""
+    def lints(nodes, inputs, inits=()):
+        graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                                  list(inits))
+        path = tmp_path / "m.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+        return [(d.code, d.node, d.message) for d in onnxlint.lint(str(path)).diagnostics
+                if d.severity.name == "ERROR"]
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [0, -1])
+    found = lints([helper.make_node("Reshape", ["x", "shape"], ["y"], "reshape", allowzero=1)],
+                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])], [shape])
+    assert found and found[0][:2] == ("OL004", "reshape") and "a -1 beside a dim of 0" in found[0][2]
+    found = lints([helper.make_node("LRN", ["x"], ["y"], "lrn", size=3, alpha=-1.0)],
+                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 4, 4])])
+    assert found and found[0][:2] == ("OL006", "lrn") and "alpha > 0" in found[0][2]
+    assert not lints([helper.make_node("LRN", ["x"], ["y"], "lrn", size=3)],
+                     [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 4, 4])])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 
 from onnxlint.deploy.mobile import Partitions, dynamic_tensors, ort_graph
+from onnxlint.dtypes import onnx_type_name
 from onnxlint.graph import Graph, Node
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes
@@ -107,7 +108,7 @@ def _refused(node: Node, shapes: Shapes, constant, producers) -> str | None:
     tensors = [(t, True) for t in node.inputs if t] + [(t, False) for t in node.outputs if t]
     for t, _ in tensors:
         if shapes.dtype.get(t) is not None and shapes.dtype[t] not in TYPES:
-            return f"{DTYPE}: '{t}' is {T.DataType.Name(shapes.dtype[t]).lower()}"
+            return f"{DTYPE}: '{t}' is {onnx_type_name(shapes.dtype[t])}"
     for t, read in tensors:
         dims = shapes.dims.get(t)
         if dims is None or (read and constant(t)):
@@ -156,8 +157,7 @@ def _text(value) -> str | None:
 def _clusters(graph: Graph, nodes: list, producers: dict, consumers: dict, refused: dict):
     """(nodes, None) for each subgraph the provider claims and (nodes, why) for the rest, by its GetCapability."""
     if not refused:
-        whole = _whole(graph, nodes)
-        return [(nodes, whole)] if nodes else []
+        return [(nodes, _whole(graph, nodes))] if nodes else []
     cut = set(refused) | {n for n in nodes if n.op_type in FORCED}
     spans, span = [], []
     for node in nodes:  # GetPartitionedClusters: the runs between two unsupported nodes

@@ -39,6 +39,10 @@ def reshape(node: Node, shapes: Shapes) -> Out | None:
     total = known_prod(x) if x is not None else None
     if -1 in out:
         known = known_prod([d for d in out if d != -1])
+        if known == 0:  # onnx's inference and onnxruntime refuse it: nothing can size the -1
+            given = f" for the input {fmt_dims(x)}" if x is not None else ""
+            return Out([None], problem=f"the target shape {shown}{given} has a -1 beside a dim of 0: its other "
+                                       f"dims' product is 0, which cannot size the -1")
         if total is not None and known:
             if total % known:
                 return Out([None], problem=f"cannot reshape {fmt_dims(x)} ({thousands(total)} elements) to {shown}: "

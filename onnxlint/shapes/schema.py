@@ -109,6 +109,8 @@ def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, s
             problem = _body_problem(node, graph, opsets.get("", 0))
         if problem is None and node.op_type in _MODES and domain == "":
             problem = _mode_problem(node)
+        if problem is None and node.op_type == "LRN" and domain == "":
+            problem = _lrn_problem(node)
         if problem is not None:
             found[node] = problem
         for key in _FLAGS.get(node.op_type, ()):
@@ -213,6 +215,18 @@ def _mode_problem(node: Node) -> str | None:
         if isinstance(value, str) and value not in allowed:
             return f"attribute '{key}' is '{value}', not one of {', '.join(sorted(allowed))} (onnxruntime refuses " \
                    "the model when it creates the kernel)"
+    return None
+
+
+def _lrn_problem(node: Node) -> str | None:
+    """What onnxruntime's LRN kernel enforces when it is created (size odd and positive, alpha and beta positive)."""
+    size, alpha, beta = (node.attrs.get(key, default) for key, default in (("size", 1), ("alpha", 1e-4),
+                                                                           ("beta", 0.75)))
+    if isinstance(size, int) and (size <= 0 or size % 2 == 0):
+        return f"size = {size}; onnxruntime's kernel takes an odd size > 0 (it refuses the model: 'size_ % 2 == 1')"
+    for key, value in (("alpha", alpha), ("beta", beta)):
+        if isinstance(value, (int, float)) and not value > 0:
+            return f"{key} = {value:g}; onnxruntime's kernel takes {key} > 0 (it refuses the model: '{key}_ > 0.0f')"
     return None
 
 
