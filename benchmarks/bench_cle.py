@@ -60,6 +60,29 @@ def zeroed_channels(path: Path) -> int:
     return total
 
 
+def weight_sqnr(source: Path, quantized_model: Path) -> dict[str, tuple[float, float]]:
+    """Per Conv: the SQNR of its int8 weights (dequantized, as the quantized model stores them) against the float
+    weights they were made from (`source`, the model given to the quantizer), over the whole tensor and at its
+    worst output channel. Weights only: no activation, no kernel, the same on every CPU."""
+    def arrays(model):
+        return {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+
+    float_model, int8_model = onnx.load(source), onnx.load(quantized_model)
+    floats, stored = arrays(float_model), arrays(int8_model)
+    producer = {o: n for n in int8_model.graph.node for o in n.output}
+    weights = {n.name: floats[n.input[1]] for n in float_model.graph.node
+               if n.op_type == "Conv" and n.input[1] in floats}
+    found = {}
+    for node in int8_model.graph.node:
+        dq = producer.get(node.input[1]) if node.op_type == "Conv" else None
+        if node.name in weights and dq is not None and dq.op_type == "DequantizeLinear":
+            zero = stored[dq.input[2]] if len(dq.input) > 2 and dq.input[2] else 0
+            w, got = weights[node.name], (stored[dq.input[0]] - zero) * stored[dq.input[1]]
+            db = lambda a, b: 10 * np.log10(np.sum(a * a) / max(np.sum((a - b) ** 2), 1e-300))  # noqa: E731
+            found[node.name] = (db(w, got), min(db(w[i], got[i]) for i in range(w.shape[0])))
+    return found
+
+
 def sqnr(reference: Path, candidate: Path, shape: tuple) -> float:
     rng = np.random.default_rng(1)
     feeds = [{"x": rng.random(shape, dtype=np.float32)} for _ in range(4)]

@@ -304,8 +304,11 @@ def test_dead_channels_are_the_constant_outputs_onnxruntime_computes(tmp_path):
 def test_cross_layer_equalization_is_exact_in_float_and_helps_per_tensor_int8(tmp_path):
     """PP-OCR's mobile direction classifier, real weights: OL705 equalizes its one ReLU pair whose first conv's
     channel ranges spread 41.8× (BatchNorm folded first). The written file computes the same function in
-    onnxruntime; quantized per-tensor by quantize_static (same calibration and inputs), its output SQNR
-    against the float model rises (20.9 → 22.6 dB measured); no channel is zeroed either way."""
+    onnxruntime; quantized per-tensor by quantize_static (same calibration and inputs), the first conv's int8
+    weights lose far less (its worst channel 17.4 → 36.2 dB) while the second's hold, and no channel is zeroed
+    either way. The output SQNR against the float model moves with the CPU onnxruntime calibrates on (the range
+    moves into the activation between the two convs): 20.9 → 22.6 dB measured on an AMD EPYC, 21.3 → 20.5 dB on an
+    Intel Xeon; it stays within 1.5 dB of the model's either way."""
     from onnxlint.fix import fix
 
     cls = FIXTURES / "paddle" / "ch_ppocr_mobile_v2.0_cls_infer.onnx"
@@ -320,14 +323,20 @@ def test_cross_layer_equalization_is_exact_in_float_and_helps_per_tensor_int8(tm
                for p in (cls, tmp_path / "equalized.onnx")]
     np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-6)
     sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
-    from bench_cle import optimized, quantized, sqnr, zeroed_channels
+    from bench_cle import optimized, quantized, sqnr, weight_sqnr, zeroed_channels
 
     quality = {}
     for label, model in (("before", cls), ("after", tmp_path / "equalized.onnx")):
-        int8 = quantized(optimized(model, tmp_path / f"{label}_opt.onnx"), tmp_path / f"{label}_int8.onnx", shape)
-        quality[label] = (zeroed_channels(int8), sqnr(cls, int8, shape))
-    assert quality["before"][0] == quality["after"][0] == 0
-    assert quality["after"][1] > quality["before"][1] + 1.0
+        folded = optimized(model, tmp_path / f"{label}_opt.onnx")
+        int8 = quantized(folded, tmp_path / f"{label}_int8.onnx", shape)
+        weights = weight_sqnr(folded, int8)
+        quality[label] = (zeroed_channels(int8), sqnr(cls, int8, shape),
+                          *(weights[next(k for k in weights if k.startswith(conv))] for conv in ("Conv@7", "Conv@8")))
+    (zeroed, output, first, second), after = quality["before"], quality["after"]
+    assert zeroed == after[0] == 0
+    assert after[2][1] > first[1] + 15 and after[2][0] > first[0] + 3  # the first conv: worst channel, whole tensor
+    assert after[3][0] > second[0] - 0.5  # the second conv holds
+    assert abs(after[1] - output) < 1.5, (output, after[1])
 
 
 def test_a_weight_that_cannot_be_read_is_no_fact_not_a_crash(tmp_path):
