@@ -177,7 +177,7 @@ def _clusters(graph: Graph, nodes: list, producers: dict, consumers: dict, refus
                 if n in inside:
                     inside.discard(n)
                     part.append(n)
-                    todo.extend(reversed([*producers[n], *consumers[n]]))
+                    todo.extend((*producers[n], *consumers[n]))
             left = [n for n in left if n in inside]
             parts.append(part)
     result = [([n], f"{RULE}: {n.op_type} in a partitioned model" if n not in refused else refused[n])
@@ -192,11 +192,9 @@ def _clusters(graph: Graph, nodes: list, producers: dict, consumers: dict, refus
                 later.append(node)
                 continue
             why = f"{RULE}: a one-node subgraph ({node.op_type}) joined to no later one"
-        inside = set(part)
-        leaving = {t for n in part for c in consumers[n] if c not in inside for t in n.outputs if t in c.inputs}
-        leaving |= {t for n in part for t in n.outputs if t in outputs}
-        conv = next((n for n in part if n.op_type in ("Conv", "Identity") and n.outputs
-                     and n.outputs[0] in leaving and consumers[n]), None)
+        inside = set(part)  # a Conv read inside the part whose output also leaves it (another reader, a graph output)
+        conv = next((n for n in part if n.op_type in ("Conv", "Identity") and consumers[n] and (
+            any(c not in inside for c in consumers[n]) or n.outputs[0] in outputs)), None)
         if why is None and conv is not None:
             why = f"{RULE}: the output of {conv.op_type} '{conv.name}' leaves its subgraph, dropped whole"
         if why is None and not any(t for n in part for t in n.inputs):
