@@ -38,7 +38,7 @@ PAD_PLUMBING = LEADING_AXES | {"QuantizeLinear", "DequantizeLinear"}
 def to_channels_last(node) -> bool:
     """Whether a node is the Transpose(0, 2, 3, 1) that turns an N×C×H×W map channels last (Keras's Flatten as
     tf2onnx exports it)."""
-    return node.op_type == "Transpose" and tuple(node.attrs.get("perm") or ()) == (0, 2, 3, 1)
+    return node.op_type == "Transpose" and node.attrs.get("perm") == (0, 2, 3, 1)
 
 
 def norm_epsilon(node) -> float:

@@ -171,8 +171,9 @@ def _scalar_affine(graph: Graph, shapes: Shapes, node: Node) -> bool:
     an Add made by such a Mul."""
     def scalar_other(n: Node, tensor: str) -> bool:
         other = [i for i in n.inputs if i != tensor]
-        return len(n.inputs) == 2 and len(other) == 1 and other[0] in shapes.constants \
-            and math.prod(shapes.dims.get(other[0]) or (0,)) == 1
+        dims = shapes.dims.get(other[0]) if len(other) == 1 else None
+        return len(n.inputs) == 2 and dims is not None and None not in dims and other[0] in shapes.constants \
+            and math.prod(dims) == 1
     if node.op_type == "Mul":
         reader = graph.readers.get(node.outputs[0])
         return type(reader) is not list and reader is not None and reader.op_type == "Add" \

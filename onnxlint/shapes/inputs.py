@@ -80,7 +80,7 @@ def channel_axis(graph: Graph, name: str, rank: int) -> int | None:
         return None
     for reader in graph.consumers(name):
         perm = reader.attrs.get("perm") if reader.op_type == "Transpose" else None
-        if perm is not None and tuple(perm) == (0, rank - 1, *range(1, rank - 1)):
+        if isinstance(perm, tuple) and perm == (0, rank - 1, *range(1, rank - 1)):
             return rank - 1
     return 1
 
