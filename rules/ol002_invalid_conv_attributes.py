@@ -9,7 +9,7 @@ class InvalidConvAttributes(Rule):
     """Conv/ConvTranspose/pooling attributes that make the node invalid.
 
     What it checks
-        Stride or dilation ≤ 0, negative pads, a pool's pads not smaller than its kernel
+        Kernel, stride or dilation ≤ 0, negative pads, a pool's pads not smaller than its kernel
         (onnxruntime: "Pad should be smaller than kernel"), `group` that does not divide the input
         or output channels, weight channels ≠ C_in / group, and a kernel larger than the padded
         input (I + P < k_eff, no valid output position).
@@ -27,7 +27,7 @@ class InvalidConvAttributes(Rule):
     code = "OL002"
     name = "invalid-conv-attributes"
     severity = Severity.ERROR
-    summary = "stride/dilation ≤ 0, negative pads, bad group, wrong weight channels, kernel > padded input"
+    summary = "kernel/stride/dilation ≤ 0, negative pads, bad group, wrong weight channels, kernel > padded input"
     op_types = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool")
 
     def check_node(self, ctx, layer):
@@ -43,6 +43,8 @@ def _problems(w) -> tuple[str, ...]:
     problems = []
     for i, a in enumerate(w.axes):
         if not a.valid:  # (most axes are: kernel, stride and dilation > 0, pads ≥ 0)
+            if a.kernel <= 0:
+                problems.append(f"kernel {a.kernel} on axis {i}")
             if a.stride <= 0:
                 problems.append(f"stride {a.stride} on axis {i}")
             if a.dilation <= 0:

@@ -9,7 +9,9 @@ class NoRuntimeKernel(Rule):
         Every node of the ONNX domains against the kernels the installed onnxruntime registers for its
         CPU provider, matched as onnxruntime matches them: the op's version at the model's opset (a
         kernel "since 16" does not serve RoiAlign-22), then the element type of each input and output
-        (Max has no int16 kernel, Pow no uint64 exponent). An op with a function body is expanded by
+        (Max has no int16 kernel, Pow no uint64 exponent); and the attributes its kernel refuses when it
+        is created (an LRN with alpha or beta ≤ 0 or an even size, a batch-major LSTM, GRU or RNN,
+        a ReverseSequence whose batch and time axes are one). An op with a function body is expanded by
         onnxruntime when it has no kernel, so it is never reported. The registry of the onnxruntime
         onnxlint is tested with ships with it; another version's is read from onnxruntime by a
         child process once per installed build and cached (`~/.cache/onnxlint`). The lint does not

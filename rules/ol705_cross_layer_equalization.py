@@ -29,8 +29,8 @@ class CrossLayerEqualization(Rule):
         weights) equalizing its one pair at 41.8× lifts the first conv's worst channel from 17.4 to
         36.2 dB weight SQNR, and moves the per-tensor int8 output SQNR by the CPU that calibrates it
         (20.9 → 22.6 dB on an AMD EPYC, 21.3 → 20.5 dB on an Intel Xeon); equalizing also its three
-        pairs at 8–15× lowered it to 14.3 dB (benchmarks/bench_cle.py): hence `min-spread` 32. ReLU6 and HardSwish do not commute with the
-        scaling and are left alone.
+        pairs at 8–15× lowered it to 14.3 dB (benchmarks/bench_cle.py): hence `min-spread` 32. ReLU6
+        and HardSwish do not commute with the scaling and are left alone.
 
     Example
         Conv@7 → Relu → Conv@8: equalizing them (after folding the BatchNormalization) brings the first

@@ -84,6 +84,7 @@ def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, s
     opsets = shapes.opsets
     groups: dict[tuple, list[Node]] = {}
     found: dict[Node, str] = {}
+    kernel_refuses: dict[Node, str] = {}  # attributes onnxruntime's CPU kernel refuses when it is created
     kinds_of, dtype = graph.attr_kinds, shapes.dtype
     for node in graph.nodes:
         domain = "" if node.domain == "ai.onnx" else node.domain
@@ -109,8 +110,8 @@ def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, s
             problem = _body_problem(node, graph, opsets.get("", 0))
         if problem is None and node.op_type in _MODES and domain == "":
             problem = _mode_problem(node)
-        if problem is None and node.op_type == "LRN" and domain == "":
-            problem = _lrn_problem(node)
+        if node.op_type in _KERNEL_CHECKS and domain == "" and (refused := _KERNEL_CHECKS[node.op_type](node)):
+            kernel_refuses[node] = refused
         if problem is not None:
             found[node] = problem
         for key in _FLAGS.get(node.op_type, ()):
@@ -143,6 +144,9 @@ def schema_problems(graph: Graph, shapes) -> tuple[dict[Node, str], dict[Node, s
             problem = kernel_problem(table, first, schema_for(domain, op, opsets[domain]), opsets[domain], ins, outs)
             if problem is not None:
                 no_kernel.update((node, problem) for node in nodes if node not in found)
+    for node, problem in kernel_refuses.items():
+        if node not in found:
+            no_kernel.setdefault(node, problem)
     return found, no_kernel
 
 
@@ -228,6 +232,26 @@ def _lrn_problem(node: Node) -> str | None:
         if isinstance(value, (int, float)) and not value > 0:
             return f"{key} = {value:g}; onnxruntime's kernel takes {key} > 0 (it refuses the model: '{key}_ > 0.0f')"
     return None
+
+
+def _layout_problem(node: Node) -> str | None:
+    if node.attrs.get("layout", 0) != 0:
+        return (f"layout = {node.attrs['layout']!r}; onnxruntime's {node.op_type} kernels take layout 0 only (it "
+                "refuses the model: 'Batchwise recurrent operations (layout == 1) are not supported')")
+    return None
+
+
+def _sequence_axes_problem(node: Node) -> str | None:
+    batch, time = node.attrs.get("batch_axis", 1), node.attrs.get("time_axis", 0)
+    if batch == time:
+        return f"batch_axis and time_axis are both {batch!r} (onnxruntime refuses the model: 'batch_axis != time_axis')"
+    return None
+
+
+# what onnxruntime's CPU kernels enforce of their attributes when the session creates them, by op (OL007: the
+# model may be valid ONNX)
+_KERNEL_CHECKS = {"LRN": _lrn_problem, "LSTM": _layout_problem, "GRU": _layout_problem, "RNN": _layout_problem,
+                  "ReverseSequence": _sequence_axes_problem}
 
 
 # attributes that name an element type, by op
