@@ -445,3 +445,25 @@ def test_what_fuzz_seeds_101_and_111_found_onnxruntime_refuses_is_an_error(tmp_p
     assert found and found[0][:2] == ("OL002", "up") and "kernel 0 on axis 0" in found[0][2]
     assert not lints([helper.make_node("LRN", ["x"], ["y"], "lrn", size=3)],
                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 4, 4])])
+
+
+def test_what_fuzz_seed_121_found_onnxruntime_refuses_is_an_error(tmp_path):
+    """An If branch that declares an input (onnxruntime: 'Size mismatch validating subgraph inputs'), and a tensor
+    declared with element type 0 (onnxruntime: 'Invalid tensor data type 0'): each lints with an OL006 error."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    branch = lambda name, inputs: helper.make_graph(  # noqa: E731
+        [helper.make_node("Identity", ["x"], [f"{name}_y"])], name, inputs,
+        [helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [2])])
+    node = helper.make_node("If", ["c"], ["y"], "choose", then_branch=branch("then", [x]),
+                            else_branch=branch("else", []))
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("c", TensorProto.BOOL, []), x],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    found = _found(model, "OL006")
+    assert found and "its then_branch declares 1 input(s); a branch takes none" in found[0], found
+    relu = helper.make_node("Relu", ["x"], ["r"])
+    graph = helper.make_graph([relu, helper.make_node("Relu", ["r"], ["y"])], "g", [x],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+                              value_info=[helper.make_tensor_value_info("r", TensorProto.UNDEFINED, [2])])
+    found = _found(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "OL006")
+    assert found and "tensor 'r' is declared a tensor of element type 0" in found[0], found

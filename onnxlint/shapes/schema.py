@@ -173,15 +173,22 @@ def _branches_problem(node: Node, graph: Graph) -> str | None:
     refs = [node.attrs.get(b) for b in ("then_branch", "else_branch")]
     if not all(isinstance(r, AttributeRef) for r in refs):
         return None
-    counts = [len(graph.attribute(r).output) for r in refs]
+    branches = [graph.attribute(r) for r in refs]
+    counts = [len(b.output) for b in branches]
     if counts[0] != counts[1] or counts[0] != len(node.outputs):
         return f"then_branch and else_branch produce {counts[0]} and {counts[1]} outputs for its {len(node.outputs)}" \
                " (onnx: 'then_branch and else_branch produce different number of outputs')"
+    for name, branch in zip(("then_branch", "else_branch"), branches):
+        if len(branch.input):  # a branch reads the enclosing graph's tensors, it takes no input
+            return f"its {name} declares {len(branch.input)} input(s); a branch takes none (onnxruntime: 'Size " \
+                   "mismatch validating subgraph inputs')"
     return None
 
 
 # 0-or-1 attributes onnxruntime's kernels refuse any other value of, by op
 _FLAGS = {"CumSum": ("exclusive", "reverse"), "CumProd": ("exclusive", "reverse")}
+
+
 def _body_problem(node: Node, graph: Graph, opset: int) -> str | None:
     """A Loop's or Scan's body whose input count is not its node's (onnx: 'Size mismatch validating subgraph
     inputs'): a Loop body reads the iteration, the condition and each loop-carried value, a Scan body (opset 9 on)
@@ -333,6 +340,9 @@ def unknown_elem_types(graph: Graph, shapes) -> list[str]:
     with no type, a declared type that contradicts the one its node computes."""
     bad = [f"tensor '{name}' has element type {t.elem_type}, which does not exist"
            for name, t in graph.declared.items() if t.elem_type and t.elem_type not in ELEM_TYPES]
+    untyped = set(graph.untyped)  # (said below, as onnx's checker says it)
+    bad += [f"tensor '{name}' is declared a tensor of element type 0, undefined (onnxruntime: 'Invalid tensor data "
+            "type 0')" for name, t in graph.declared.items() if t.elem_type == 0 and name not in untyped]
     bad += [f"tensor '{name}' has element type {entry[1]}, which does not exist"
             for name, entry in graph.initializers.items() if entry[1] not in ELEM_TYPES]
     bad += [f"sparse initializer '{name}' of dims {list(dims)} holds 2^63 bytes or more, past int64 (onnxruntime: "
