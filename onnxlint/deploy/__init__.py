@@ -60,9 +60,9 @@ TARGETS = {t.name: t for t in (
            "its partitioning rules), and the subgraphs",
            "onnxruntime-openvino 1.24.1's GetCapability (intel/onnxruntime v5.9: ov_versions/data_ops.cc and "
            "capability.cc, OpenVINO 2025.4), ported",
-           "with onnxruntime-openvino in the environment whose python ONNXLINT_OPENVINO_PYTHON names (it bundles "
-           "its own onnxruntime): the provider's own node assignment in the sandboxed child; OL604 where a node "
-           "differs"),
+           "with onnxruntime-openvino in the environment whose python ONNXLINT_OPENVINO_PYTHON names, or in this "
+           "one (it bundles its own onnxruntime): the provider's own node assignment in the sandboxed child; OL604 "
+           "where a node differs"),
 )}
 
 

@@ -18,8 +18,6 @@ provider itself: the sandboxed child creates a session with it (device_type CPU)
 each node's provider (`session.record_ep_graph_assignment_info`); nothing is executed."""
 from __future__ import annotations
 
-import os
-
 from onnxlint.deploy.mobile import Partitions, dynamic_tensors, ort_graph
 from onnxlint.dtypes import onnx_type_name
 from onnxlint.graph import Graph, Node
@@ -92,11 +90,10 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
 
 def prove(loaded, shapes: Shapes, limits):
     """The provider's own placement of each node (or why not): verify.provider_assignment, in the interpreter
-    ONNXLINT_OPENVINO_PYTHON names (onnxruntime-openvino bundles its own onnxruntime) or this one."""
+    ONNXLINT_OPENVINO_PYTHON names (onnxruntime-openvino bundles its own onnxruntime), else in this one (an
+    environment whose onnxruntime is onnxruntime-openvino's)."""
     from onnxlint.verify import provider_assignment
 
-    if not os.environ.get(PROOF["python"]):
-        return f"onnxruntime-openvino is not installed ({INSTALL})"
     return provider_assignment(loaded, shapes, PROOF, limits)
 
 
