@@ -144,6 +144,8 @@ def deployment(d: dict) -> str:
         text = (f"{where}: {plural(d['partitions'], 'partition')}, {d['accelerated_nodes']:,} of {d['nodes']:,} nodes "
                 "on the accelerator" + (f", {d['cpu_share'] * 100:.1f}% of the MACs on the CPU"
                                         if d["cpu_share"] is not None else ""))
+        if d.get("crossings"):
+            text += f", {plural(d['crossings'], 'tensor')} crossing between the accelerator and the CPU"
     elif d["model"] == "float":
         text = f"{where}: a float32 model, every layer runs in float32"
     else:

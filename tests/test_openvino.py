@@ -68,8 +68,10 @@ def test_the_qdq_and_float_models_run_whole_and_a_scalar_stays_on_the_cpu():
 
 
 def test_a_conv_whose_output_leaves_its_subgraph_takes_the_subgraph_to_the_cpu(split_stack):
-    on_ov, nodes, cpu = _placement(onnxlint.lint(str(split_stack), target="openvino"))
+    report = onnxlint.lint(str(split_stack), target="openvino")
+    on_ov, nodes, cpu = _placement(report)
     assert (on_ov, nodes) == (2, 6)
+    assert report.deployment["crossings"] == 1  # Hardmax's result, from the CPU to relu2 on OpenVINO
     assert cpu["hardmax"] == "no OpenVINO support: Hardmax"
     assert all("output of Conv 'conv2' leaves its subgraph" in cpu[n] for n in ("conv1", "relu1", "conv2"))
 

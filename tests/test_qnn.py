@@ -48,6 +48,7 @@ def test_the_deployed_qdq_fixture_runs_on_the_htp_but_its_io_quantization():
     report = onnxlint.lint(str(ROOT / "fixtures" / "deployed" / "bottleneck_qdq.onnx"), target="qnn-htp")
     on_htp, nodes, cpu = _placement(report)
     assert (on_htp, nodes) == (34, 36)
+    assert report.deployment["crossings"] == 2  # the input's quantization in, the output's dequantization out
     assert set(cpu) == {"image_QuantizeLinear", "logits_DequantizeLinear"}
     assert all("offload_graph_io_quantization" in why for why in cpu.values())
     assert "OL605" not in {d.code for d in report.diagnostics}  # by design, not a fallback

@@ -53,6 +53,7 @@ class Partitions:
     cpu: dict = field(default_factory=dict)  # Node → why it stays on the CPU
     provider: str = ""  # the execution provider's name in onnxruntime, for a target whose placement is proved
     advice: dict = field(default_factory=dict)  # a fallback's cause (its reason's prefix) → what to do about it
+    readers: dict = field(default_factory=dict, repr=False)  # each kept node → the kept nodes that read it
 
     def compared(self, assigned: dict[str, str]) -> list[tuple[Node, str, str]]:
         """(node, predicted provider, the provider onnxruntime assigned) for each node onnxruntime placed.
@@ -66,11 +67,19 @@ class Partitions:
         return [(node, "CPUExecutionProvider" if node in self.cpu else self.provider, actual[node.name])
                 for node in [*(n for g in self.groups for n in g), *self.cpu] if node.name in actual]
 
+    def crossings(self) -> int:
+        """The results passed between the accelerator and the CPU, or between two partitions, inside the graph (a
+        node's result counted once per side that reads it): each a copy or a hand-over at run time."""
+        side = {n: i for i, group in enumerate(self.groups) for n in group}
+        return sum(len({side.get(r, -1) for r in readers} - {side.get(n, -1)})
+                   for n, readers in self.readers.items() if n in side or n in self.cpu)
+
     def summary(self, macs: dict) -> dict:
         total = sum(m or 0 for m in macs.values())
         on_cpu = sum(macs.get(n) or 0 for n in self.cpu)
         return {"table": self.table, "partitions": len(self.groups), "nodes": self.nodes,
                 "accelerated_nodes": sum(len(g) for g in self.groups), "cpu_share": on_cpu / total if total else None,
+                "crossings": self.crossings(),
                 "cpu_nodes": [{"node": n.name, "op_type": n.op_type, "why": why, "macs": macs.get(n)}
                               for n, why in self.cpu.items()]}
 
@@ -92,7 +101,7 @@ def partition(graph: Graph, shapes: Shapes, found: Partitions, why, keep_dequant
     (onnxruntime keeps QDQ groups whole for a provider that runs them); `unfolded`: tensors whose value onnxlint
     knows at the size it took but onnxruntime cannot fold (they follow a symbolic input dim)."""
     kept, producers, consumers = ort_graph(graph, shapes, keep_dequantize, unfolded)
-    found.nodes = len(kept)
+    found.nodes, found.readers = len(kept), consumers
     in_degree = {n: len(producers[n]) for n in kept}
     ready, later = deque(n for n in kept if not in_degree[n]), deque()
     group: list = []

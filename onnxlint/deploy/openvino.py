@@ -79,7 +79,7 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     constant = lambda t: t in shapes.constants or (  # noqa: E731 — a constant initializer once folded
         (t in shapes.values or t in shapes.pending) and t not in unfolded)
     refused = {n: why for n in nodes if (why := _refused(n, shapes, constant, producers))}
-    out = Partitions(found.target, SOURCE, len(nodes), provider=PROOF["provider"], advice=ADVICE)
+    out = Partitions(found.target, SOURCE, len(nodes), provider=PROOF["provider"], advice=ADVICE, readers=consumers)
     for cluster, why in _clusters(graph, nodes, producers, consumers, refused):
         if why is None:
             out.groups.append(cluster)
