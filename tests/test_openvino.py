@@ -125,3 +125,32 @@ def test_every_target_reaches_every_format_with_the_same_count():
         assert len(sarif["runs"][0]["results"]) == len(report.diagnostics), target
         for fmt in ("text", "github", "gitlab", "markdown", "csv", "html"):
             assert renderer(fmt)([report]), (target, fmt)
+
+
+@needs_openvino
+@pytest.mark.slow  # a 75 MiB model, its weights written beside it
+def test_a_real_size_model_with_external_weights_is_proved_from_its_files(tmp_path):
+    """Eight 3×3 convs of 512 channels with random weights (75 MiB), saved with external data as exporters write
+    big models: the child in the other environment reads the copy's weights and places every node as predicted;
+    the user's files are untouched."""
+    rng = np.random.default_rng(0)
+    nodes, weights, x = [], [], "image"
+    for i in range(8):
+        weights.append(numpy_helper.from_array(rng.standard_normal((512, 512, 3, 3)).astype(np.float32) * 0.01,
+                                               f"w{i}"))
+        nodes += [helper.make_node("Conv", [x, f"w{i}"], [f"c{i}"], f"conv{i}", pads=[1, 1, 1, 1]),
+                  helper.make_node("Relu", [f"c{i}"], [f"r{i}"], f"relu{i}")]
+        x = f"r{i}"
+    graph = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                                                           [1, 512, 14, 14])],
+                              [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)], weights)
+    path = tmp_path / "big.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path),
+              save_as_external_data=True, location="big.weights")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert (tmp_path / "big.weights").stat().st_size > 64 * 2**20
+    report = onnxlint.lint(str(path), target="openvino", verify=True)
+    proof = report.deployment["proved"]
+    assert "error" not in proof, proof
+    assert proof["layers"] == 16 and proof["disagree"] == [] and report.deployment["accelerated_nodes"] == 16
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
