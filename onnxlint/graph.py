@@ -166,6 +166,12 @@ class Graph:
 _CONTAINERS = ("sequence_type", "optional_type", "map_type", "sparse_tensor_type")
 
 
+def attr_text(node: Node, name: str, default=None):
+    """A string attribute as text (its bytes decoded, what is not valid UTF-8 escaped); any other value as it is."""
+    value = node.attrs.get(name, default)
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
+
+
 def tensor_type(value_info: ValueInfoProto) -> TensorType | None:
     if not value_info.type.HasField("tensor_type"):
         return None

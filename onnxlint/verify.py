@@ -224,8 +224,7 @@ def _prepare(loaded: LoadedModel, shapes: Shapes, exposed: list[str], tmp: Path,
     """A copy of the model for execution: every exposed tensor an output, inputs at the resolved shapes (or as the
     file declares them), external weights (references already validated) read in; `max_ir`: the newest IR
     version the child's onnxruntime reads (the copy says no more; one that uses what a newer version adds is
-    refused there, said).
-    The user's model is never modified."""
+    refused there, said). The user's model is never modified."""
     import onnx
 
     model = referencing_the_file(loaded, tmp) or loaded.copy_with_weights()

@@ -154,3 +154,14 @@ def test_a_real_size_model_with_external_weights_is_proved_from_its_files(tmp_pa
     assert "error" not in proof, proof
     assert proof["layers"] == 16 and proof["disagree"] == [] and report.deployment["accelerated_nodes"] == 16
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_an_attribute_of_the_wrong_type_is_no_crash_of_the_prediction():
+    """Upsample's `scales` given as one float (onnx's checker refuses it): the prediction reads it as no mode it
+    knows and the lint reports the schema error, not an internal one."""
+    node = helper.make_node("Upsample", ["x"], ["y"], "up", scales=2.0)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    report = onnxlint.lint(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 7)]), target="openvino")
+    assert report.error is None and report.deployment["nodes"] == 1
+    assert any(d.code == "OL006" and "scales" in d.message for d in report.diagnostics)

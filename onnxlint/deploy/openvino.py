@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from onnxlint.deploy.mobile import Partitions, dynamic_tensors, ort_graph
 from onnxlint.dtypes import onnx_type_name
-from onnxlint.graph import Graph, Node
+from onnxlint.graph import Graph, Node, attr_text
 from onnxlint.proto import TensorProto
 from onnxlint.shapes import Shapes
 
@@ -103,8 +103,8 @@ def _refused(node: Node, shapes: Shapes, constant, producers) -> str | None:
     if op not in OPS:
         return f"{UNSUPPORTED}: {op if not node.domain else f'{node.domain}:{op}'}"
     tensors = [(t, True) for t in node.inputs if t] + [(t, False) for t in node.outputs if t]
-    for t, _ in tensors:
-        if shapes.dtype.get(t) is not None and shapes.dtype[t] not in TYPES:
+    for t, _ in tensors:  # (0: a type not known, no fact)
+        if shapes.dtype.get(t) and shapes.dtype[t] not in TYPES:
             return f"{DTYPE}: '{t}' is {onnx_type_name(shapes.dtype[t])}"
     for t, read in tensors:
         dims = shapes.dims.get(t)
@@ -131,24 +131,20 @@ def _mode(node: Node, shapes: Shapes) -> str | None:
     if op == "Unsqueeze" and "axes" in node.inputs:
         return "with an input named 'axes'"
     if op == "Upsample":
-        scales = attr("scales") or ()
-        if len(scales) > 2 and (scales[0] != 1 or scales[1] != 1):
+        scales = attr("scales")
+        if isinstance(scales, tuple) and len(scales) > 2 and (scales[0] != 1 or scales[1] != 1):
             return "scaling the batch or channel dim"
-        if shapes.dtype.get(node.inputs[0]) not in (T.FLOAT, T.INT8, T.FLOAT16, None):
+        if any(shapes.dtype.get(x) not in (T.FLOAT, T.INT8, T.FLOAT16, None) for x in node.inputs[:1]):
             return "on a type other than float32, float16 or int8"
     if op == "Resize":
-        mode = _text(attr("coordinate_transformation_mode"))
+        mode = attr_text(node, "coordinate_transformation_mode")
         if mode in ("tf_crop_and_resize", "half_pixel_symmetric"):
             return f"with coordinate_transformation_mode {mode}"
-        if attr("antialias") == 1 and _text(attr("mode", b"nearest")) in ("linear", "cubic"):
+        if attr("antialias") == 1 and attr_text(node, "mode", b"nearest") in ("linear", "cubic"):
             return "with antialias"
         if attr("exclude_outside") == 1:
             return "with exclude_outside"
     return None
-
-
-def _text(value) -> str | None:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _clusters(graph: Graph, nodes: list, producers: dict, consumers: dict, refused: dict):

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from onnxlint.dtypes import ELEM_TYPES, dtype_name, onnx_type_name
-from onnxlint.graph import Graph, Node
+from onnxlint.graph import Graph, Node, attr_text
 from onnxlint.proto import AttributeProto
 from onnxlint.shapes.kernels import DOMAINS, kernel_problem, registry
 
@@ -220,9 +220,7 @@ _MODES = {"Pad": {"mode": {"constant", "reflect", "edge", "wrap"}},
 
 def _mode_problem(node: Node) -> str | None:
     for key, allowed in _MODES[node.op_type].items():
-        value = node.attrs.get(key)
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "backslashreplace")
+        value = attr_text(node, key)
         if isinstance(value, str) and value not in allowed:
             return f"attribute '{key}' is '{value}', not one of {', '.join(sorted(allowed))} (onnxruntime refuses " \
                    "the model when it creates the kernel)"
