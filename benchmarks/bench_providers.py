@@ -1,13 +1,15 @@
-"""`--target qnn-htp` and `--target openvino` against the providers themselves (onnxruntime-qnn, its HTP backend
-emulated on x86-64; onnxruntime-openvino, device CPU, in the environment ONNXLINT_OPENVINO_PYTHON names): for each
+"""`--target qnn-htp`, `openvino` and `cuda` against the providers themselves (onnxruntime-qnn, its HTP backend
+emulated on x86-64; onnxruntime-openvino, device CPU, in the environment ONNXLINT_OPENVINO_PYTHON names;
+onnxruntime-gpu's CUDA provider in the environment ONNXLINT_CUDA_PYTHON names: on a machine with a GPU, or
+without one through benchmarks/gpu_standin.py): for each
 model — the corpus, the deployed and detection fixtures, PP-OCR — as float and as QDQ (quantize_static,
 uint8, random calibration), each with the exported dynamic dims and with them fixed (`onnxlint fix --select
 OL605`, the fix itself), onnxlint's per-node placement against the provider's own assignment; and what
 `--target` costs beside a plain lint (medians of in-process runs, taken in turn). Weights the fixtures
 and the corpus strip are filled with random values first.
 
-    python benchmarks/bench_providers.py [--target qnn-htp|openvino] [--corpus DIR] [--only NAME] [--repeat 5]
-        [--skip-quantize] [--forms float,qdq,qoperator] [--cost-only]
+    python benchmarks/bench_providers.py [--target qnn-htp|openvino|cuda] [--corpus DIR] [--only NAME] [--repeat 5]
+        [--skip-quantize] [--forms float,qdq,qoperator,fp16] [--cost-only]
 """
 from __future__ import annotations
 
@@ -74,6 +76,23 @@ def quantized(path: Path, out: Path, sizes: dict, form: str = "QDQ") -> Path | N
     return out
 
 
+def half(path: Path, out: Path) -> Path | None:
+    """The float model in float16, as onnxconverter-common's convert_float_to_float16 writes it (float32 inputs and
+    outputs, Cast nodes at the edges: keep_io_types); None where it cannot (a pip install onnxconverter-common
+    away)."""
+    try:
+        from onnxconverter_common.float16 import convert_float_to_float16
+    except ImportError:
+        print("    fp16: onnxconverter-common is not installed")
+        return None
+    try:
+        onnx.save(convert_float_to_float16(onnx.load(str(path)), keep_io_types=True), str(out))
+    except Exception as exc:  # noqa: BLE001 — a model the converter refuses: no case
+        print(f"    convert_float_to_float16 failed: {type(exc).__name__}: {str(exc)[:100]}")
+        return None
+    return out
+
+
 def compare(path: Path, shapes: dict | None, target: str) -> tuple[int, int, int, int, str]:
     """(nodes compared, disagreements, on the accelerator predicted, kept nodes, note)."""
     report = onnxlint.lint(str(path), target=target, verify=True, input_shapes=shapes,
@@ -99,13 +118,14 @@ def cost(path: Path, shapes: dict | None, repeat: int, target: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--target", default="qnn-htp", choices=("qnn-htp", "openvino"))
+    parser.add_argument("--target", default="qnn-htp", choices=("qnn-htp", "openvino", "cuda"))
     parser.add_argument("--corpus", type=Path, help="the unpacked corpus (fixtures/corpus/zoo-dev.tar.gz)")
     parser.add_argument("--only", help="models whose name contains this")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-quantize", action="store_true")
     parser.add_argument("--cost-only", action="store_true", help="time the lint only, no proof")
-    parser.add_argument("--forms", default="float,qdq", help="of float, qdq and qoperator (QLinearConv...), which")
+    parser.add_argument("--forms", default="float,qdq",
+                        help="of float, qdq, qoperator (QLinearConv...) and fp16 (onnxconverter-common), which")
     args = parser.parse_args()
     totals = {"compared": 0, "disagree": 0, "cases": 0, "not proved": 0}
     ratios = []
@@ -119,8 +139,12 @@ def main() -> None:
             given = {n: tuple(d if d is not None else (1 if i == 0 else 224 if i > 1 else 3)
                               for i, d in enumerate(dims)) for n, dims in inputs.items()}
             variants = [("float", base)] if "float" in args.forms else []
-            if not args.skip_quantize and "qdq" not in source.name and "qoperator" not in source.name \
-                    and "fp16" not in source.name:
+            plain = "qdq" not in source.name and "qoperator" not in source.name and "fp16" not in source.name
+            if "fp16" in args.forms and plain:
+                h = half(base, Path(tmp) / f"{source.stem}_fp16.onnx")
+                if h is not None:
+                    variants.append(("fp16", h))
+            if not args.skip_quantize and plain:
                 for form in [f for f in ("QDQ", "QOperator") if f.lower() in args.forms]:
                     q = quantized(base, Path(tmp) / f"{source.stem}_{form.lower()}.onnx", given, form)
                     if q is not None:

@@ -113,6 +113,7 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
     graph = build_graph(loaded.model, loaded.source)
     shapes = infer_shapes(loaded.model, graph, settings.input_shapes)
     upper = bound_shapes(loaded.model, graph, shapes, settings.input_shapes)
+    static = shapes  # what is known before the model runs: what a runtime's optimizer and providers know too
     executed = None
     if verify or profile:  # before costs: the shapes execution fills in reach every total and rule
         from onnxlint.loader import weights_missing
@@ -134,11 +135,11 @@ def analyse(loaded: LoadedModel, settings: Settings, *, verify: bool = False, pr
         from onnxlint.deploy import deployment as predict
         from onnxlint.deploy import prove
 
-        deployment = predict(graph, shapes, settings.target, loaded.model)
+        deployment = predict(graph, static, settings.target, loaded.model)
         if verify:  # proved by the target itself where it runs here (ort-cpu: onnxruntime's optimized graph)
             from onnxlint.verify import Limits
 
-            prove(deployment, loaded, shapes, limits or Limits())
+            prove(deployment, loaded, static, limits or Limits())
     measure = None
     if what_if:
         from onnxlint.whatif import measurer

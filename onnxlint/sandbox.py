@@ -140,6 +140,10 @@ def assignment(ort, job: dict) -> dict:
             ort.set_default_logger_severity(4)
     errors = [re.sub(r"\x1b\[[0-9;]*m", "", line).split("] ", 1)[-1]
               for line in log.read_text("utf-8", "replace").splitlines() if "[E:" in line]
+    if spec["provider"] not in session.get_providers():  # a provider onnxruntime lists but could not start here
+        # (onnxruntime-gpu without CUDA): it fell back to the CPU, which proves nothing
+        return {"error": f"{spec['package']} could not start {spec['provider']} here"
+                         + (f": {errors[0][:300]}" if errors else "")}
     nodes = {node.name: part.ep_name for part in session.get_provider_graph_assignment_info()
              for node in part.get_nodes()}
     return {"runtime": ort.__version__, "provider": f"{spec['package']} {version(spec['package'])}",

@@ -139,7 +139,8 @@ def peak_total(totals) -> str:
 def deployment(d: dict) -> str:
     """'ort-cpu, onnxruntime 1.32.0 (x86_64): 77.6% of the MACs run in int8 (23 of 32 layers)…': a report's
     deployment view (JSON `deployment`) in one line."""
-    where = f"{d['target']}, onnxruntime {d['onnxruntime']} ({d['machine']})"
+    where = f"{d['target']}, onnxruntime {d['onnxruntime']} ({d['machine']})" + (
+        f" [{d['caveat']}]" if d.get("caveat") else "")
     if "partitions" in d:
         text = (f"{where}: {plural(d['partitions'], 'partition')}, {d['accelerated_nodes']:,} of {d['nodes']:,} nodes "
                 "on the accelerator" + (f", {d['cpu_share'] * 100:.1f}% of the MACs on the CPU"

@@ -1,5 +1,5 @@
-"""A rule over the deployment view of an accelerator (--target qnn-htp|openvino: onnxlint.deploy.qnn's and
-onnxlint.deploy.openvino's placement; each says what to do about each of its causes, its ADVICE)."""
+"""A rule over the deployment view of an accelerator (--target qnn-htp|openvino|cuda: onnxlint.deploy.qnn's,
+openvino's and cuda's placement; each says what to do about each of its causes, its ADVICE)."""
 from onnxlint.diagnostics import Severity
 from onnxlint.rule import Rule
 
@@ -18,7 +18,13 @@ class AcceleratorFallback(Rule):
         element type it does not take (float64, bfloat16, strings), a scalar tensor (it takes scalars
         for a few ops only), a dim of 0, an op mode it refuses (a Resize with tf_crop_and_resize,
         antialias or exclude_outside), and the nodes its partitioning rules then leave behind (a
-        subgraph of one node; a subgraph whose Conv output leaves it, which it drops whole).
+        subgraph of one node; a subgraph whose Conv output leaves it, which it drops whole). With
+        `--target cuda`, every node onnxruntime-gpu's CUDA provider leaves to the CPU provider: an op
+        or an element type it has no kernel for (a QOperator model's QLinearConv, an int32 bias's
+        DequantizeLinear), or an op mode it refuses (a ConvTranspose with asymmetric pads or
+        auto_pad SAME, an RNN with other than its default activations). The shape arithmetic it
+        leaves to the CPU by design (the Slice and Concat that compute a Resize's sizes from a dynamic
+        batch) is not a fallback.
 
     Why it matters
         Each fallback node runs on the CPU, and each boundary between the two copies tensors: the
@@ -38,8 +44,8 @@ class AcceleratorFallback(Rule):
     code = "OL605"
     name = "accelerator-fallback"
     severity = Severity.WARNING
-    summary = ("--target qnn-htp|openvino: nodes fall back to the CPU (an op or type not taken, a dynamic dim, "
-               "unknown sizes)")
+    summary = ("--target qnn-htp|openvino|cuda: nodes fall back to the CPU (an op or type not taken, a dynamic "
+               "dim, unknown sizes)")
     applicability = "exact"
 
     def check_model(self, ctx):

@@ -53,9 +53,10 @@ def test_click_only_in_the_cli_package_and_onnxruntime_only_in_execution_modules
         imports = _imports(path)
         if path.parent.name != "cli":
             assert "click" not in imports, path
-        # the execution modules, the one that reads onnxruntime's kernel registry for --target ort-cpu, and the one
-        # that reads it for OL007 (run as a child process: shapes/kernels.py's registry())
-        if path.name not in ("sandbox.py", "whatif.py", "precision.py", "kernels.py"):
+        # the execution modules, the one that reads onnxruntime's kernel registry for --target ort-cpu, the one that
+        # reads it for OL007 (run as a child process: shapes/kernels.py's registry()), and the one that reads
+        # onnxruntime-gpu's for --target cuda's table (run by hand, in an environment of onnxruntime-gpu)
+        if path.name not in ("sandbox.py", "whatif.py", "precision.py", "kernels.py", "cuda_registry.py"):
             assert "onnxruntime" not in imports, path
 
 

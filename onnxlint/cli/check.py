@@ -76,9 +76,10 @@ _FINDING_FORMATS = ("text", "json", "sarif", "github", "gitlab", "html", "jsonl"
               help="Say how this target will run the model: ort-cpu (which layers run in int8/fp16 on onnxruntime's "
                    "CPU provider, which fall back to float), nnapi or coreml (partitions), qnn-htp (which nodes "
                    "Qualcomm's QNN provider runs on the HTP, and why the others fall back), openvino (the same for "
-                   "Intel's OpenVINO provider, device CPU); with --verify, proved against onnxruntime's optimized "
-                   "graph, or by the provider itself (onnxlint[qnn]; onnxruntime-openvino in the environment "
-                   "ONNXLINT_OPENVINO_PYTHON names).")
+                   "Intel's OpenVINO provider, device CPU), cuda (the same for onnxruntime-gpu's CUDA provider, not "
+                   "proven on a device); with --verify, proved against onnxruntime's optimized graph, or by the "
+                   "provider itself (onnxlint[qnn]; onnxruntime-openvino, onnxruntime-gpu in the environment "
+                   "ONNXLINT_OPENVINO_PYTHON, ONNXLINT_CUDA_PYTHON names).")
 @click.option("--verify", is_flag=True,
               help="Run the model once with onnxruntime (sandboxed) and check every inferred shape.")
 @click.option("--profile", is_flag=True, help="Time every node with onnxruntime's profiler (implies --verify).")

@@ -63,6 +63,15 @@ TARGETS = {t.name: t for t in (
            "with onnxruntime-openvino in the environment whose python ONNXLINT_OPENVINO_PYTHON names, or in this "
            "one (it bundles its own onnxruntime): the provider's own node assignment in the sandboxed child; OL604 "
            "where a node differs"),
+    Target("cuda", "cuda",
+           "which nodes onnxruntime-gpu's CUDA provider runs and which stay on the CPU provider, with the cause of "
+           "each (an op or an element type it has no kernel for, an op mode it refuses, the shape arithmetic it "
+           "leaves to the CPU); not proven on a device",
+           "onnxruntime-gpu 1.31.1's CUDA kernel registry (read from it: deploy/cuda_registry.py), its GetCapability "
+           "and GetCpuPreferredNodes, ported",
+           "with onnxruntime-gpu in the environment whose python ONNXLINT_CUDA_PYTHON names, or in this one: the "
+           "provider's own node assignment in the sandboxed child (on a machine without a GPU, through "
+           "benchmarks/gpu_standin.py's stand-in CUDA runtime); OL604 where a node differs"),
 )}
 
 

@@ -54,6 +54,7 @@ class Partitions:
     provider: str = ""  # the execution provider's name in onnxruntime, for a target whose placement is proved
     advice: dict = field(default_factory=dict)  # a fallback's cause (its reason's prefix) → what to do about it
     readers: dict = field(default_factory=dict, repr=False)  # each kept node → the kept nodes that read it
+    caveat: str = ""  # what the prediction stands on, when no device of the target proved its source
 
     def compared(self, assigned: dict[str, str]) -> list[tuple[Node, str, str]]:
         """(node, predicted provider, the provider onnxruntime assigned) for each node onnxruntime placed.
@@ -77,7 +78,8 @@ class Partitions:
     def summary(self, macs: dict) -> dict:
         total = sum(m or 0 for m in macs.values())
         on_cpu = sum(macs.get(n) or 0 for n in self.cpu)
-        return {"table": self.table, "partitions": len(self.groups), "nodes": self.nodes,
+        return {"table": self.table, **({"caveat": self.caveat} if self.caveat else {}),
+                "partitions": len(self.groups), "nodes": self.nodes,
                 "accelerated_nodes": sum(len(g) for g in self.groups), "cpu_share": on_cpu / total if total else None,
                 "crossings": self.crossings(),
                 "cpu_nodes": [{"node": n.name, "op_type": n.op_type, "why": why, "macs": macs.get(n)}
@@ -137,8 +139,21 @@ def ort_graph(graph: Graph, shapes: Shapes, keep_dequantize: bool = False, unfol
               ) -> tuple[list[Node], dict, dict]:
     """The graph onnxruntime's basic optimizations leave, as its providers see it: the kept nodes in onnxruntime's
     topological order, each node's producers (a set) and readers (in that order)."""
-    kept = [n for n in graph.nodes if n.location == MAIN and n not in shapes.dead
-            and (any(o in unfolded for o in n.outputs) or not _folded(n, graph, shapes, keep_dequantize))]
+    kept, live = [], set()  # live: the results of kept nodes (and of what onnxruntime removes after one)
+    fused = _reshape_fusion(graph, shapes, unfolded)
+    for n in graph.nodes:
+        if n.location != MAIN or n in shapes.dead or n in fused:
+            continue
+        # onnxruntime folds a node whose inputs are constants: not one that reads a kept node's result (a kept
+        # DequantizeLinear's, whatever onnxlint knows of its value), but for a Shape or Size of static dims
+        if any(o in unfolded for o in n.outputs) or not _folded(n, graph, shapes, keep_dequantize) or (
+                n.op_type not in ("Shape", "Size", "Identity", "Dropout") and _constant(n, shapes, keep_dequantize)
+                and any(t in live for t in n.inputs if t)):
+            kept.append(n)
+            live.update(o for o in n.outputs if o)
+        elif n.op_type in ("Identity", "Dropout") and any(t in live for t in n.inputs if t) or not _constant(
+                n, shapes, keep_dequantize):  # removed, or fused into the Conv before it: its result lives on
+            live.update(o for o in n.outputs if o)
     alive = set(kept)
     producer = {o: n for n in kept for o in n.outputs if o}
     consumers: dict[Node, list] = {n: [] for n in kept}
@@ -185,9 +200,7 @@ def _folded(node: Node, graph: Graph, shapes: Shapes, keep_dequantize: bool = Fa
     """Gone after onnxruntime's basic optimizations: constant folding (outputs known without the input data), the
     removal of Identity and Dropout, and a BatchNormalization, or an Add or Mul of a constant, folded into the
     Conv before it when it is that Conv's only reader (ConvBNFusion, ConvAddFusion, ConvMulFusion)."""
-    if node.op_type in ("Identity", "Dropout") or all(
-            not o or o in shapes.constants or o in shapes.values or o in shapes.pending for o in node.outputs) and not (
-            keep_dequantize and node.op_type == "DequantizeLinear"):
+    if node.op_type in ("Identity", "Dropout") or _constant(node, shapes, keep_dequantize):
         return True
     if node.op_type not in ("BatchNormalization", "Add", "Mul") or node.domain:
         return False
@@ -198,6 +211,62 @@ def _folded(node: Node, graph: Graph, shapes: Shapes, keep_dequantize: bool = Fa
     return before.op_type == "Conv" or (before.op_type != node.op_type
                                         and _folded(before, graph, shapes, keep_dequantize)
                                         and before.op_type in ("BatchNormalization", "Add", "Mul"))
+
+
+def _reshape_fusion(graph: Graph, shapes: Shapes, unfolded: set) -> set[Node]:
+    """The nodes onnxruntime's ReshapeFusion removes: a Reshape's shape made by a Concat (read by that Reshape
+    only) of constants and of dims of the Reshape's own input (Shape → Gather(i) → Unsqueeze, at position i: a 0,
+    'copy that dim') becomes a constant, e.g. [0, -1] for `x.view(x.size(0), -1)`; the Concat goes, and the
+    Shape → Gather → Unsqueeze paths that nothing else reads."""
+    removed: set[Node] = set()
+    for reshape in graph.nodes:
+        if reshape.op_type != "Reshape" or reshape.domain or len(reshape.inputs) < 2 or reshape.location != MAIN:
+            continue
+        concat = graph.producer.get(reshape.inputs[1])
+        if concat is None or concat.op_type != "Concat" or concat.domain or concat.outputs[0] in graph.outputs \
+                or len(graph.consumers(concat.outputs[0])) != 1:
+            continue
+        value, paths = [], []
+        for t in concat.inputs:
+            ints = shapes.ints(t) if t and t not in unfolded else None
+            path = _dim_path(graph, shapes, t, reshape.inputs[0]) if ints is None else None
+            if ints is None and (path is None or path[1] != len(value)):
+                break
+            value += ints if ints is not None else [0]
+            if path is not None:
+                paths.append(path[0])
+        else:
+            if value.count(-1) <= 1:
+                removed.add(concat)
+                for path in paths:  # bottom up, each node its output no longer read
+                    for node in path:
+                        if all(r in removed for o in node.outputs for r in graph.consumers(o)):
+                            removed.add(node)
+    return removed
+
+
+def _dim_path(graph: Graph, shapes: Shapes, tensor: str, root: str) -> tuple[list, int] | None:
+    """([Unsqueeze, Gather, Shape], i) when `tensor` is Unsqueeze(axes 0) of Gather(Shape(root), scalar i)."""
+    unsqueeze = graph.producer.get(tensor) if tensor else None
+    if unsqueeze is None or unsqueeze.op_type != "Unsqueeze" or unsqueeze.domain:
+        return None
+    axes = unsqueeze.attrs.get("axes") if len(unsqueeze.inputs) < 2 else shapes.ints(unsqueeze.inputs[1])
+    gather = graph.producer.get(unsqueeze.inputs[0])
+    if list(axes or ()) != [0] or gather is None or gather.op_type != "Gather" or len(gather.inputs) < 2:
+        return None
+    shape = graph.producer.get(gather.inputs[0])
+    index = shapes.ints(gather.inputs[1])
+    if shape is None or shape.op_type != "Shape" or shape.inputs[0] != root or shape.attrs.get("start") is not None \
+            or shape.attrs.get("end") is not None or index is None or len(index) != 1 \
+            or shapes.dims.get(gather.inputs[1]) != () or gather.attrs.get("axis", 0) != 0:
+        return None
+    return [unsqueeze, gather, shape], index[0]
+
+
+def _constant(node: Node, shapes: Shapes, keep_dequantize: bool) -> bool:
+    """Whether onnxlint knows the node's outputs without the input data (constant folding's candidates)."""
+    return all(not o or o in shapes.constants or o in shapes.values or o in shapes.pending for o in node.outputs) \
+        and not (keep_dequantize and node.op_type == "DequantizeLinear")
 
 
 def _source(producer: dict, graph: Graph, tensor: str, alive: set, shapes: Shapes) -> Node | None:
@@ -249,4 +318,12 @@ def dynamic_tensors(graph: Graph, shapes: Shapes, model) -> tuple[set[str], set[
         return set(shapes.dims) - set(shapes.constants), set()
     moving = {t for t, dims in shapes.dims.items() if t not in shapes.constants and again.dims.get(t) != dims}
     known = [t for t in (*shapes.values, *shapes.pending) if t not in shapes.constants]
-    return moving, {t for t in known if not again.known(t) or again.ints(t) != shapes.ints(t)}
+    computed = {t for t in known if not again.known(t) or again.ints(t) != shapes.ints(t)}
+    # and those computed from a symbolic dim whatever its size (320 / H · H): onnxruntime folds a node only when
+    # its inputs are constants, a Shape or Size only when the dims it reads are static
+    tainted = set(graph.inputs)
+    for node in graph.nodes:
+        if node.location == MAIN and any(
+                t in tainted and (node.op_type not in ("Shape", "Size") or t in moving) for t in node.inputs if t):
+            tainted.update(o for o in node.outputs if o)
+    return moving, computed | (tainted & set(known))

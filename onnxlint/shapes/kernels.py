@@ -114,8 +114,7 @@ def kernel_problem(table: dict, node: Node, schema: list | None, opset: int, ins
         return f"{runtime} does not know {op} at opset {opset} (it refuses the model: 'No Op registered for " \
                f"{op} with domain_version of {opset}')"
     since = versions[-1]
-    kernels = [(types, first) for first, last, types in table["kernels"].get(f"{domain}:{op}", ())
-               if first == since or first < since and last != _FOREVER and last >= since]
+    kernels = serving(table, f"{domain}:{op}", since)
     refusal = f"it refuses the model ('Failed to find kernel for {op}({since})', 'Could not find an implementation')"
     if not kernels:
         had = sorted({f"{first}" if last == _FOREVER else f"{first}–{last}"
@@ -123,12 +122,7 @@ def kernel_problem(table: dict, node: Node, schema: list | None, opset: int, ins
                      key=lambda v: int(v.split("–")[0]))
         which = f"its kernels are for versions {', '.join(had)}" if had else "no kernel at all"
         return f"{runtime}'s CPU provider has no kernel for {op} as of opset {since} ({which}): {refusal}"
-    formal_in, formal_out = schema[6], schema[9]
-    bound: dict[str, list] = {}  # type variable → [(what, element type)] of the node's inputs and outputs
-    for formal, actual, what in ((formal_in, ins, "input"), (formal_out, outs, "output")):
-        for i, elem in enumerate(actual):
-            if formal and elem in ELEM_TYPES:  # a type that does not exist is the schema check's
-                bound.setdefault(formal[min(i, len(formal) - 1)][1], []).append((f"{what} {i}", elem))
+    bound = bound_types(schema, ins, outs)
     for types, _ in kernels:
         if all(_takes(types[var], elem) for var, uses in bound.items() if var in types for _, elem in uses):
             return None
@@ -140,6 +134,25 @@ def kernel_problem(table: dict, node: Node, schema: list | None, opset: int, ins
             return f"{runtime}'s CPU provider has no {op}({since}) kernel for {wrong[0][0]} of type " \
                    f"{onnx_type_name(wrong[0][1])} (its kernels take {names}): {refusal}"
     return f"{runtime}'s CPU provider has no {op}({since}) kernel for this combination of types: {refusal}"
+
+
+def serving(table: dict, key: str, since: int) -> list[tuple[dict, int]]:
+    """(type constraints, first version) of the kernels that serve `since`, the op's version at the model's opset:
+    registered since it, or since an older version until a bounded one at or past it."""
+    return [(types, first) for first, last, types in table["kernels"].get(key, ())
+            if first == since or first < since and last != _FOREVER and last >= since]
+
+
+def bound_types(schema: list, ins, outs) -> dict[str, list]:
+    """Type variable → [("input i" or "output i", element type)] of the node's inputs and outputs, by its op's
+    schema (schema.py's compact form)."""
+    formal_in, formal_out = schema[6], schema[9]
+    bound: dict[str, list] = {}
+    for formal, actual, what in ((formal_in, ins, "input"), (formal_out, outs, "output")):
+        for i, elem in enumerate(actual):
+            if formal and elem in ELEM_TYPES:  # a type that does not exist is the schema check's
+                bound.setdefault(formal[min(i, len(formal) - 1)][1], []).append((f"{what} {i}", elem))
+    return bound
 
 
 def _takes(types, elem: int) -> bool:
