@@ -30,7 +30,9 @@ class MobilePartitions(Rule):
     Options
         `max-partitions` (int, default `2`): the most partitions that are not a finding
         (onnxruntime's checker calls more than 2 unsuitable; with `--target qnn-htp|openvino` only this counts,
-        its CPU nodes are OL605's); `max-cpu-share` (float, default `0.1`):
+        its CPU nodes are OL605's; `--target cuda` compiles no partitions, it runs kernels node by node, so
+        this rule says nothing there: its CPU nodes are OL605's, its copies the view's crossings);
+        `max-cpu-share` (float, default `0.1`):
         the largest share of the MACs left on the CPU that is not a finding.
     """
     code = "OL603"
@@ -44,7 +46,7 @@ class MobilePartitions(Rule):
 
     def check_model(self, ctx):
         found = ctx.deployment.mobile if ctx.deployment is not None else None
-        if found is None:
+        if found is None or not found.compiled:
             return
         macs = {layer.node: layer.macs or 0 for layer in ctx.layers}
         total = sum(macs.values())

@@ -135,6 +135,7 @@ def test_a_quantized_model_in_qoperator_form_falls_back_with_the_ops_named():
     assert cpu["plain_quant"] == "no CUDA kernel: QLinearConv"
     found = [d for d in report.diagnostics if d.code == "OL605"]
     assert len(found) == 1 and found[0].message.startswith("cuda: 7 of 10 nodes (100.0% of the MACs) stay on the CPU")
+    assert "OL603" not in {d.code for d in report.diagnostics}  # one cause, one finding: no partitions compiled
     assert "QDQ" in found[0].suggestion
     # the QDQ form runs on the GPU (DequantizeLinear → float op → QuantizeLinear) but for its int32 biases
     # DequantizeLinear, which the provider's int8/uint8 kernel does not take

@@ -67,7 +67,7 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     unfolded = dynamic_tensors(graph, shapes, model)[1]
     nodes, producers, consumers = ort_graph(graph, shapes, keep_dequantize=True, unfolded=unfolded)
     out = Partitions(found.target, SOURCE, len(nodes), provider=PROOF["provider"], advice=ADVICE, readers=consumers,
-                     caveat=CAVEAT)
+                     caveat=CAVEAT, compiled=False)
     memory, refused = {}, {}
     for node in nodes:
         why, memory[node] = _kernel(node, shapes)
@@ -99,7 +99,7 @@ def _kernel(node: Node, shapes: Shapes) -> tuple[str | None, tuple]:
     key, found = f"{domain}:{node.op_type}", table()
     opset = shapes.opsets.get(domain)
     versions = [v for v in found["since"].get(key, ()) if opset is not None and v <= opset]
-    if not versions or key not in found["kernels"]:
+    if not versions:  # an op the runtime does not know (OL006/OL007 say so)
         return f"{NO_KERNEL}: {node.op_type if not domain else key}", ((), ())
     since = versions[-1]
     kernels = serving(found, key, since)
@@ -110,7 +110,8 @@ def _kernel(node: Node, shapes: Shapes) -> tuple[str | None, tuple]:
         if schema is not None and schema[-1] and cpu is not None and not serving(cpu, key, since):
             return None, memory  # no provider has a kernel: onnxruntime expands its function body, whose nodes the
             # CUDA provider takes (not compared: they are named anew)
-        return f"{NO_KERNEL}: {node.op_type}({since})", memory
+        return f"{NO_KERNEL}: {node.op_type if not domain else key}" + (f"({since})" if key in found["kernels"]
+                                                                         else ""), memory
     if schema is None:  # an op onnx's table does not describe (com.microsoft): its types are not known here
         return None, memory
     ins = [shapes.dtype.get(t, 0) if t else -1 for t in node.inputs]
@@ -218,7 +219,7 @@ def _cpu_preferred(graph: Graph, nodes: list, consumers: dict, refused: dict, me
 def _connected(kept: list, producers: dict, consumers: dict) -> list[list]:
     """The provider's nodes in connected groups (each node is a subgraph of its own to onnxruntime; the groups
     are what runs on the GPU between two hand-overs to the CPU)."""
-    inside, groups = set(kept), []
+    inside, groups, order = set(kept), [], {n: i for i, n in enumerate(kept)}
     for start in kept:
         if start not in inside:
             continue
@@ -231,6 +232,5 @@ def _connected(kept: list, producers: dict, consumers: dict) -> list[list]:
                 if other in inside:
                     inside.discard(other)
                     todo.append(other)
-        order = {n: i for i, n in enumerate(kept)}
         groups.append(sorted(group, key=order.__getitem__))
     return groups

@@ -55,6 +55,7 @@ class Partitions:
     advice: dict = field(default_factory=dict)  # a fallback's cause (its reason's prefix) → what to do about it
     readers: dict = field(default_factory=dict, repr=False)  # each kept node → the kept nodes that read it
     caveat: str = ""  # what the prediction stands on, when no device of the target proved its source
+    compiled: bool = True  # each partition a graph the provider compiles (OL603 counts them); not CUDA's kernels
 
     def compared(self, assigned: dict[str, str]) -> list[tuple[Node, str, str]]:
         """(node, predicted provider, the provider onnxruntime assigned) for each node onnxruntime placed.
