@@ -20,8 +20,8 @@ class AcceleratorFallback(Rule):
         antialias or exclude_outside), and the nodes its partitioning rules then leave behind (a
         subgraph of one node; a subgraph whose Conv output leaves it, which it drops whole). With
         `--target cuda`, every node onnxruntime-gpu's CUDA provider leaves to the CPU provider: an op
-        or an element type it has no kernel for (a QOperator model's QLinearConv, an int32 bias's
-        DequantizeLinear), or an op mode it refuses (a ConvTranspose with asymmetric pads or
+        or an element type it has no kernel for (a QOperator model's QLinearConv), a QDQ model's int32
+        bias DequantizeLinear (its kernel takes int8 and uint8), or an op mode it refuses (a ConvTranspose with asymmetric pads or
         auto_pad SAME, an RNN with other than its default activations). The shape arithmetic it
         leaves to the CPU by design (the Slice and Concat that compute a Resize's sizes from a dynamic
         batch) is not a fallback.
@@ -39,7 +39,9 @@ class AcceleratorFallback(Rule):
         A dynamic dim: `onnxlint fix MODEL -o OUT.onnx --target qnn-htp --select OL605` writes the
         input dims at the size analysed (the batch taken as 1, or `--input-shape`), exact: the
         provider then takes those nodes (`--verify` proves it). Otherwise, what each cause's
-        suggestion says: replace the ops named, cast the tensors named, or accept them on the CPU.
+        suggestion says: replace the ops named, cast the tensors named, quantize the biases no more
+        (cuda: `quantize_static(..., extra_options={'QuantizeBias': False})`, after which the provider
+        runs every layer whole, proved by it), or accept them on the CPU.
     """
     code = "OL605"
     name = "accelerator-fallback"

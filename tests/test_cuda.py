@@ -139,9 +139,42 @@ def test_a_quantized_model_in_qoperator_form_falls_back_with_the_ops_named():
     assert "QDQ" in found[0].suggestion
     # the QDQ form runs on the GPU (DequantizeLinear → float op → QuantizeLinear) but for its int32 biases
     # DequantizeLinear, which the provider's int8/uint8 kernel does not take
-    on_gpu, nodes, cpu = _placement(onnxlint.lint(str(DEPLOYED / "bottleneck_qdq.onnx"), target="cuda"))
-    assert (on_gpu, nodes) == (31, 36) and all(why == "no CUDA kernel: DequantizeLinear(13) for input 0 of type int32"
-                                               for why in cpu.values())
+    qdq = onnxlint.lint(str(DEPLOYED / "bottleneck_qdq.onnx"), target="cuda")
+    on_gpu, nodes, cpu = _placement(qdq)
+    assert (on_gpu, nodes) == (31, 36) and set(cpu) == {f"{layer}.b_DequantizeLinear" for layer in (
+        "reduce", "spatial", "expand", "plain", "fc")}
+    assert all(why == f"int32 bias: '{name[:-len('DequantizeLinear')]}quantized'" for name, why in cpu.items())
+    bias = [d for d in qdq.diagnostics if d.code == "OL605"]
+    assert len(bias) == 1 and "'QuantizeBias': False" in bias[0].suggestion
+
+
+@pytest.fixture(scope="module")
+def float_biases(tmp_path_factory):
+    """The float bottleneck quantized to QDQ as OL605 advises for the int32 biases: QuantizeBias off."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    source = DEPLOYED / "bottleneck_float.onnx"
+    declared = onnx.load(str(source)).graph.input[0]
+    shape = [d.dim_value or 1 for d in declared.type.tensor_type.shape.dim]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.rng, self.left = np.random.default_rng(0), 4
+
+        def get_next(self):
+            self.left -= 1
+            return {declared.name: self.rng.standard_normal(shape).astype(np.float32)} if self.left >= 0 else None
+
+    path = tmp_path_factory.mktemp("cuda") / "float_biases.onnx"
+    quantize_static(str(source), str(path), Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8, extra_options={"QuantizeBias": False})
+    return path
+
+
+def test_the_advised_quantization_keeps_every_layer_on_the_gpu(float_biases):
+    report = onnxlint.lint(str(float_biases), target="cuda")
+    on_gpu, nodes, cpu = _placement(report)
+    assert on_gpu == nodes == 31 and not cpu and "OL605" not in {d.code for d in report.diagnostics}
 
 
 def test_a_conv_transpose_with_asymmetric_pads_falls_back_and_the_finding_says_why(asymmetric):
@@ -155,9 +188,9 @@ def test_a_conv_transpose_with_asymmetric_pads_falls_back_and_the_finding_says_w
 
 
 @needs_cuda
-def test_the_provider_places_every_node_where_predicted(resized, viewed, asymmetric):
-    for path in (resized, viewed, asymmetric, DEPLOYED / "bottleneck_qoperator.onnx", DEPLOYED / "bottleneck_qdq.onnx",
-                 DEPLOYED / "bottleneck_fp16.onnx"):
+def test_the_provider_places_every_node_where_predicted(resized, viewed, asymmetric, float_biases):
+    for path in (resized, viewed, asymmetric, float_biases, *(DEPLOYED / f"bottleneck_{form}.onnx" for form in (
+            "qoperator", "qdq", "fp16"))):
         report = onnxlint.lint(str(path), target="cuda", verify=True)
         proof = report.deployment["proved"]
         assert "error" not in proof, proof

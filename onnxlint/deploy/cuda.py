@@ -39,6 +39,7 @@ SOURCE = "onnxruntime-gpu 1.31.1's CUDA provider (its kernel registry, GetCapabi
 CAVEAT = "onnxruntime-gpu 1.31.1's CUDA provider, not proven on a device"
 NO_KERNEL = "no CUDA kernel"
 MODE = "op mode refused"
+BIAS = "int32 bias"  # a QDQ model's bias DequantizeLinear: the provider's kernel takes int8/uint8 (and 4-bit)
 SHAPE = "shape arithmetic on the CPU"  # by design: cheaper than a copy each way, not a fallback
 SMALL = 100  # kSmallInitializerThreshold
 NARROW = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT8E4M3FN, TensorProto.FLOAT8E4M3FNUZ,
@@ -48,6 +49,8 @@ ADVICE = {
     NO_KERNEL: "give these ops a form the CUDA provider has kernels for (a QOperator model as QDQ, whose "
                "DequantizeLinear → float op → QuantizeLinear it runs; other element types cast to float32 or float16 "
                "in the exporter), or accept them on the CPU, a copy each way",
+    BIAS: "the provider's DequantizeLinear takes int8 and uint8, not int32: quantize with quantize_static(..., "
+          "extra_options={'QuantizeBias': False}), the biases stay float and each layer runs whole on the GPU",
     MODE: "export the op in a form the provider takes (symmetric explicit pads for a ConvTranspose; default "
           "activations for an RNN), or accept it on the CPU",
 }
@@ -71,6 +74,8 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     memory, refused = {}, {}
     for node in nodes:
         why, memory[node] = _kernel(node, shapes)
+        if why and node.op_type == "DequantizeLinear" and shapes.dtype.get(node.inputs[0]) == TensorProto.INT32:
+            why = f"{BIAS}: '{node.inputs[0]}'"
         why = why or _mode(node)
         if why:
             refused[node] = why
