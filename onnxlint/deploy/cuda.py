@@ -68,7 +68,7 @@ def table() -> dict:
 def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     """The nodes the provider takes, in connected groups, and each CPU node with its cause, in `found.mobile`."""
     unfolded = dynamic_tensors(graph, shapes, model)[1]
-    nodes, producers, consumers = ort_graph(graph, shapes, keep_dequantize=True, unfolded=unfolded)
+    nodes, producers, consumers, alias = ort_graph(graph, shapes, keep_dequantize=True, unfolded=unfolded)
     out = Partitions(found.target, SOURCE, len(nodes), provider=PROOF["provider"], advice=ADVICE, readers=consumers,
                      caveat=CAVEAT, compiled=False)
     memory, refused = {}, {}
@@ -80,10 +80,10 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
         if why:
             refused[node] = why
     made = {o for n in nodes for o in n.outputs if o}
-    small = {t for t in {t for n in nodes for t in n.inputs if t} - made
+    small = {t for t in {alias.get(t, t) for n in nodes for t in n.inputs if t} - made
              if (t in graph.initializers or t in shapes.values or t in shapes.pending) and t not in unfolded
              and (dims := shapes.dims.get(t)) is not None and None not in dims and math.prod(dims) <= SMALL}
-    moved = _cpu_preferred(graph, nodes, consumers, refused, memory, small, shapes)
+    moved = _cpu_preferred(graph, nodes, consumers, refused, memory, small, shapes, alias)
     out.cpu.update(refused)
     out.cpu.update((n, f"{SHAPE}: {n.op_type} computes on CPU tensors only") for n in moved)
     out.groups = _connected([n for n in nodes if n not in out.cpu], producers, consumers)
@@ -177,7 +177,7 @@ def _mode(node: Node) -> str | None:
 
 
 def _cpu_preferred(graph: Graph, nodes: list, consumers: dict, refused: dict, memory: dict, small: set,
-                   shapes: Shapes) -> list:
+                   shapes: Shapes, alias: dict) -> list:
     """The provider's nodes that GetCpuPreferredNodes moves to the CPU, in the order it moves them."""
     position = {n: i for i, n in enumerate(nodes)}
     forced = {n for n in nodes if n.op_type in RNN_ACTIVATIONS or n.op_type == "ConvTranspose"}  # force_inside
@@ -204,7 +204,7 @@ def _cpu_preferred(graph: Graph, nodes: list, consumers: dict, refused: dict, me
                 heapq.heappush(heap, (position[r], r.index, r))
             continue
         place = True
-        for i, t in enumerate(node.inputs):
+        for i, t in enumerate(alias.get(t, t) for t in node.inputs):
             if t and shapes.dtype.get(t) in NARROW:
                 place = False
                 break

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
 
-from onnxlint.graph import MAIN, Graph, Node
+from onnxlint.graph import MAIN, AttributeRef, Graph, Node
 from onnxlint.shapes import Shapes, infer_shapes
 
 # the table each target reads, and the tensor rank its provider takes at most (onnxruntime's checker's figures)
@@ -103,7 +103,7 @@ def partition(graph: Graph, shapes: Shapes, found: Partitions, why, keep_dequant
     on the CPU (None: the provider takes it). `keep_dequantize`: a DequantizeLinear of a constant is not folded
     (onnxruntime keeps QDQ groups whole for a provider that runs them); `unfolded`: tensors whose value onnxlint
     knows at the size it took but onnxruntime cannot fold (they follow a symbolic input dim)."""
-    kept, producers, consumers = ort_graph(graph, shapes, keep_dequantize, unfolded)
+    kept, producers, consumers, _ = ort_graph(graph, shapes, keep_dequantize, unfolded)
     found.nodes, found.readers = len(kept), consumers
     in_degree = {n: len(producers[n]) for n in kept}
     ready, later = deque(n for n in kept if not in_degree[n]), deque()
@@ -137,9 +137,10 @@ def partition(graph: Graph, shapes: Shapes, found: Partitions, why, keep_dequant
 
 
 def ort_graph(graph: Graph, shapes: Shapes, keep_dequantize: bool = False, unfolded: set = frozenset()
-              ) -> tuple[list[Node], dict, dict]:
+              ) -> tuple[list[Node], dict, dict, dict]:
     """The graph onnxruntime's basic optimizations leave, as its providers see it: the kept nodes in onnxruntime's
-    topological order, each node's producers (a set) and readers (in that order)."""
+    topological order, each node's producers (a set) and readers (in that order), and the results of the nodes
+    its common subexpression elimination removed → the same result of the node it kept."""
     kept, live = [], set()  # live: the results of kept nodes (and of what onnxruntime removes after one)
     fused = _reshape_fusion(graph, shapes, unfolded)
     for n in graph.nodes:
@@ -155,13 +156,14 @@ def ort_graph(graph: Graph, shapes: Shapes, keep_dequantize: bool = False, unfol
         elif n.op_type in ("Identity", "Dropout") and any(t in live for t in n.inputs if t) or not _constant(
                 n, shapes, keep_dequantize):  # removed, or fused into the Conv before it: its result lives on
             live.update(o for o in n.outputs if o)
+    kept, alias = _common_subexpressions(kept, set(graph.outputs))
     alive = set(kept)
     producer = {o: n for n in kept for o in n.outputs if o}
     consumers: dict[Node, list] = {n: [] for n in kept}
     producers: dict[Node, set] = {n: set() for n in kept}
     for n in kept:
         for t in n.inputs:
-            p = _source(producer, graph, t, alive, shapes)
+            p = _source(producer, graph, alias.get(t, t), alive, shapes)
             if p is not None and p is not n:
                 producers[n].add(p)
                 if n not in consumers[p]:
@@ -170,7 +172,33 @@ def ort_graph(graph: Graph, shapes: Shapes, keep_dequantize: bool = False, unfol
     position = {n: i for i, n in enumerate(kept)}
     for n in kept:  # each node's readers in the order onnxruntime's graph lists them
         consumers[n].sort(key=position.__getitem__)
-    return kept, producers, consumers
+    return kept, producers, consumers, alias
+
+
+RANDOM = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+
+
+def _common_subexpressions(nodes: list[Node], outputs: set) -> tuple[list[Node], dict]:
+    """onnxruntime's CommonSubexpressionElimination: of the nodes that compute the same op with the same attributes
+    on the same inputs (two Shape nodes of one tensor, as exporters write them), the first stays and the others go,
+    their readers reading its results (not a random op, not one with a subgraph, not one that writes a graph
+    output)."""
+    alias: dict[str, str] = {}
+    seen: dict[tuple, Node] = {}
+    kept = []
+    for n in nodes:
+        inputs = tuple(alias.get(t, t) for t in n.inputs)
+        if n.op_type in RANDOM or any(o in outputs for o in n.outputs) or any(
+                isinstance(v, AttributeRef) for v in n.attrs.values()):
+            kept.append(n)
+            continue
+        key = (n.domain, n.op_type, inputs, repr(sorted(n.attrs.items())), len(n.outputs))
+        first = seen.setdefault(key, n)
+        if first is n:
+            kept.append(n)
+        else:
+            alias.update((o, f) for o, f in zip(n.outputs, first.outputs) if o)
+    return kept, alias
 
 
 def _onnxruntime_order(nodes: list[Node], producers: dict, consumers: dict) -> list[Node]:

@@ -75,7 +75,7 @@ PROOF = {"package": "onnxruntime-openvino", "provider": "OpenVINOExecutionProvid
 def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     """The provider's subgraphs, in `found.mobile` (each CPU node with its cause)."""
     unfolded = dynamic_tensors(graph, shapes, model)[1]
-    nodes, producers, consumers = ort_graph(graph, shapes, keep_dequantize=True, unfolded=unfolded)
+    nodes, producers, consumers, _ = ort_graph(graph, shapes, keep_dequantize=True, unfolded=unfolded)
     constant = lambda t: t in shapes.constants or (  # noqa: E731 — a constant initializer once folded
         (t in shapes.values or t in shapes.pending) and t not in unfolded)
     refused = {n: why for n in nodes if (why := _refused(n, shapes, constant, producers))}
