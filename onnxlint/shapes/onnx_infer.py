@@ -78,7 +78,7 @@ def infer(node: Node, shapes: Shapes, opsets: dict[str, int], ir_version: int, o
         if out in inferred:
             vi.type.CopyFrom(inferred[out])
         t = tensor_type(vi) if out in inferred else None
-        results.append((None, 0) if t is None else
-                       (None if t.dims is None else tuple(d if isinstance(d, int) else None for d in t.dims),
-                        t.elem_type))
+        results.append((None, 0) if t is None else  # a negative dim (a window larger than its input): not known
+                       (None if t.dims is None else tuple(d if isinstance(d, int) and d >= 0 else None
+                                                          for d in t.dims), t.elem_type))
     return results
