@@ -107,7 +107,9 @@ def _why(unit: Node, members, shapes: Shapes, dynamic: set, computed: set, quant
         return f"{UNSUPPORTED}: {key} between DequantizeLinear and QuantizeLinear"
     if unit.op_type in INT64_REFUSED and any(shapes.dtype.get(t) == TensorProto.INT64 for t in unit.inputs if t):
         return f"{UNSUPPORTED}: {key} on int64 data"
-    tensors = {t for n in members for t in (*n.inputs, *n.outputs) if t and t not in shapes.constants}
+    # (a weight's size is static; a "constant" onnxlint computes from sizes, a ConstantOfShape of a TopK's Shape,
+    # is data onnxruntime does not fold, and its size as unknown as the TopK's)
+    tensors = {t for n in members for t in (*n.inputs, *n.outputs) if t and t not in shapes.graph.initializers}
     moving = sorted(t for t in tensors if t in dynamic)
     if moving:
         return f"{DYNAMIC}: '{moving[0]}' {_shown(shapes.dims.get(moving[0]))} follows a symbolic input dim"
