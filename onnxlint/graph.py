@@ -256,7 +256,8 @@ def _function_problems(model: ModelProto, graph: Graph) -> list[str]:
     calls = [(n.domain, n.op_type) for f in model.functions for n in f.node] + [
         (node.domain, node.op_type) for node in graph.nodes if node.function is None]
     problems += [f"{display_name(d)}.{display_name(op)} is called, and the model defines no such function (the "
-                 f"domain '{display_name(d)}' holds only the model's own functions)" for d, op in sorted(set(calls))
+                 f"domain '{display_name(d)}' holds only the model's own functions)"
+                 for d, op in sorted(set(calls), key=repr)  # (a name not valid UTF-8 comes as bytes)
                  if d in domains and (d, op) not in defined]
 
     def reaches(start, target, seen) -> bool:
