@@ -21,8 +21,9 @@ class AcceleratorFallback(Rule):
         subgraph of one node; a subgraph whose Conv output leaves it, which it drops whole). With
         `--target cuda`, every node onnxruntime-gpu's CUDA provider leaves to the CPU provider: an op
         or an element type it has no kernel for (a QOperator model's QLinearConv), a QDQ model's int32
-        bias DequantizeLinear (its kernel takes int8 and uint8), or an op mode it refuses (a ConvTranspose with asymmetric pads or
-        auto_pad SAME, an RNN with other than its default activations). The shape arithmetic it
+        bias DequantizeLinear (its kernel takes int8 and uint8), or an op mode it refuses (a
+        ConvTranspose with asymmetric pads or auto_pad SAME, an RNN with other than its default
+        activations). The shape arithmetic it
         leaves to the CPU by design (the Slice and Concat that compute a Resize's sizes from a dynamic
         batch) is not a fallback.
 
