@@ -355,4 +355,21 @@ def dynamic_tensors(graph: Graph, shapes: Shapes, model) -> tuple[set[str], set[
         if node.location == MAIN and any(
                 t in tainted and (node.op_type not in ("Shape", "Size") or t in moving) for t in node.inputs if t):
             tainted.update(o for o in node.outputs if o)
-    return moving, computed | (tainted & set(known))
+    computed |= tainted & set(known)
+    # and the sizes onnxruntime's own shape inference cannot know, since it reads no computed value: a tensor made
+    # to a size such a value gives (a ConstantOfShape of it, a Reshape to it), and what is computed from one
+    opaque: set[str] = set()
+    for node in graph.nodes:
+        if node.location == MAIN and node.op_type not in ("Shape", "Size") and any(
+                t in opaque or (t in computed and i in SIZING.get(node.op_type, ()))
+                for i, t in enumerate(node.inputs) if t):
+            opaque.update(o for o in node.outputs if o)
+    return moving | opaque, computed
+
+
+# the inputs whose value sets an op's output size
+SIZING = {"Reshape": (1,), "Expand": (1,), "Tile": (1,), "ConstantOfShape": (0,), "Range": (0, 1, 2),
+          "Slice": (1, 2, 3, 4), "Resize": (2, 3), "Upsample": (1,), "Pad": (1, 3), "Squeeze": (1,), "Unsqueeze": (1,),
+          "TopK": (1,), "Split": (1,), "OneHot": (1,), "CenterCropPad": (1,), "ReduceSum": (1,), "ReduceMean": (1,),
+          "ReduceMax": (1,), "ReduceMin": (1,), "ReduceProd": (1,), "ReduceL1": (1,), "ReduceL2": (1,),
+          "ReduceLogSum": (1,), "ReduceLogSumExp": (1,), "ReduceSumSquare": (1,)}
