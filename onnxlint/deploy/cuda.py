@@ -35,8 +35,9 @@ from onnxlint.shapes import Shapes
 from onnxlint.shapes.kernels import bound_types, registry, serving
 from onnxlint.shapes.schema import schema_for
 
-SOURCE = "onnxruntime-gpu 1.31.1's CUDA provider (its kernel registry, GetCapability and GetCpuPreferredNodes)"
-CAVEAT = "onnxruntime-gpu 1.31.1's CUDA provider, not proven on a device"
+# what the view says it stands on, for the onnxruntime-gpu whose registry cuda_kernels.json holds
+SOURCE = "{}'s CUDA provider (its kernel registry, GetCapability and GetCpuPreferredNodes)"
+CAVEAT = "{}'s CUDA provider, not proven on a device"
 NO_KERNEL = "no CUDA kernel"
 MODE = "op mode refused"
 BIAS = "int32 bias"  # a QDQ model's bias DequantizeLinear: the provider's kernel takes int8/uint8 (and 4-bit)
@@ -69,8 +70,9 @@ def predict(graph: Graph, shapes: Shapes, found, model=None) -> None:
     """The nodes the provider takes, in connected groups, and each CPU node with its cause, in `found.mobile`."""
     unfolded = dynamic_tensors(graph, shapes, model)[1]
     nodes, producers, consumers, alias = ort_graph(graph, shapes, keep_dequantize=True, unfolded=unfolded)
-    out = Partitions(found.target, SOURCE, len(nodes), provider=PROOF["provider"], advice=ADVICE, readers=consumers,
-                     caveat=CAVEAT, compiled=False)
+    version = table()["onnxruntime"]
+    out = Partitions(found.target, SOURCE.format(version), len(nodes), provider=PROOF["provider"], advice=ADVICE,
+                     readers=consumers, caveat=CAVEAT.format(version), compiled=False)
     memory, refused = {}, {}
     for node in nodes:
         why, memory[node] = _kernel(node, shapes)
