@@ -201,18 +201,15 @@ def test_the_provider_places_every_node_where_predicted(resized, viewed, asymmet
 
 @needs_cuda
 @pytest.mark.slow  # 1,668 nodes: a detection model quantized, its shape arithmetic quantized too
-def test_a_detection_model_is_placed_as_predicted():
+def test_a_detection_model_is_placed_as_predicted(tmp_path):
     """torchvision's Faster R-CNN (the fixture, weights filled here): its transform and its box decoding compute
     sizes from the image at run time; the provider leaves that arithmetic to the CPU node by node."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench_providers import filled
 
     path = filled(ROOT / "fixtures" / "detection" / "fasterrcnn_mobilenet_v3_large_320_fpn.onnx",
-                  ROOT / "build" / "test_cuda_frcnn.onnx")
-    try:
-        report = onnxlint.lint(str(path), target="cuda", verify=True, input_shapes={"image": (3, 320, 320)})
-    finally:
-        path.unlink()
+                  tmp_path / "frcnn.onnx")
+    report = onnxlint.lint(str(path), target="cuda", verify=True, input_shapes={"image": (3, 320, 320)})
     proof = report.deployment["proved"]
     assert "error" not in proof, proof
     assert proof["layers"] > 400 and proof["disagree"] == [], proof["disagree"][:5]
