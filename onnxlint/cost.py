@@ -183,7 +183,9 @@ def _rnn_macs(node: Node, shapes: Shapes) -> tuple[int | None, str | None]:
         return None, "shape unknown"
     seq, batch = (x[1], x[0]) if node.attrs.get("layout", 0) else (x[0], x[1])
     gates = RNN_GATES[node.op_type]
-    hidden = int(node.attrs.get("hidden_size", w[1] // gates))
+    hidden = node.attrs.get("hidden_size", w[1] // gates)
+    if type(hidden) is not int or hidden <= 0:  # an attribute of another type, or no size (the schema's, OL006)
+        return None, "hidden_size unknown"
     return seq * batch * w[0] * gates * hidden * (x[2] + hidden), None
 
 
